@@ -1,0 +1,3 @@
+"""servegate: scaffold and gate KServe model GitOps repos before Argo CD syncs them."""
+
+__version__ = "0.1.0"
