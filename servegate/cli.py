@@ -1,0 +1,88 @@
+"""The ``servegate`` command line: a click group whose commands load lazily.
+
+Each command lives in its own module under ``servegate.commands``; this file only names them,
+so ``servegate --version`` imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from collections.abc import Sequence
+
+import click
+
+from servegate import __version__
+
+#: command name -> (module, attribute, one-line help shown by ``servegate --help``)
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "check": ("servegate.commands.check", "check", "Render and validate a repo, overlay or files."),
+    "render": ("servegate.commands.render", "render", "Print what check validates, after kustomize."),
+    "rules": ("servegate.commands.rules", "rules", "List every rule."),
+    "explain": ("servegate.commands.rules", "explain", "Show one rule's docs: why, example, fix."),
+    "new": ("servegate.commands.new", "new", "Scaffold a model's GitOps repo."),
+    "add": ("servegate.commands.new", "add", "Add to a generated repo (an environment overlay)."),
+    "promote": ("servegate.commands.promote", "promote", "Move an overlay's canary: --canary N, --full, --rollback."),
+    "argocd": ("servegate.commands.argocd", "argocd", "Argo CD Config Management Plugin commands."),
+    "ct": ("servegate.commands.ct", "ct", "Continuous-training pipeline (Argo Workflows) commands."),
+    "merge": ("servegate.commands.merge", "merge", "Merge JSON reports of sharded checks."),
+    "schemas": ("servegate.commands.schemas", "schemas", "Build derived CRD schemas."),
+}
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name, (module, _, _) in COMMANDS.items() if _available(module)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None or not _available(entry[0]):
+            return None
+        command = getattr(importlib.import_module(entry[0]), entry[1])
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+def _available(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "-V", "--version", prog_name="servegate")
+def cli() -> None:
+    """servegate: scaffold KServe model GitOps repos and gate them before Argo CD syncs.
+
+    Exit codes: 0 no error-level finding, 1 at least one error-level finding,
+    2 usage or environment error.
+    """
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Console entry point; returns the exit code (never raises for user errors)."""
+    try:
+        result = cli.main(args=list(argv) if argv is not None else None,
+                          prog_name="servegate", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        return done.exit_code
+    except click.ClickException as err:
+        err.show()
+        return 2 if err.exit_code in (1, 2) else err.exit_code
+    except click.exceptions.Abort:
+        click.echo("servegate: aborted", err=True)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 1
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,328 @@
+"""Find what to check: the repo root, kustomize roots (overlays) and plain manifest files.
+
+Nothing here runs kustomize. Kustomization files are read with the strict loader, and every
+reference in them is checked before anything is rendered: remote bases and paths that leave
+the repo root are findings (``repo.*``), never something to fetch or follow.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from servegate.findings import Finding, Severity
+from servegate.yamlsafe import Document, load_bytes
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+YAML_SUFFIXES = (".yaml", ".yml")
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=")
+#: Kustomization fields whose entries name files or directories.
+_REF_FIELDS = ("resources", "bases", "components", "crds", "patchesStrategicMerge")
+_PLUGIN_FIELDS = ("generators", "transformers", "validators")
+
+
+class UsageError(Exception):
+    """A problem with how servegate was called (exit code 2)."""
+
+
+@dataclass(slots=True)
+class PatchDoc:
+    file: str
+    document: Document
+    kind: str | None
+    name: str | None
+
+
+@dataclass(slots=True)
+class Kustomization:
+    """One kustomization directory, relative to the repo root."""
+
+    dir: str
+    file: str
+    document: Document | None
+    dirs: list[str] = field(default_factory=list)
+    """Kustomization directories it includes (bases, components)."""
+    files: list[str] = field(default_factory=list)
+    """Files it reads directly (resources, patches, generator inputs)."""
+    patches: list[PatchDoc] = field(default_factory=list)
+    blocked: bool = False
+    """A finding makes rendering unsafe or pointless (remote base, escape, bad YAML)."""
+
+
+@dataclass(slots=True)
+class Discovery:
+    root: Path
+    kustomizations: dict[str, Kustomization]
+    roots: list[str]
+    """Kustomization dirs no other kustomization includes: what gets rendered."""
+    plain_files: list[str]
+    findings: list[Finding]
+    yaml_files: list[str]
+    """Every YAML file in scope (strict-parsed once for yaml.* findings)."""
+
+    def closure(self, kdir: str) -> list[Kustomization]:
+        """The kustomization and every kustomization it includes, transitively."""
+        seen: dict[str, Kustomization] = {}
+        stack = [kdir]
+        while stack:
+            d = stack.pop()
+            k = self.kustomizations.get(d)
+            if k is None or d in seen:
+                continue
+            seen[d] = k
+            stack.extend(k.dirs)
+        return list(seen.values())
+
+    def inputs(self, kdir: str) -> list[str]:
+        """Every file rendering ``kdir`` reads, sorted (for caching and change mapping)."""
+        files: set[str] = set()
+        for k in self.closure(kdir):
+            files.add(k.file)
+            files.update(k.files)
+        return sorted(files)
+
+
+def find_repo_root(path: Path) -> Path:
+    """The git top level above ``path``, else ``path`` itself (its folder, for a file)."""
+    start = path if path.is_dir() else path.parent
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+def rel(root: Path, path: Path | str) -> str:
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
+def inside(root: Path, path: Path) -> bool:
+    real = os.path.realpath(path)
+    base = os.path.realpath(root)
+    return real == base or real.startswith(base + os.sep)
+
+
+def kustomization_file(directory: Path) -> Path | None:
+    for name in KUSTOMIZATION_NAMES:
+        candidate = directory / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def discover(paths: list[Path], root: Path | None = None) -> Discovery:
+    """Scan ``paths`` (dirs or files) inside one repo root; raise UsageError for bad paths."""
+    for p in paths:
+        if not p.exists():
+            raise UsageError(f"path does not exist: {p}")
+    root = (root or find_repo_root(paths[0].resolve())).resolve()
+    findings: list[Finding] = []
+    yaml_files: list[str] = []
+    kdirs: list[Path] = []
+    for p in paths:
+        p = p.resolve()
+        if not inside(root, p):
+            raise UsageError(f"path {p} is outside the repo root {root}")
+        if p.is_file():
+            if p.name in KUSTOMIZATION_NAMES:
+                kdirs.append(p.parent)
+            else:
+                yaml_files.append(rel(root, p))
+            continue
+        for dirpath, dirnames, filenames in os.walk(p):
+            here = Path(dirpath)
+            kept = []
+            for d in sorted(dirnames):
+                if d.startswith("."):
+                    continue
+                sub = here / d
+                if sub.is_symlink() and not inside(root, sub):
+                    findings.append(_escape_finding(root, sub))
+                    continue
+                kept.append(d)
+            dirnames[:] = kept
+            if kustomization_file(here) is not None:
+                kdirs.append(here)
+            for name in sorted(filenames):
+                full = here / name
+                if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
+                    continue
+                if full.is_symlink() and not inside(root, full):
+                    findings.append(_escape_finding(root, full))
+                    continue
+                if name not in KUSTOMIZATION_NAMES:
+                    yaml_files.append(rel(root, full))
+
+    kustomizations: dict[str, Kustomization] = {}
+    pending = [rel(root, d) for d in kdirs]
+    while pending:
+        d = pending.pop()
+        if d in kustomizations:
+            continue
+        k = _read_kustomization(root, d, findings)
+        kustomizations[d] = k
+        pending.extend(x for x in k.dirs if x not in kustomizations)
+
+    included = {d for k in kustomizations.values() for d in k.dirs}
+    scanned = {rel(root, d) for d in kdirs}
+    roots = sorted(d for d in scanned if d not in included)
+    referenced = {f for k in kustomizations.values() for f in k.files}
+    kdir_set = set(kustomizations)
+    plain = [
+        f for f in sorted(set(yaml_files))
+        if f not in referenced and Path(f).parent.as_posix() not in kdir_set
+    ]
+    return Discovery(root, kustomizations, roots, plain, findings, sorted(set(yaml_files)))
+
+
+def _escape_finding(root: Path, path: Path) -> Finding:
+    return Finding(
+        "repo.symlink-escape", Severity.ERROR,
+        f"symlink points outside the repo root ({os.readlink(path)}); not followed",
+        rel(root, path), 1,
+    )
+
+
+def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kustomization:
+    directory = root / kdir
+    kfile = kustomization_file(directory)
+    if kfile is None:
+        k = Kustomization(kdir, f"{kdir}/kustomization.yaml", None, blocked=True)
+        findings.append(Finding("repo.kustomize-error", Severity.ERROR,
+                                f"{kdir} is included as a kustomization but has none",
+                                kdir, 1))
+        return k
+    kfile_rel = rel(root, kfile)
+    k = Kustomization(kdir, kfile_rel, None)
+    try:
+        raw = kfile.read_bytes()
+    except OSError as err:
+        findings.append(Finding("yaml.unreadable", Severity.ERROR,
+                                f"cannot read file: {err.strerror}", kfile_rel, 1))
+        k.blocked = True
+        return k
+    loaded = load_bytes(raw)
+    for problem in loaded.problems:
+        findings.append(Finding(problem.rule, Severity.ERROR, problem.message, kfile_rel,
+                                problem.line))
+        k.blocked = True
+    if not loaded.documents or not isinstance(loaded.documents[0].data, dict):
+        if not loaded.problems:
+            findings.append(Finding("repo.kustomize-error", Severity.ERROR,
+                                    "kustomization is empty or not a mapping", kfile_rel, 1))
+        k.blocked = True
+        return k
+    doc = loaded.documents[0]
+    k.document = doc
+    data: dict[str, Any] = doc.data
+
+    def flag(rule: str, message: str, path: tuple[str | int, ...]) -> None:
+        findings.append(Finding(rule, Severity.ERROR, message, kfile_rel, doc.line_of(path)))
+        k.blocked = True
+
+    def local(entry: str, path: tuple[str | int, ...]) -> Path | None:
+        if _REMOTE.search(entry):
+            flag("repo.remote-base",
+                 f"remote reference {entry!r}: servegate does not fetch remote bases; vendor it "
+                 "into the repo", path)
+            return None
+        target = (directory / entry)
+        if not inside(root, target):
+            flag("repo.kustomize-escape",
+                 f"{entry!r} leaves the repo root; kustomize roots must stay inside the repo",
+                 path)
+            return None
+        return target
+
+    for fname in _REF_FIELDS:
+        entries = data.get(fname)
+        if not isinstance(entries, list):
+            continue
+        for i, entry in enumerate(entries):
+            if not isinstance(entry, str):
+                continue
+            target = local(entry, (fname, i))
+            if target is None:
+                continue
+            if target.is_dir():
+                k.dirs.append(rel(root, target))
+            else:
+                k.files.append(rel(root, target))
+                if fname == "patchesStrategicMerge":
+                    _add_patch_docs(root, target, None, k)
+    for fname in ("patches", "patchesJson6902"):
+        entries = data.get(fname)
+        if not isinstance(entries, list):
+            continue
+        for i, entry in enumerate(entries):
+            if isinstance(entry, str):
+                entry = {"path": entry}
+            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+                continue
+            target = local(entry["path"], (fname, i, "path"))
+            if target is not None:
+                k.files.append(rel(root, target))
+                _add_patch_docs(root, target, entry.get("target"), k)
+    for gname in ("configMapGenerator", "secretGenerator"):
+        for i, gen in enumerate(data.get(gname) or []):
+            if not isinstance(gen, dict):
+                continue
+            for fkey in ("files", "envs"):
+                for j, item in enumerate(gen.get(fkey) or []):
+                    if isinstance(item, str):
+                        target = local(item.partition("=")[2] or item, (gname, i, fkey, j))
+                        if target is not None:
+                            k.files.append(rel(root, target))
+    if "helmCharts" in data or "helmChartInflationGenerator" in data:
+        key = "helmCharts" if "helmCharts" in data else "helmChartInflationGenerator"
+        flag("repo.kustomize-plugin",
+             "helm charts run an external program; servegate renders without helm (vendor the "
+             "rendered chart instead)", (key,))
+    for fname in _PLUGIN_FIELDS:
+        for i, entry in enumerate(data.get(fname) or []):
+            if isinstance(entry, dict):
+                if entry.get("apiVersion") != "builtin":
+                    flag("repo.kustomize-plugin",
+                         f"inline {fname} plugin {entry.get('kind')!r} would run code; only "
+                         "builtin plugins are allowed", (fname, i))
+            elif isinstance(entry, str):
+                target = local(entry, (fname, i))
+                if target is not None and target.is_dir():
+                    k.dirs.append(rel(root, target))
+                elif target is not None:
+                    k.files.append(rel(root, target))
+                    _check_plugin_file(root, target, kfile_rel, fname, findings, k)
+    return k
+
+
+def _check_plugin_file(
+    root: Path, target: Path, kfile_rel: str, fname: str, findings: list[Finding],
+    k: Kustomization,
+) -> None:
+    try:
+        loaded = load_bytes(target.read_bytes())
+    except OSError:
+        return
+    for d in loaded.documents:
+        if isinstance(d.data, dict) and d.data.get("apiVersion") not in (None, "builtin"):
+            findings.append(Finding(
+                "repo.kustomize-plugin", Severity.ERROR,
+                f"{fname} plugin {d.data.get('kind')!r} ({d.data.get('apiVersion')}) would run "
+                "code; only builtin plugins are allowed", rel(root, target), d.line))
+            k.blocked = True
+
+
+def _add_patch_docs(root: Path, target: Path, selector: Any, k: Kustomization) -> None:
+    try:
+        loaded = load_bytes(target.read_bytes())
+    except OSError:
+        return
+    sel = selector if isinstance(selector, dict) else {}
+    for d in loaded.documents:
+        data = d.data if isinstance(d.data, dict) else {}
+        meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        kind = sel.get("kind") or data.get("kind")
+        name = sel.get("name") or (meta or {}).get("name")
+        k.patches.append(PatchDoc(rel(root, target), d, kind, name))
