@@ -18,14 +18,26 @@ from servegate import __version__
 #: command name -> (module, attribute, one-line help shown by ``servegate --help``)
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("servegate.commands.check", "check", "Render and validate a repo, overlay or files."),
-    "render": ("servegate.commands.render", "render", "Print what check validates, after kustomize."),
+    "render": (
+        "servegate.commands.render",
+        "render",
+        "Print what check validates, after kustomize.",
+    ),
     "rules": ("servegate.commands.rules", "rules", "List every rule."),
     "explain": ("servegate.commands.rules", "explain", "Show one rule's docs: why, example, fix."),
     "new": ("servegate.commands.new", "new", "Scaffold a model's GitOps repo."),
     "add": ("servegate.commands.new", "add", "Add to a generated repo (an environment overlay)."),
-    "promote": ("servegate.commands.promote", "promote", "Move an overlay's canary: --canary N, --full, --rollback."),
+    "promote": (
+        "servegate.commands.promote",
+        "promote",
+        "Move an overlay's canary: --canary N, --full, --rollback.",
+    ),
     "argocd": ("servegate.commands.argocd", "argocd", "Argo CD Config Management Plugin commands."),
-    "ct": ("servegate.commands.ct", "ct", "Continuous-training pipeline (Argo Workflows) commands."),
+    "ct": (
+        "servegate.commands.ct",
+        "ct",
+        "Continuous-training pipeline (Argo Workflows) commands.",
+    ),
     "merge": ("servegate.commands.merge", "merge", "Merge JSON reports of sharded checks."),
     "schemas": ("servegate.commands.schemas", "schemas", "Build derived CRD schemas."),
 }
@@ -67,8 +79,11 @@ def cli() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point; returns the exit code (never raises for user errors)."""
     try:
-        result = cli.main(args=list(argv) if argv is not None else None,
-                          prog_name="servegate", standalone_mode=False)
+        result = cli.main(
+            args=list(argv) if argv is not None else None,
+            prog_name="servegate",
+            standalone_mode=False,
+        )
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as err:

@@ -18,7 +18,9 @@ from servegate.yamlsafe import Document, load_bytes
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
-_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=")
+_REMOTE = re.compile(
+    r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref="
+)
 #: Kustomization fields whose entries name files or directories.
 _REF_FIELDS = ("resources", "bases", "components", "crds", "patchesStrategicMerge")
 _PLUGIN_FIELDS = ("generators", "transformers", "validators")
@@ -171,7 +173,8 @@ def discover(paths: list[Path], root: Path | None = None) -> Discovery:
     referenced = {f for k in kustomizations.values() for f in k.files}
     kdir_set = set(kustomizations)
     plain = [
-        f for f in sorted(set(yaml_files))
+        f
+        for f in sorted(set(yaml_files))
         if f not in referenced and Path(f).parent.as_posix() not in kdir_set
     ]
     return Discovery(root, kustomizations, roots, plain, findings, sorted(set(yaml_files)))
@@ -179,9 +182,11 @@ def discover(paths: list[Path], root: Path | None = None) -> Discovery:
 
 def _escape_finding(root: Path, path: Path) -> Finding:
     return Finding(
-        "repo.symlink-escape", Severity.ERROR,
+        "repo.symlink-escape",
+        Severity.ERROR,
         f"symlink points outside the repo root ({os.readlink(path)}); not followed",
-        rel(root, path), 1,
+        rel(root, path),
+        1,
     )
 
 
@@ -190,28 +195,45 @@ def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kusto
     kfile = kustomization_file(directory)
     if kfile is None:
         k = Kustomization(kdir, f"{kdir}/kustomization.yaml", None, blocked=True)
-        findings.append(Finding("repo.kustomize-error", Severity.ERROR,
-                                f"{kdir} is included as a kustomization but has none",
-                                kdir, 1))
+        findings.append(
+            Finding(
+                "repo.kustomize-error",
+                Severity.ERROR,
+                f"{kdir} is included as a kustomization but has none",
+                kdir,
+                1,
+            )
+        )
         return k
     kfile_rel = rel(root, kfile)
     k = Kustomization(kdir, kfile_rel, None)
     try:
         raw = kfile.read_bytes()
     except OSError as err:
-        findings.append(Finding("yaml.unreadable", Severity.ERROR,
-                                f"cannot read file: {err.strerror}", kfile_rel, 1))
+        findings.append(
+            Finding(
+                "yaml.unreadable", Severity.ERROR, f"cannot read file: {err.strerror}", kfile_rel, 1
+            )
+        )
         k.blocked = True
         return k
     loaded = load_bytes(raw)
     for problem in loaded.problems:
-        findings.append(Finding(problem.rule, Severity.ERROR, problem.message, kfile_rel,
-                                problem.line))
+        findings.append(
+            Finding(problem.rule, Severity.ERROR, problem.message, kfile_rel, problem.line)
+        )
         k.blocked = True
     if not loaded.documents or not isinstance(loaded.documents[0].data, dict):
         if not loaded.problems:
-            findings.append(Finding("repo.kustomize-error", Severity.ERROR,
-                                    "kustomization is empty or not a mapping", kfile_rel, 1))
+            findings.append(
+                Finding(
+                    "repo.kustomize-error",
+                    Severity.ERROR,
+                    "kustomization is empty or not a mapping",
+                    kfile_rel,
+                    1,
+                )
+            )
         k.blocked = True
         return k
     doc = loaded.documents[0]
@@ -224,15 +246,20 @@ def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kusto
 
     def local(entry: str, path: tuple[str | int, ...]) -> Path | None:
         if _REMOTE.search(entry):
-            flag("repo.remote-base",
-                 f"remote reference {entry!r}: servegate does not fetch remote bases; vendor it "
-                 "into the repo", path)
+            flag(
+                "repo.remote-base",
+                f"remote reference {entry!r}: servegate does not fetch remote bases; vendor it "
+                "into the repo",
+                path,
+            )
             return None
-        target = (directory / entry)
+        target = directory / entry
         if not inside(root, target):
-            flag("repo.kustomize-escape",
-                 f"{entry!r} leaves the repo root; kustomize roots must stay inside the repo",
-                 path)
+            flag(
+                "repo.kustomize-escape",
+                f"{entry!r} leaves the repo root; kustomize roots must stay inside the repo",
+                path,
+            )
             return None
         return target
 
@@ -277,16 +304,22 @@ def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kusto
                             k.files.append(rel(root, target))
     if "helmCharts" in data or "helmChartInflationGenerator" in data:
         key = "helmCharts" if "helmCharts" in data else "helmChartInflationGenerator"
-        flag("repo.kustomize-plugin",
-             "helm charts run an external program; servegate renders without helm (vendor the "
-             "rendered chart instead)", (key,))
+        flag(
+            "repo.kustomize-plugin",
+            "helm charts run an external program; servegate renders without helm (vendor the "
+            "rendered chart instead)",
+            (key,),
+        )
     for fname in _PLUGIN_FIELDS:
         for i, entry in enumerate(data.get(fname) or []):
             if isinstance(entry, dict):
                 if entry.get("apiVersion") != "builtin":
-                    flag("repo.kustomize-plugin",
-                         f"inline {fname} plugin {entry.get('kind')!r} would run code; only "
-                         "builtin plugins are allowed", (fname, i))
+                    flag(
+                        "repo.kustomize-plugin",
+                        f"inline {fname} plugin {entry.get('kind')!r} would run code; only "
+                        "builtin plugins are allowed",
+                        (fname, i),
+                    )
             elif isinstance(entry, str):
                 target = local(entry, (fname, i))
                 if target is not None and target.is_dir():
@@ -298,7 +331,11 @@ def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kusto
 
 
 def _check_plugin_file(
-    root: Path, target: Path, kfile_rel: str, fname: str, findings: list[Finding],
+    root: Path,
+    target: Path,
+    kfile_rel: str,
+    fname: str,
+    findings: list[Finding],
     k: Kustomization,
 ) -> None:
     try:
@@ -307,10 +344,16 @@ def _check_plugin_file(
         return
     for d in loaded.documents:
         if isinstance(d.data, dict) and d.data.get("apiVersion") not in (None, "builtin"):
-            findings.append(Finding(
-                "repo.kustomize-plugin", Severity.ERROR,
-                f"{fname} plugin {d.data.get('kind')!r} ({d.data.get('apiVersion')}) would run "
-                "code; only builtin plugins are allowed", rel(root, target), d.line))
+            findings.append(
+                Finding(
+                    "repo.kustomize-plugin",
+                    Severity.ERROR,
+                    f"{fname} plugin {d.data.get('kind')!r} ({d.data.get('apiVersion')}) would run "
+                    "code; only builtin plugins are allowed",
+                    rel(root, target),
+                    d.line,
+                )
+            )
             k.blocked = True
 
 

@@ -108,6 +108,8 @@ def load_text(text: str, *, positions: bool = True) -> LoadResult:
     try:
         while loader.check_node():
             node = loader.get_node()
+            if node is None:
+                continue
             if len(documents) >= MAX_DOCUMENTS:
                 problems.append(
                     YAMLProblem(
@@ -117,8 +119,6 @@ def load_text(text: str, *, positions: bool = True) -> LoadResult:
                     )
                 )
                 break
-            if node is None:
-                continue
             try:
                 documents.append(_Converter(positions).document(node))
             except YAMLProblem as problem:
@@ -168,7 +168,8 @@ class _Converter:
             return known
         if key in active:
             raise YAMLProblem(
-                "yaml.alias-bomb", "recursive alias (a node contains itself)",
+                "yaml.alias-bomb",
+                "recursive alias (a node contains itself)",
                 node.start_mark.line + 1,
             )
         if isinstance(node, yaml.ScalarNode):
@@ -194,7 +195,7 @@ class _Converter:
             if node.tag != _SEQ:
                 raise _unsafe(node)
             return [self._convert(child, (*path, i)) for i, child in enumerate(node.value)]
-        if node.tag not in _MAPPING_TAGS:
+        if node.tag not in _MAPPING_TAGS or not isinstance(node, yaml.MappingNode):
             raise _unsafe(node)
         return self._mapping(node, path)
 
@@ -271,4 +272,4 @@ def _scalar(node: yaml.ScalarNode) -> Any:
 def load_plain(text: str) -> list[Any]:
     """Fast load of trusted-shape text (kustomize output): C loader, no positions, no limits
     beyond safe tags. Raises yaml.YAMLError."""
-    return [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]  # noqa: S506
+    return [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]

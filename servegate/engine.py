@@ -1,0 +1,452 @@
+"""The check pipeline: discover -> render -> parse -> Resource -> schema -> rules -> exemptions.
+
+This module only orchestrates; each step lives in its own module. It returns a Report and
+never prints: the commands and report formats decide what users see.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from servegate.config import (
+    DEFAULT_POLICY_SET,
+    EXEMPT_ANNOTATION_PREFIX,
+    Config,
+    ConfigError,
+    PolicySet,
+    load_config,
+    load_policy_set,
+    load_profile,
+)
+from servegate.discover import Discovery, UsageError, discover
+from servegate.findings import Finding, ResourceRef, Severity
+from servegate.origins import origin_for, strip_build_annotations
+from servegate.podspecs import pod_specs
+from servegate.resource import Origin, Resource, dotted, is_k8s_object
+from servegate.rules import all_rules, matches
+from servegate.rules.base import Context, Level, Rule, Scope, Violation
+from servegate.sources import SourceFiles
+
+#: Families whose findings mean the input could not be read: reported even outside --select.
+ALWAYS_REPORTED = (
+    "yaml",
+    "repo.kustomize-error",
+    "repo.remote-base",
+    "repo.kustomize-escape",
+    "repo.kustomize-plugin",
+    "repo.symlink-escape",
+    "repo.exemption-invalid",
+    "repo.exemption-expired",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    paths: Sequence[Path] = (Path("."),)
+    config: Path | None = None
+    env: str | None = None
+    crds: Sequence[Path] = ()
+    k8s_version: str | None = None
+    pss_level: str | None = None
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    workers: int | None = None
+    progress: Callable[[int, int], None] | None = None
+
+
+@dataclass(slots=True)
+class Group:
+    """Resources checked together: one rendered root, or the plain files."""
+
+    label: str
+    resources: list[Resource]
+    environment: str | None
+
+
+@dataclass(slots=True)
+class Report:
+    root: Path
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    files: int = 0
+    resources: int = 0
+    groups: list[Group] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity is Severity.ERROR for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity is Severity.WARNING for f in self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
+
+
+def parse_k8s_version(text: str) -> tuple[int, int]:
+    raw = text.strip().lstrip("v")
+    parts = raw.split(".")
+    try:
+        major, minor = int(parts[0]), int(parts[1])
+    except (ValueError, IndexError):
+        raise UsageError(f"--k8s-version {text!r}: expected MAJOR.MINOR such as 1.37") from None
+    from servegate.schema.validate import supported_versions
+
+    supported = supported_versions()
+    if (major, minor) not in supported:
+        low, high = supported[0], supported[-1]
+        raise UsageError(
+            f"--k8s-version {text}: supported versions are {low[0]}.{low[1]} to {high[0]}.{high[1]}"
+        )
+    return major, minor
+
+
+def _setup(options: CheckOptions) -> tuple[Discovery, Config]:
+    discovery = discover(list(options.paths))
+    try:
+        config = load_config(discovery.root, options.config)
+    except ConfigError as err:
+        raise UsageError(str(err)) from None
+    return discovery, config
+
+
+def load_resources(options: CheckOptions) -> tuple[list[Group], list[Finding]]:
+    """Discover and render, without schema or rules: what ``servegate render`` prints."""
+    discovery, config = _setup(options)
+    groups, findings = _load(discovery, SourceFiles(discovery.root), config, options)
+    return groups, [*discovery.findings, *config.findings, *findings]
+
+
+def check(options: CheckOptions) -> Report:
+    """Run the whole pipeline. Raises UsageError/ConfigError/ToolMissing (exit code 2)."""
+    discovery, config = _setup(options)
+    root = discovery.root
+    from servegate.schema.validate import SchemaSet, newest_version
+
+    version_text = options.k8s_version or config.k8s_version
+    k8s_version = parse_k8s_version(version_text) if version_text else newest_version()
+    crd_dirs = [*options.crds, *(root / c for c in config.crds)]
+    for d in crd_dirs:
+        if not d.exists():
+            raise UsageError(f"--crds {d}: no such file or directory")
+    schemas = SchemaSet(k8s_version, crd_dirs)
+    sources = SourceFiles(root)
+    report = Report(root)
+    raw: list[Finding] = [*discovery.findings, *config.findings]
+
+    groups, load_findings = _load(discovery, sources, config, options)
+    raw.extend(load_findings)
+    report.groups = groups
+    checker = _Checker(options, config, root, k8s_version)
+    for group in groups:
+        for resource in group.resources:
+            raw.extend(_schema_findings(resource, schemas))
+        raw.extend(checker.run(group))
+    report.resources = sum(len(g.resources) for g in groups)
+    report.files = sources.count
+    _finish(report, raw, checker, config, groups, options)
+    return report
+
+
+def _load(
+    discovery: Discovery, sources: SourceFiles, config: Config, options: CheckOptions
+) -> tuple[list[Group], list[Finding]]:
+    findings: list[Finding] = []
+    files = set(discovery.yaml_files)
+    for k in discovery.kustomizations.values():
+        files.update(k.files)
+    bad_files: set[str] = set()
+    for rel in sorted(files):
+        problems = sources.findings(rel)
+        if problems:
+            bad_files.add(rel)
+            findings.extend(problems)
+
+    groups: list[Group] = []
+    renderable = []
+    for kdir in discovery.roots:
+        closure = discovery.closure(kdir)
+        if any(k.blocked for k in closure) or bad_files.intersection(discovery.inputs(kdir)):
+            continue  # the reason is already a finding; rendering would only repeat it
+        renderable.append(kdir)
+    if renderable:
+        from servegate.render import render_all
+
+        with tempfile.TemporaryDirectory(prefix="servegate-") as scratch:
+            rendered = render_all(
+                discovery.root,
+                renderable,
+                Path(scratch),
+                workers=options.workers,
+                progress=options.progress,
+            )
+        for result in rendered:
+            env = options.env or config.environments.get(result.kdir)
+            group = Group(result.kdir, [], env)
+            groups.append(group)
+            kfile = discovery.kustomizations[result.kdir].file
+            if result.output is None:
+                findings.append(
+                    Finding(
+                        "repo.kustomize-error",
+                        Severity.ERROR,
+                        f"kustomize build failed: {result.error}",
+                        kfile,
+                        1,
+                    )
+                )
+                continue
+            group.resources.extend(
+                _rendered_resources(
+                    result.output, result.wrapper, result.kdir, discovery, sources, findings, kfile
+                )
+            )
+    plain = Group("plain files", [], options.env)
+    for rel in discovery.plain_files:
+        for doc in sources.load(rel).documents:
+            if is_k8s_object(doc.data):
+                plain.resources.append(Resource.from_body(doc.data, Origin(rel, doc)))
+    if plain.resources:
+        groups.append(plain)
+    return groups, findings
+
+
+def _rendered_resources(
+    output: str,
+    wrapper: str,
+    kdir: str,
+    discovery: Discovery,
+    sources: SourceFiles,
+    findings: list[Finding],
+    kfile: str,
+) -> Iterator[Resource]:
+    import yaml
+
+    from servegate.yamlsafe import load_plain
+
+    try:
+        bodies = load_plain(output)
+    except yaml.YAMLError as err:
+        findings.append(
+            Finding(
+                "repo.kustomize-error",
+                Severity.ERROR,
+                f"kustomize output is not YAML: {str(err).splitlines()[0]}",
+                kfile,
+                1,
+            )
+        )
+        return
+    for body in bodies:
+        if not is_k8s_object(body):
+            continue
+        origin_path = strip_build_annotations(body)
+        yield Resource.from_body(
+            body, origin_for(body, origin_path, wrapper, kdir, discovery, sources)
+        )
+
+
+def _schema_findings(resource: Resource, schemas: Any) -> Iterator[Finding]:
+    errors = schemas.validate(resource.body)
+    if errors is None:
+        file, line = resource.locate(())
+        yield Finding(
+            "schema.unknown-kind",
+            Severity.WARNING,
+            f"no schema for {resource.api_version} {resource.kind}: not validated "
+            "(add its CRD with --crds)",
+            file,
+            line,
+            resource.ref,
+        )
+        return
+    for path, message in errors:
+        file, line = resource.locate(tuple(path))
+        yield Finding(
+            "schema.invalid",
+            Severity.ERROR,
+            message,
+            file,
+            line,
+            resource.ref,
+            dotted(tuple(path)) or None,
+        )
+
+
+class _Checker:
+    """Runs the selected rules over a group, with the context of its environment."""
+
+    def __init__(
+        self, options: CheckOptions, config: Config, root: Path, k8s_version: tuple[int, int]
+    ) -> None:
+        self.options = options
+        self.config = config
+        self.root = root
+        self.k8s_version = k8s_version
+        self.policies: dict[str | None, tuple[PolicySet, dict[str, Any]]] = {}
+
+    def policy_for(self, environment: str | None) -> tuple[PolicySet, dict[str, Any]]:
+        cached = self.policies.get(environment)
+        if cached is None:
+            profile: dict[str, Any] = {}
+            try:
+                if environment:
+                    profile = load_profile(environment, self.root)
+                policy = load_policy_set(
+                    str(profile.get("policySet", DEFAULT_POLICY_SET)), self.root
+                )
+            except ConfigError as err:
+                raise UsageError(str(err)) from None
+            cached = (policy, profile)
+            self.policies[environment] = cached
+        return cached
+
+    def enabled(self, rule: Rule, policy: PolicySet, level: Level) -> bool:
+        if rule.scope is Scope.ENGINE:
+            return False
+        if self.options.select and not matches(rule.id, list(self.options.select)):
+            return False
+        if matches(rule.id, [*self.options.ignore, *policy.ignore]):
+            return False
+        return not (rule.level is Level.RESTRICTED and level is Level.BASELINE)
+
+    def run(self, group: Group) -> Iterator[Finding]:
+        policy, profile = self.policy_for(group.environment)
+        level = Level(self.options.pss_level or profile.get("podSecurity") or policy.pss_level)
+        rules = [r for r in all_rules().values() if self.enabled(r, policy, level)]
+        params = {**policy.params, **self.config.policy}
+        contexts = {
+            r.id: Context(self.k8s_version, level, {**r.params, **params}, profile) for r in rules
+        }
+        pod_rules = [(r, r.check_for(self.k8s_version)) for r in rules if r.scope is Scope.POD]
+        res_rules = [(r, r.check_for(self.k8s_version)) for r in rules if r.scope is Scope.RESOURCE]
+        for resource in group.resources:
+            if pod_rules:
+                for pod in pod_specs(resource):
+                    for r, fn in pod_rules:
+                        yield from self._emit(r, resource, fn(pod, contexts[r.id]))
+            for r, fn in res_rules:
+                if not r.kinds or resource.kind in r.kinds:
+                    yield from self._emit(r, resource, fn(resource, contexts[r.id]))
+        for r in rules:
+            if r.scope is Scope.REPO:
+                fn = r.check_for(self.k8s_version)
+                yield from self._emit(r, None, fn(group.resources, contexts[r.id]))
+
+    def _emit(
+        self, r: Rule, resource: Resource | None, violations: Iterable[Violation]
+    ) -> Iterator[Finding]:
+        for v in violations:
+            target = v.resource or resource
+            if target is None:
+                continue
+            file, line = target.locate(v.path)
+            yield Finding(
+                r.id, r.severity, v.message, file, line, target.ref, dotted(v.path) or None
+            )
+
+
+def _finish(
+    report: Report,
+    raw: list[Finding],
+    checker: _Checker,
+    config: Config,
+    groups: list[Group],
+    options: CheckOptions,
+) -> None:
+    rules = all_rules()
+    annotations = _inline_exemptions(groups, raw)
+    seen: set[Finding] = set()
+    for finding in raw:
+        if finding in seen:
+            continue  # a base checked through several overlays reports once per source line
+        seen.add(finding)
+        if not _selected(finding.rule, options):
+            continue
+        rule = rules.get(finding.rule)
+        severity = finding.severity
+        if rule is not None and rule.scope is not Scope.ENGINE:
+            severity = rule.severity
+        override = _severity_override(finding.rule, checker)
+        if override is not None:
+            severity = override
+        finding = _replace(finding, severity=severity)
+        reason = _exemption_reason(finding, config, annotations)
+        if reason is not None:
+            report.suppressed.append(_replace(finding, suppressed=reason))
+        else:
+            report.findings.append(finding)
+    report.findings.sort(key=Finding.sort_key)
+    report.suppressed.sort(key=Finding.sort_key)
+
+
+def _selected(rule_id: str, options: CheckOptions) -> bool:
+    if options.ignore and matches(rule_id, list(options.ignore)):
+        return False
+    if options.select and not matches(rule_id, list(options.select)):
+        return matches(rule_id, list(ALWAYS_REPORTED))
+    return True
+
+
+def _severity_override(rule_id: str, checker: _Checker) -> Severity | None:
+    for policy, _ in checker.policies.values():
+        value = policy.severity.get(rule_id)
+        if value:
+            return Severity(value)
+    return None
+
+
+def _replace(finding: Finding, **changes: Any) -> Finding:
+    from dataclasses import replace
+
+    return replace(finding, **changes)
+
+
+def _inline_exemptions(
+    groups: list[Group], raw: list[Finding]
+) -> dict[ResourceRef, dict[str, str]]:
+    """Exemption annotations by resource; one without a reason is itself a finding."""
+    found: dict[ResourceRef, dict[str, str]] = {}
+    for group in groups:
+        for resource in group.resources:
+            for key, value in resource.annotations.items():
+                if not str(key).startswith(EXEMPT_ANNOTATION_PREFIX):
+                    continue
+                rule_id = str(key)[len(EXEMPT_ANNOTATION_PREFIX) :]
+                reason = str(value or "").strip()
+                if not reason:
+                    file, line = resource.locate(("metadata", "annotations", key))
+                    raw.append(
+                        Finding(
+                            "repo.exemption-invalid",
+                            Severity.ERROR,
+                            f"inline exemption for {rule_id} has no reason",
+                            file,
+                            line,
+                            resource.ref,
+                        )
+                    )
+                    continue
+                found.setdefault(resource.ref, {})[rule_id] = reason
+    return found
+
+
+def _exemption_reason(
+    finding: Finding, config: Config, annotations: dict[ResourceRef, dict[str, str]]
+) -> str | None:
+    ref = finding.resource
+    if ref is None:
+        return None
+    for rule_id, reason in annotations.get(ref, {}).items():
+        if matches(finding.rule, [rule_id]):
+            return reason
+    for exemption in config.exemptions:
+        if exemption.covers(finding.rule, ref.kind, ref.name, ref.namespace):
+            return exemption.reason
+    return None

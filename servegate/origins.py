@@ -1,0 +1,97 @@
+"""Map objects rendered by kustomize back to the source a user edits.
+
+kustomize's ``config.kubernetes.io/origin`` annotation names the source file; the document in
+that file is found by kind and name (name prefixes and suffixes allowed), and the patches that
+target the object are attached, so a finding's field path resolves to the patch line that set it
+or else to the base line.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from servegate.discover import Discovery, PatchDoc
+from servegate.resource import Origin, Patch
+from servegate.sources import SourceFiles
+from servegate.yamlsafe import Document
+
+ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
+_KUSTOMIZE_ANNOTATIONS = (ORIGIN_ANNOTATION, "alpha.config.kubernetes.io/transformations")
+
+
+def strip_build_annotations(body: dict[str, Any]) -> str | None:
+    """Remove kustomize's build annotations from ``body``; return the origin path, if any."""
+    meta = body.get("metadata")
+    if not isinstance(meta, dict):
+        return None
+    annotations = meta.get("annotations")
+    if not isinstance(annotations, dict):
+        return None
+    origin = annotations.get(ORIGIN_ANNOTATION)
+    for key in _KUSTOMIZE_ANNOTATIONS:
+        annotations.pop(key, None)
+    if not annotations:
+        del meta["annotations"]
+    if not isinstance(origin, str):
+        return None
+    for line in origin.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() == "path":
+            return value.strip().strip("'\"")
+    return None
+
+
+def origin_for(
+    body: dict[str, Any],
+    origin_path: str | None,
+    wrapper: str,
+    kdir: str,
+    discovery: Discovery,
+    sources: SourceFiles,
+) -> Origin:
+    """The Origin of one rendered object of root ``kdir``."""
+    root = discovery.root
+    kind = body.get("kind")
+    meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    name = str((meta or {}).get("name") or "")
+    file = None
+    if origin_path:
+        absolute = os.path.normpath(os.path.join(wrapper, origin_path))
+        file = Path(os.path.relpath(absolute, root)).as_posix()
+        if file.startswith("../"):
+            file = None
+    patches = tuple(
+        Patch(p.file, p.document)
+        for k in discovery.closure(kdir)
+        for p in k.patches
+        if _targets(p, kind, name)
+    )
+    if file is None:
+        kfile = discovery.kustomizations[kdir].file if kdir in discovery.kustomizations else kdir
+        return Origin(kfile, None, patches, kdir)
+    return Origin(file, _find_document(sources, file, kind, name), patches, kdir)
+
+
+def _targets(patch: PatchDoc, kind: Any, name: str) -> bool:
+    if patch.kind is not None and patch.kind != kind:
+        return False
+    return patch.name is None or patch.name in name
+
+
+def _find_document(sources: SourceFiles, file: str, kind: Any, name: str) -> Document | None:
+    candidates: list[Document] = []
+    for doc in sources.load(file).documents:
+        data = doc.data
+        if not isinstance(data, dict) or data.get("kind") != kind:
+            continue
+        meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        source_name = str((meta or {}).get("name") or "")
+        if source_name == name:
+            return doc
+        if source_name and source_name in name:
+            candidates.append(doc)
+    if candidates:
+        return max(candidates, key=lambda d: len(str(d.data.get("metadata", {}).get("name"))))
+    return None

@@ -1,0 +1,47 @@
+"""The repo's source files, each read and strictly parsed at most once per run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from servegate.findings import Finding, Severity
+from servegate.yamlsafe import LoadResult, YAMLProblem, load_bytes
+
+
+class SourceFiles:
+    """Strictly parsed YAML files of one repo, by path relative to its root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._loaded: dict[str, LoadResult] = {}
+
+    def load(self, rel: str) -> LoadResult:
+        found = self._loaded.get(rel)
+        if found is None:
+            found = self._read(rel)
+            self._loaded[rel] = found
+        return found
+
+    def _read(self, rel: str) -> LoadResult:
+        path = self.root / rel
+        try:
+            if path.stat().st_size > 64 * 1024 * 1024:
+                return LoadResult([], [YAMLProblem("yaml.too-large", "file is over 64 MiB")])
+            raw = path.read_bytes()
+        except IsADirectoryError:
+            return LoadResult([], [YAMLProblem("yaml.unreadable", "is a directory, not a file")])
+        except OSError as err:
+            return LoadResult(
+                [], [YAMLProblem("yaml.unreadable", f"cannot read file: {err.strerror}")]
+            )
+        return load_bytes(raw)
+
+    def findings(self, rel: str) -> list[Finding]:
+        """The yaml.* findings of one file."""
+        return [
+            Finding(p.rule, Severity.ERROR, p.message, rel, p.line) for p in self.load(rel).problems
+        ]
+
+    @property
+    def count(self) -> int:
+        return len(self._loaded)
