@@ -122,9 +122,13 @@ def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
     import jsonschema
 
     schema = json.loads(schema_file.read_text(encoding="utf-8"))
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema).iter_errors(data)
+    # exemption entries are checked one by one below, as findings rather than a usage error
+    errors = (
+        e
+        for e in jsonschema.Draft202012Validator(schema).iter_errors(data)
+        if not (e.absolute_path and e.absolute_path[0] == "exemptions")
     )
+    error = jsonschema.exceptions.best_match(errors)
     if error is not None:
         where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
         raise ConfigError(f"{path}: invalid servegate.yaml at {where}: {error.message}")

@@ -160,7 +160,8 @@ def _load(
     findings: list[Finding] = []
     files = set(discovery.yaml_files)
     for k in discovery.kustomizations.values():
-        files.update(k.files)
+        # a missing file is kustomize's to report, with its own message
+        files.update(f for f in k.files if (discovery.root / f).exists())
     bad_files: set[str] = set()
     for rel in sorted(files):
         problems = sources.findings(rel)

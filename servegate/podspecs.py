@@ -17,8 +17,18 @@ CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 #: Keys of a KServe component whose value is a container (the model server) in shorthand.
 KSERVE_SHORTCUTS = (
-    "model", "sklearn", "xgboost", "tensorflow", "pytorch", "triton", "onnx", "huggingface",
-    "pmml", "lightgbm", "paddle", "art",
+    "model",
+    "sklearn",
+    "xgboost",
+    "tensorflow",
+    "pytorch",
+    "triton",
+    "onnx",
+    "huggingface",
+    "pmml",
+    "lightgbm",
+    "paddle",
+    "art",
 )
 KSERVE_COMPONENTS = ("predictor", "transformer", "explainer")
 WORKLOAD_KINDS = frozenset(
@@ -102,8 +112,14 @@ def _containers(spec: dict[str, Any], path: FieldPath) -> Iterator[ContainerView
 
 
 def _view(
-    resource: Resource, label: str, path: FieldPath, spec: Any, metadata: Any,
-    *, pod_level: bool = True, extra: tuple[ContainerView, ...] = (),
+    resource: Resource,
+    label: str,
+    path: FieldPath,
+    spec: Any,
+    metadata: Any,
+    *,
+    pod_level: bool = True,
+    extra: tuple[ContainerView, ...] = (),
 ) -> PodSpecView | None:
     if not isinstance(spec, dict):
         return None
@@ -111,7 +127,9 @@ def _view(
     return PodSpecView(resource, label, path, spec, containers, _dict(metadata), pod_level)
 
 
-def _template(resource: Resource, label: str, path: FieldPath, template: Any) -> Iterator[PodSpecView]:
+def _template(
+    resource: Resource, label: str, path: FieldPath, template: Any
+) -> Iterator[PodSpecView]:
     template = _dict(template)
     view = _view(resource, label, (*path, "spec"), template.get("spec"), template.get("metadata"))
     if view is not None:
@@ -130,8 +148,9 @@ def _workload(r: Resource) -> Iterator[PodSpecView]:
 
 def _cronjob(r: Resource) -> Iterator[PodSpecView]:
     job = _dict(_dict(r.spec.get("jobTemplate")).get("spec"))
-    yield from _template(r, "CronJob pod template", ("spec", "jobTemplate", "spec", "template"),
-                         job.get("template"))
+    yield from _template(
+        r, "CronJob pod template", ("spec", "jobTemplate", "spec", "template"), job.get("template")
+    )
 
 
 def _kserve_component(
@@ -142,7 +161,9 @@ def _kserve_component(
         return
     shortcuts = tuple(
         ContainerView(
-            str(component[key].get("name") or "kserve-container"), key, component[key],
+            str(component[key].get("name") or "kserve-container"),
+            key,
+            component[key],
             (*path, key),
         )
         for key in KSERVE_SHORTCUTS
@@ -153,19 +174,23 @@ def _kserve_component(
         yield view
     worker = component.get("workerSpec")
     if isinstance(worker, dict):
-        yield from filter(None, [_view(r, f"{label} workerSpec", (*path, "workerSpec"), worker,
-                                       r.metadata)])
+        yield from filter(
+            None, [_view(r, f"{label} workerSpec", (*path, "workerSpec"), worker, r.metadata)]
+        )
 
 
 def _inference_service(r: Resource) -> Iterator[PodSpecView]:
     for component in KSERVE_COMPONENTS:
-        yield from _kserve_component(r, f"InferenceService {component}", ("spec", component),
-                                     r.spec.get(component))
+        yield from _kserve_component(
+            r, f"InferenceService {component}", ("spec", component), r.spec.get(component)
+        )
     canaries = r.spec.get("canary")
     if isinstance(canaries, list):
         for i, entry in enumerate(canaries):
             yield from _kserve_component(
-                r, f"InferenceService canary[{i}] predictor", ("spec", "canary", i, "predictor"),
+                r,
+                f"InferenceService canary[{i}] predictor",
+                ("spec", "canary", i, "predictor"),
                 _dict(entry).get("predictor"),
             )
 
@@ -177,15 +202,28 @@ def _serving_runtime(r: Resource) -> Iterator[PodSpecView]:
         yield view
     worker = r.spec.get("workerSpec")
     if isinstance(worker, dict):
-        yield from filter(None, [_view(r, f"{r.kind} workerSpec", ("spec", "workerSpec"), worker,
-                                       r.metadata, pod_level=False)])
+        yield from filter(
+            None,
+            [
+                _view(
+                    r,
+                    f"{r.kind} workerSpec",
+                    ("spec", "workerSpec"),
+                    worker,
+                    r.metadata,
+                    pod_level=False,
+                )
+            ],
+        )
 
 
 def _storage_container(r: Resource) -> Iterator[PodSpecView]:
     container = r.spec.get("container")
     if isinstance(container, dict):
         view = ContainerView(
-            str(container.get("name") or "storage-initializer"), "container", container,
+            str(container.get("name") or "storage-initializer"),
+            "container",
+            container,
             ("spec", "container"),
         )
         yield PodSpecView(r, "ClusterStorageContainer", ("spec",), {}, (view,), r.metadata, False)
@@ -208,31 +246,58 @@ def _argo_workflow(r: Resource) -> Iterator[PodSpecView]:
         for key in ("container", "script"):
             body = template.get(key)
             if isinstance(body, dict):
-                containers.append(ContainerView(str(body.get("name") or "main"), key, body,
-                                                (*tpath, key)))
+                containers.append(
+                    ContainerView(str(body.get("name") or "main"), key, body, (*tpath, key))
+                )
         container_set = _dict(template.get("containerSet"))
         for j, body in enumerate(container_set.get("containers") or []):
             if isinstance(body, dict):
-                containers.append(ContainerView(str(body.get("name") or f"containerSet[{j}]"),
-                                                "containerSet", body,
-                                                (*tpath, "containerSet", "containers", j)))
+                containers.append(
+                    ContainerView(
+                        str(body.get("name") or f"containerSet[{j}]"),
+                        "containerSet",
+                        body,
+                        (*tpath, "containerSet", "containers", j),
+                    )
+                )
         for section in ("initContainers", "sidecars"):
             for j, body in enumerate(template.get(section) or []):
                 if isinstance(body, dict):
-                    containers.append(ContainerView(str(body.get("name") or f"{section}[{j}]"),
-                                                    section, body, (*tpath, section, j)))
+                    containers.append(
+                        ContainerView(
+                            str(body.get("name") or f"{section}[{j}]"),
+                            section,
+                            body,
+                            (*tpath, section, j),
+                        )
+                    )
         if not containers:
             continue  # steps, dag, resource, suspend: no pod of its own
         merged = dict(pod_fields)
         merged.update({k: v for k, v in template.items() if k in _TEMPLATE_POD_FIELDS})
         name = template.get("name", i)
-        yield PodSpecView(r, f"{r.kind} template {name!r}", tpath, merged, tuple(containers),
-                          _dict(template.get("metadata")))
+        yield PodSpecView(
+            r,
+            f"{r.kind} template {name!r}",
+            tpath,
+            merged,
+            tuple(containers),
+            _dict(template.get("metadata")),
+        )
 
 
 _TEMPLATE_POD_FIELDS = frozenset(
-    {"securityContext", "volumes", "nodeSelector", "tolerations", "affinity",
-     "serviceAccountName", "automountServiceAccountToken", "hostAliases", "priorityClassName"}
+    {
+        "securityContext",
+        "volumes",
+        "nodeSelector",
+        "tolerations",
+        "affinity",
+        "serviceAccountName",
+        "automountServiceAccountToken",
+        "hostAliases",
+        "priorityClassName",
+    }
 )
 
 _WALKERS: dict[str, Callable[[Resource], Iterator[PodSpecView]]] = {

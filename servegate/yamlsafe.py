@@ -186,9 +186,10 @@ class _Converter:
         self._sizes[key] = total
         return total
 
-    def _convert(self, node: yaml.Node, path: Path_) -> Any:
+    def _convert(self, node: yaml.Node, path: Path_, line: int | None = None) -> Any:
         if self._record:
-            self._positions[path] = node.start_mark.line + 1
+            # a mapping value is located at its key's line, where a reader looks for it
+            self._positions[path] = line or node.start_mark.line + 1
         if isinstance(node, yaml.ScalarNode):
             return _scalar(node)
         if isinstance(node, yaml.SequenceNode):
@@ -220,7 +221,7 @@ class _Converter:
                 )
             explicit.add(key)
             child = key if isinstance(key, str | int) else str(key)
-            result[key] = self._convert(value_node, (*path, child))
+            result[key] = self._convert(value_node, (*path, child), key_node.start_mark.line + 1)
         for key_node, value_node in merged:
             key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
             if key is not None and key not in result:
