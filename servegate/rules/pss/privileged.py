@@ -30,7 +30,9 @@ spec:
 ```
 
 ## References
-- https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline (Privileged Containers)
+- https://kubernetes.io/docs/concepts/security/pod-security-standards/#baseline
+  (Privileged Containers)
+- kubernetes/pod-security-admission `policy/check_privileged.go` (`privileged`, 1.0)
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from collections.abc import Iterator
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
 from servegate.rules.base import Context, Level, Scope, Violation, rule
+from servegate.rules.pss._psa import who
 
 
 def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
@@ -47,7 +50,7 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
         if c.security_context.get("privileged") is True:
             yield Violation(
                 c.at("securityContext", "privileged"), "privileged: true is not allowed",
-                f"{pod.label} container {c.name!r}",
+                who(pod, c),
             )
 
 
