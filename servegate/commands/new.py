@@ -1,0 +1,145 @@
+"""``servegate new`` (scaffold a model's GitOps repo) and ``servegate add env`` (one more overlay).
+
+Every prompt of ``new`` is also a flag; with ``--no-input`` the flags and their defaults are
+the whole answer. Inputs are validated before anything is rendered, and bad input is a
+one-line error with exit code 2, with nothing written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from servegate.generate import (
+    DEFAULT_ENVS,
+    DEFAULT_K8S_VERSION,
+    DEPLOYMENT_MODES,
+    FRAMEWORKS,
+    GenerateError,
+    Options,
+    add_env,
+    generate,
+    parse_envs,
+)
+
+
+def _fail(message: str) -> int:
+    click.echo(f"servegate: error: {message}", err=True)
+    return 2
+
+
+def _ask(
+    value: str | None,
+    prompt: str,
+    default: str,
+    interactive: bool,
+    choices: tuple[str, ...] | None = None,
+) -> str:
+    if value is not None or not interactive:
+        return value if value is not None else default
+    kind = click.Choice(choices) if choices else str
+    answer: str = click.prompt(prompt, default=default, type=kind)
+    return answer
+
+
+def _ask_flag(value: bool | None, prompt: str, default: bool, interactive: bool) -> bool:
+    if value is not None or not interactive:
+        return default if value is None else value
+    return click.confirm(prompt, default=default)
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--no-input", is_flag=True, help="Do not prompt; take every answer from flags.")
+@click.option("--model-name", help="Model and InferenceService name (a DNS-1123 label).")
+@click.option("--framework", help=f"Model framework: {', '.join(FRAMEWORKS)}.")
+@click.option("--storage-uri", help="Where the model lives, e.g. gs://bucket/path, s3://, pvc://.")
+@click.option("--deployment-mode", help="KServe deployment mode: knative or standard.")
+@click.option("--envs", help="Comma-separated environments (profiles), default dev,staging,prod.")
+@click.option("--canary/--no-canary", default=None, help="Canary where the profile has one.")
+@click.option("--iter8/--no-iter8", default=None, help="Also write Iter8 v1 Helm values.")
+@click.option("--git-repo-url", help="URL Argo CD clones this repo from.")
+@click.option("--namespace-prefix", help="Prefix of the namespaces (<prefix><model>-<env>).")
+@click.option(
+    "--k8s-version",
+    help=f"Kubernetes minor version for Pod Security labels (default {DEFAULT_K8S_VERSION}).",
+)
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write into a non-empty directory (files that differ are replaced and listed).",
+)
+def new(
+    directory: Path | None,
+    no_input: bool,
+    model_name: str | None,
+    framework: str | None,
+    storage_uri: str | None,
+    deployment_mode: str | None,
+    envs: str | None,
+    canary: bool | None,
+    iter8: bool | None,
+    git_repo_url: str | None,
+    namespace_prefix: str | None,
+    k8s_version: str | None,
+    force: bool,
+) -> int:
+    """Scaffold a model's GitOps repo into DIRECTORY (default: ./<model-name>-deploy)."""
+    d = Options()
+    ask = not no_input
+    try:
+        name = _ask(model_name, "Model name", d.model_name, ask)
+        opts = Options(
+            model_name=name,
+            framework=_ask(framework, "Framework", d.framework, ask, tuple(FRAMEWORKS)),
+            storage_uri=_ask(storage_uri, "Storage URI", d.storage_uri, ask),
+            deployment_mode=_ask(
+                deployment_mode, "Deployment mode", d.deployment_mode, ask, DEPLOYMENT_MODES
+            ),
+            envs=parse_envs(_ask(envs, "Environments", ",".join(DEFAULT_ENVS), ask)),
+            canary=_ask_flag(canary, "Canary rollouts", d.canary, ask),
+            iter8=_ask_flag(iter8, "Iter8 values", d.iter8, ask),
+            git_repo_url=_ask(
+                git_repo_url,
+                "Git repo URL for Argo CD",
+                f"https://git.example.com/ml/{name}-deploy.git",
+                ask,
+            ),
+            namespace_prefix=_ask(namespace_prefix, "Namespace prefix", d.namespace_prefix, ask),
+            k8s_version=k8s_version or d.k8s_version,
+        )
+        target = directory if directory is not None else Path(f"{opts.model_name}-deploy")
+        written = generate(opts, target, force=force)
+    except GenerateError as err:
+        return _fail(str(err))
+    click.echo(f"servegate: wrote {len(written)} files into {target}", err=True)
+    click.echo(f"next: cd {target} && servegate check .", err=True)
+    return 0
+
+
+@click.group()
+def add() -> None:
+    """Add to a repo made by `servegate new`."""
+
+
+@add.command("env")
+@click.argument("name")
+@click.option("--profile", help="Environment profile to use (default: NAME).")
+@click.option(
+    "--repo",
+    "repo",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The repo to change.",
+)
+def add_env_command(name: str, profile: str | None, repo: Path) -> int:
+    """Add overlays/NAME, its Argo CD Application and its servegate.yaml mapping."""
+    try:
+        written = add_env(repo, name, profile)
+    except GenerateError as err:
+        return _fail(str(err))
+    for path in written:
+        click.echo(f"servegate: wrote {path}", err=True)
+    return 0
