@@ -1,0 +1,368 @@
+"""The continuous-training pipeline: an Argo Workflows ``WorkflowTemplate`` built with its SDK.
+
+fetch data -> train -> evaluate (quality gate) -> push the model -> open a pull request that
+bumps the staging overlay's ``storageUri``. Production is never touched: a human promotes from
+staging. Every pod meets Pod Security "restricted" (non-root, RuntimeDefault seccomp, no
+privilege escalation, all capabilities dropped, read-only root filesystem) and every image is
+pinned to a version tag. ``servegate ct render`` prints it; ``argo/workflows/`` holds the
+committed copy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+RUN_AS = 65532  # the conventional "nonroot" uid/gid of distroless images
+AWS_CLI_IMAGE = "docker.io/amazon/aws-cli:2.22.35"
+PYTHON_IMAGE = "docker.io/library/python:3.12.8-slim"
+
+EVALUATE_SCRIPT = """\
+import json, sys
+metric, threshold = "{{inputs.parameters.metric}}", float("{{inputs.parameters.threshold}}")
+with open("/work/metrics.json", encoding="utf-8") as f:
+    score = float(json.load(f)[metric])
+with open("/work/score", "w", encoding="utf-8") as f:
+    f.write(str(score))
+print(f"{metric} = {score} (gate: >= {threshold})")
+if score < threshold:
+    sys.exit(f"quality gate failed: {metric} {score} < {threshold}; model not pushed")
+"""
+
+# Pure standard library against the GitHub REST API: no git binary, no extra image.
+OPEN_PR_SCRIPT = """\
+import base64, json, os, re, urllib.request
+repo, overlay = "{{inputs.parameters.gitops-repo}}", "{{inputs.parameters.overlay}}"
+uri, branch = "{{inputs.parameters.storage-uri}}", "ct/{{workflow.name}}"
+api = "https://api.github.com/repos/" + repo
+
+def call(method, path, body=None):
+    req = urllib.request.Request(api + path, method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": "Bearer " + os.environ["GITHUB_TOKEN"],
+                 "Accept": "application/vnd.github+json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return json.load(resp)
+
+base = call("GET", "")["default_branch"]
+sha = call("GET", "/git/ref/heads/" + base)["object"]["sha"]
+call("POST", "/git/refs", {"ref": "refs/heads/" + branch, "sha": sha})
+changed = 0
+for entry in call("GET", "/contents/" + overlay + "?ref=" + branch):
+    if entry["type"] != "file" or not entry["name"].endswith((".yaml", ".yml")):
+        continue
+    item = call("GET", "/contents/" + entry["path"] + "?ref=" + branch)
+    text = base64.b64decode(item["content"]).decode()
+    new = re.sub(r"(storageUri:\\s*)\\S+", lambda m: m.group(1) + uri, text)
+    if new != text:
+        changed += 1
+        call("PUT", "/contents/" + entry["path"], {"message": "ct: staging storageUri -> " + uri,
+             "content": base64.b64encode(new.encode()).decode(), "sha": item["sha"],
+             "branch": branch})
+if not changed:
+    raise SystemExit("no storageUri found under " + overlay)
+pr = call("POST", "/pulls", {"title": "ct: promote {{workflow.name}} to staging", "head": branch,
+          "base": base, "body": "Trained by {{workflow.name}}; new model at " + uri})
+print(pr["html_url"])
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class CTSettings:
+    """What a team changes: names, where data and models live, images, the quality gate."""
+
+    name: str = "servegate-ct"
+    model: str = "fraud"
+    data_uri: str = "s3://datasets/fraud/latest/"
+    model_bucket: str = "s3://models/fraud"
+    gitops_repo: str = "acme/fraud-gitops"
+    staging_overlay: str = "overlays/staging"
+    train_image: str = "ghcr.io/acme/fraud-trainer:1.0.0"
+    metric: str = "auc"
+    threshold: str = "0.90"
+    service_account: str = "servegate-ct"
+    s3_secret: str = "servegate-ct-s3"  # noqa: S105 - a Secret's name, not its value
+    git_secret: str = "servegate-ct-github"  # noqa: S105 - a Secret's name, not its value
+
+
+def _models() -> Any:
+    """The SDK's model classes, imported lazily (the package is large)."""
+    import importlib
+    import types
+
+    argo = "io_argoproj_workflow_v1alpha1_"
+    # short name -> SDK module; Argo's own classes are IoArgoprojWorkflowV1alpha1<Short>
+    names = {
+        "WorkflowTemplate": argo + "workflow_template",
+        "WorkflowSpec": argo + "workflow_spec",
+        "Template": argo + "template",
+        "DAGTemplate": argo + "dag_template",
+        "DAGTask": argo + "dag_task",
+        "ScriptTemplate": argo + "script_template",
+        "Arguments": argo + "arguments",
+        "Inputs": argo + "inputs",
+        "Outputs": argo + "outputs",
+        "Parameter": argo + "parameter",
+        "ValueFrom": argo + "value_from",
+        "RetryStrategy": argo + "retry_strategy",
+        "TTLStrategy": argo + "ttl_strategy",
+        "PodGC": argo + "pod_gc",
+        "ObjectMeta": "object_meta",
+        "Container": "container",
+        "SecurityContext": "security_context",
+        "PodSecurityContext": "pod_security_context",
+        "SeccompProfile": "seccomp_profile",
+        "Capabilities": "capabilities",
+        "ResourceRequirements": "resource_requirements",
+        "EnvVar": "env_var",
+        "EnvVarSource": "env_var_source",
+        "SecretKeySelector": "secret_key_selector",
+        "Volume": "volume",
+        "VolumeMount": "volume_mount",
+        "EmptyDirVolumeSource": "empty_dir_volume_source",
+        "PersistentVolumeClaim": "persistent_volume_claim",
+        "PersistentVolumeClaimSpec": "persistent_volume_claim_spec",
+        "VolumeResourceRequirements": "volume_resource_requirements",
+    }
+    found = {}
+    for short, module in names.items():
+        mod = importlib.import_module("argo_workflows.model." + module)
+        prefix = "IoArgoprojWorkflowV1alpha1" if module.startswith(argo) else ""
+        found[short] = getattr(mod, prefix + short)
+    return types.SimpleNamespace(**found)
+
+
+def build(settings: CTSettings | None = None) -> Any:
+    """The WorkflowTemplate as an SDK model object."""
+    s = settings or CTSettings()
+    m = _models()
+
+    def container_security() -> Any:
+        return m.SecurityContext(
+            allow_privilege_escalation=False,
+            capabilities=m.Capabilities(drop=["ALL"]),
+            read_only_root_filesystem=True,
+            run_as_non_root=True,
+            run_as_user=RUN_AS,
+            run_as_group=RUN_AS,
+            seccomp_profile=m.SeccompProfile(type="RuntimeDefault"),
+        )
+
+    def resources(cpu: str, memory: str) -> Any:
+        return m.ResourceRequirements(
+            requests={"cpu": cpu, "memory": memory}, limits={"memory": memory}
+        )
+
+    def secret_env(name: str, secret: str, key: str) -> Any:
+        ref = m.SecretKeySelector(name=secret, key=key)
+        return m.EnvVar(name=name, value_from=m.EnvVarSource(secret_key_ref=ref))
+
+    mounts = [
+        m.VolumeMount(name="work", mount_path="/work"),
+        m.VolumeMount(name="tmp", mount_path="/tmp"),  # noqa: S108 - an emptyDir, per pod
+    ]
+    aws_env = [
+        secret_env("AWS_ACCESS_KEY_ID", s.s3_secret, "AWS_ACCESS_KEY_ID"),
+        secret_env("AWS_SECRET_ACCESS_KEY", s.s3_secret, "AWS_SECRET_ACCESS_KEY"),
+        m.EnvVar(name="HOME", value="/tmp"),  # noqa: S108 - writable emptyDir
+    ]
+
+    def param(name: str, value: str | None = None) -> Any:
+        return m.Parameter(name=name, value=value) if value is not None else m.Parameter(name=name)
+
+    def container_template(name: str, image: str, args: list[str], **extra: Any) -> Any:
+        return m.Template(
+            name=name,
+            container=m.Container(
+                name="main",
+                image=image,
+                command=extra.pop("command", None) or ["/bin/sh", "-c"],
+                args=args,
+                env=extra.pop("env", None) or aws_env,
+                volume_mounts=mounts,
+                security_context=container_security(),
+                resources=resources(extra.pop("cpu", "500m"), extra.pop("memory", "512Mi")),
+            ),
+            **extra,
+        )
+
+    def script_template(name: str, source: str, **extra: Any) -> Any:
+        return m.Template(
+            name=name,
+            script=m.ScriptTemplate(
+                name="main",
+                image=PYTHON_IMAGE,
+                command=["python"],
+                source=source,
+                env=extra.pop("env", [m.EnvVar(name="HOME", value="/tmp")]),  # noqa: S108
+                volume_mounts=mounts,
+                security_context=container_security(),
+                resources=resources("100m", "128Mi"),
+            ),
+            **extra,
+        )
+
+    wf = "{{workflow.parameters.%s}}"
+    templates = [
+        m.Template(
+            name="ct",
+            dag=m.DAGTemplate(
+                tasks=[
+                    m.DAGTask(name="fetch-data", template="fetch-data"),
+                    m.DAGTask(name="train", template="train", depends="fetch-data"),
+                    m.DAGTask(
+                        name="evaluate",
+                        template="evaluate",
+                        depends="train",
+                        arguments=m.Arguments(
+                            parameters=[
+                                param("metric", wf % "metric"),
+                                param("threshold", wf % "threshold"),
+                            ]
+                        ),
+                    ),
+                    m.DAGTask(name="push-model", template="push-model", depends="evaluate"),
+                    m.DAGTask(
+                        name="open-pr",
+                        template="open-pr",
+                        depends="push-model",
+                        arguments=m.Arguments(
+                            parameters=[
+                                param("gitops-repo", wf % "gitops-repo"),
+                                param("overlay", wf % "staging-overlay"),
+                                param(
+                                    "storage-uri",
+                                    "{{tasks.push-model.outputs.parameters.storage-uri}}",
+                                ),
+                            ]
+                        ),
+                    ),
+                ]
+            ),
+        ),
+        container_template(
+            "fetch-data",
+            AWS_CLI_IMAGE,
+            [f'aws s3 sync --only-show-errors "{wf % "data-uri"}" /work/data/'],
+            command=["/bin/sh", "-c"],
+            retry_strategy=m.RetryStrategy(limit="2", retry_policy="OnError"),
+        ),
+        container_template(
+            "train",
+            s.train_image,
+            ["train --data /work/data --model /work/model --metrics /work/metrics.json"],
+            env=[m.EnvVar(name="HOME", value="/tmp")],  # noqa: S108 - writable emptyDir
+            cpu="2",
+            memory="4Gi",
+        ),
+        script_template(
+            "evaluate",
+            EVALUATE_SCRIPT,
+            inputs=m.Inputs(parameters=[param("metric"), param("threshold")]),
+            outputs=m.Outputs(
+                parameters=[m.Parameter(name="score", value_from=m.ValueFrom(path="/work/score"))]
+            ),
+        ),
+        container_template(
+            "push-model",
+            AWS_CLI_IMAGE,
+            [
+                f'dest="{wf % "model-bucket"}/{{{{workflow.name}}}}" && '
+                'aws s3 sync --only-show-errors /work/model/ "$dest/" && '
+                'printf %s "$dest" > /work/storage-uri'
+            ],
+            outputs=m.Outputs(
+                parameters=[
+                    m.Parameter(
+                        name="storage-uri", value_from=m.ValueFrom(path="/work/storage-uri")
+                    )
+                ]
+            ),
+        ),
+        script_template(
+            "open-pr",
+            OPEN_PR_SCRIPT,
+            env=[
+                m.EnvVar(name="HOME", value="/tmp"),  # noqa: S108 - writable emptyDir
+                secret_env("GITHUB_TOKEN", s.git_secret, "token"),
+            ],
+            inputs=m.Inputs(
+                parameters=[param("gitops-repo"), param("overlay"), param("storage-uri")]
+            ),
+        ),
+    ]
+    spec = m.WorkflowSpec(
+        entrypoint="ct",
+        service_account_name=s.service_account,
+        arguments=m.Arguments(
+            parameters=[
+                param("model", s.model),
+                param("data-uri", s.data_uri),
+                param("model-bucket", s.model_bucket),
+                param("gitops-repo", s.gitops_repo),
+                param("staging-overlay", s.staging_overlay),
+                param("metric", s.metric),
+                param("threshold", s.threshold),
+            ]
+        ),
+        security_context=m.PodSecurityContext(
+            run_as_non_root=True,
+            run_as_user=RUN_AS,
+            run_as_group=RUN_AS,
+            fs_group=RUN_AS,
+            seccomp_profile=m.SeccompProfile(type="RuntimeDefault"),
+        ),
+        volumes=[m.Volume(name="tmp", empty_dir=m.EmptyDirVolumeSource())],
+        volume_claim_templates=[
+            m.PersistentVolumeClaim(
+                metadata=m.ObjectMeta(name="work"),
+                spec=m.PersistentVolumeClaimSpec(
+                    access_modes=["ReadWriteOnce"],
+                    resources=m.VolumeResourceRequirements(requests={"storage": "20Gi"}),
+                ),
+            )
+        ],
+        active_deadline_seconds=6 * 3600,
+        ttl_strategy=m.TTLStrategy(seconds_after_completion=7 * 24 * 3600),
+        pod_gc=m.PodGC(strategy="OnPodSuccess"),
+        templates=templates,
+    )
+    return m.WorkflowTemplate(
+        api_version="argoproj.io/v1alpha1",
+        kind="WorkflowTemplate",
+        metadata=m.ObjectMeta(
+            name=s.name,
+            labels={"app.kubernetes.io/name": s.name, "app.kubernetes.io/part-of": "servegate"},
+        ),
+        spec=spec,
+    )
+
+
+def as_dict(settings: CTSettings | None = None) -> dict[str, Any]:
+    """The WorkflowTemplate as plain data, keys in the API's camelCase."""
+    from argo_workflows.api_client import ApiClient
+
+    data: dict[str, Any] = ApiClient.sanitize_for_serialization(build(settings))
+    # apiVersion and kind first, as every manifest reads
+    head = {"apiVersion": data.pop("apiVersion"), "kind": data.pop("kind")}
+    return {**head, **data}
+
+
+def render_yaml(settings: CTSettings | None = None) -> str:
+    import yaml
+
+    class Dumper(yaml.SafeDumper):
+        """Scripts as literal blocks, so the committed file reads like the code it runs."""
+
+    def text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in value else None
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+    Dumper.add_representer(str, text)
+    header = (
+        "# Generated by `servegate ct render`; do not edit by hand (a test compares it).\n"
+        "# Continuous training: fetch data, train, evaluate (quality gate), push the model,\n"
+        "# open a PR bumping the staging overlay's storageUri.\n"
+    )
+    body = yaml.dump(as_dict(settings), Dumper=Dumper, sort_keys=False, width=100)
+    return header + body
