@@ -1,0 +1,160 @@
+"""Every rule against its own fixtures: ``tests/fixtures/rules/<rule-id>/{pass,fail}.<scenario>.yaml``.
+
+A fail fixture marks each line where a finding is expected with a trailing
+``# expect: <rule-id>`` comment; the rule must report exactly those lines (markers naming other
+rules are for family-wide tests and ignored here). A pass fixture must produce no finding.
+Optional header comments change the context: ``# k8s-version: 1.33`` (default: newest,
+1.37) and ``# pss-level: baseline`` (default: restricted).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from servegate.podspecs import pod_specs
+from servegate.resource import Origin, Resource, is_k8s_object
+from servegate.rules import all_rules
+from servegate.rules.base import Context, Level, Rule, Scope, Violation
+from servegate.yamlsafe import load_bytes
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+NEWEST_K8S = (1, 37)
+
+#: Families still being written: their rules may lack fixtures for now. Remove yours when done.
+PENDING_FAMILIES = frozenset(
+    {"namespace", "kserve", "istio", "rbac", "image", "rollouts", "argocd", "repo", "refs",
+     "schema", "yaml"}
+)
+
+_EXPECT = re.compile(r"#\s*expect:\s*([a-z0-9.-]+(?:\s*,\s*[a-z0-9.-]+)*)\s*$")
+_DIRECTIVE = re.compile(r"^#\s*(k8s-version|pss-level):\s*(\S+)\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Fixture:
+    rule_id: str
+    path: Path
+    version: tuple[int, int]
+    level: Level
+    expected: frozenset[tuple[str, int]]
+    """(rule id, line) of every ``# expect:`` marker."""
+
+    @property
+    def passing(self) -> bool:
+        return self.path.name.startswith("pass.")
+
+
+def parse_fixture(rule_id: str, path: Path) -> Fixture:
+    version, level = NEWEST_K8S, Level.RESTRICTED
+    expected: set[tuple[str, int]] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        directive = _DIRECTIVE.match(line)
+        if directive and directive[1] == "k8s-version":
+            major, _, minor = directive[2].partition(".")
+            version = (int(major), int(minor))
+        elif directive:
+            level = Level(directive[2])
+        marker = _EXPECT.search(line)
+        if marker:
+            expected.update((r.strip(), number) for r in marker[1].split(","))
+    return Fixture(rule_id, path, version, level, frozenset(expected))
+
+
+def fixtures() -> list[Fixture]:
+    return [
+        parse_fixture(d.name, path)
+        for d in sorted(p for p in FIXTURES.iterdir() if p.is_dir())
+        for path in sorted(d.iterdir())
+        if path.suffix in (".yaml", ".yml")
+    ]
+
+
+def load_resources(path: Path) -> list[Resource]:
+    loaded = load_bytes(path.read_bytes())
+    assert not loaded.problems, f"{path}: {loaded.problems[0].message}"
+    return [
+        Resource.from_body(doc.data, Origin(file=str(path), document=doc))
+        for doc in loaded.documents
+        if is_k8s_object(doc.data)
+    ]
+
+
+def run_rule(
+    rule: Rule, resources: list[Resource], ctx: Context
+) -> Iterator[tuple[Resource, Violation]]:
+    """What the engine does for one rule, per its scope."""
+    check = rule.check_for(ctx.k8s_version)
+    if rule.scope is Scope.POD:
+        for resource in resources:
+            for pod in pod_specs(resource):
+                yield from ((resource, v) for v in check(pod, ctx))
+    elif rule.scope is Scope.RESOURCE:
+        for resource in resources:
+            if not rule.kinds or resource.kind in rule.kinds:
+                yield from ((resource, v) for v in check(resource, ctx))
+    elif rule.scope is Scope.REPO:
+        violations: Iterable[Violation] = check(resources, ctx)
+        for v in violations:
+            assert v.resource is not None, f"{rule.id}: a REPO violation must name its resource"
+            yield v.resource, v
+
+
+def found_lines(fixture: Fixture, rule: Rule) -> set[tuple[str, int]]:
+    resources = load_resources(fixture.path)
+    ctx = Context(fixture.version, fixture.level, dict(rule.params))
+    found: set[tuple[str, int]] = set()
+    for resource, violation in run_rule(rule, resources, ctx):
+        file, line = resource.locate(violation.path)
+        assert file == str(fixture.path), f"{violation.message}: located in {file}"
+        found.add((rule.id, line))
+    return found
+
+
+ALL_FIXTURES = fixtures() if FIXTURES.is_dir() else []
+
+
+@pytest.mark.parametrize(
+    "fixture", ALL_FIXTURES, ids=[f"{f.rule_id}/{f.path.name}" for f in ALL_FIXTURES]
+)
+def test_fixture(fixture: Fixture) -> None:
+    rule = all_rules().get(fixture.rule_id)
+    assert rule is not None, f"{fixture.path.parent.name}: no rule with this id"
+    if rule.scope is Scope.ENGINE:
+        pytest.skip(f"{rule.id} is reported by the engine while loading; tested through the CLI")
+    assert fixture.path.name.startswith(("pass.", "fail.")), fixture.path.name
+    mine = {(r, line) for r, line in fixture.expected if r == rule.id}
+    if fixture.passing:
+        assert not mine, "a pass fixture must not carry # expect: markers for its rule"
+    else:
+        assert mine, "a fail fixture needs at least one '# expect: <rule-id>' marker"
+    assert found_lines(fixture, rule) == mine
+
+
+def test_every_rule_has_fixtures() -> None:
+    have: dict[str, set[str]] = {}
+    for f in ALL_FIXTURES:
+        have.setdefault(f.rule_id, set()).add("pass" if f.passing else "fail")
+    lacking = [
+        f"{rule.id} (needs {', '.join(sorted({'pass', 'fail'} - have.get(rule.id, set())))})"
+        for rule in all_rules().values()
+        if rule.family not in PENDING_FAMILIES and have.get(rule.id, set()) != {"pass", "fail"}
+    ]
+    assert not lacking, "rules without pass and fail fixtures:\n" + "\n".join(lacking)
+
+
+def test_markers_are_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "fail.x.yaml"
+    path.write_text(
+        "# k8s-version: 1.30\n# pss-level: baseline\nkind: Pod\n"
+        "spec:  # expect: pss.a, pss.b\n  x: 1   # expect: pss.a\n",
+        encoding="utf-8",
+    )
+    fixture = parse_fixture("pss.a", path)
+    assert fixture.version == (1, 30)
+    assert fixture.level is Level.BASELINE
+    assert fixture.expected == {("pss.a", 4), ("pss.b", 4), ("pss.a", 5)}
