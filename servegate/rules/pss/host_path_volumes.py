@@ -56,8 +56,11 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
             )
 
 
+# restrictedVolumes overrides this check from 1.0, the first policy version.
+check_v1_0_overridable = restricted_overrides(check_v1_0)
+
 RULE = rule(
     "pss.host-path-volumes", "Pods must not mount hostPath volumes", Severity.ERROR, Scope.POD,
-    check_v1_0, level=Level.BASELINE, versions={(1, 0): restricted_overrides(check_v1_0)},
+    check_v1_0_overridable, level=Level.BASELINE, versions={(1, 0): check_v1_0_overridable},
     doc=__doc__,
 )
