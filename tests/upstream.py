@@ -1,4 +1,4 @@
-"""Where the read-only upstream reference data lives, for tests that use it as an oracle."""
+"""Locate the read-only upstream reference data (``../shared/upstream``) for oracle tests."""
 
 from __future__ import annotations
 
@@ -7,19 +7,18 @@ from pathlib import Path
 
 import pytest
 
+_REPO = Path(__file__).resolve().parent.parent
+
 
 def upstream_dir() -> Path:
-    """``<repo>/../shared/upstream`` (or $SERVEGATE_UPSTREAM); skip when absent, unless
-    SERVEGATE_REQUIRE_UPSTREAM=1, then fail."""
+    """The upstream data folder (env ``SERVEGATE_UPSTREAM`` overrides ``<repo>/../shared/
+    upstream``). Skips the calling test when it is absent, or fails it when
+    ``SERVEGATE_REQUIRE_UPSTREAM=1``."""
     override = os.environ.get("SERVEGATE_UPSTREAM")
-    path = (
-        Path(override)
-        if override
-        else Path(__file__).resolve().parents[1].parent / "shared/upstream"
-    )
-    if not path.is_dir():
-        message = f"upstream reference data not found at {path}"
-        if os.environ.get("SERVEGATE_REQUIRE_UPSTREAM") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    path = Path(override) if override else _REPO.parent / "shared" / "upstream"
+    if path.is_dir():
+        return path
+    reason = f"upstream reference data not found at {path}"
+    if os.environ.get("SERVEGATE_REQUIRE_UPSTREAM") == "1":
+        pytest.fail(f"{reason} (SERVEGATE_REQUIRE_UPSTREAM=1)")
+    pytest.skip(reason)

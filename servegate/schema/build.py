@@ -1,0 +1,421 @@
+"""Derive strict, description-free JSON Schemas (draft 2020-12) from CustomResourceDefinitions.
+
+One schema per served (group, version, kind) that has an ``openAPIV3Schema``. The Kubernetes
+extensions are translated into plain JSON Schema here, once, so validation needs no custom
+keywords: ``x-kubernetes-int-or-string`` accepts an integer or a string,
+``x-kubernetes-preserve-unknown-fields`` allows unknown fields at its level,
+``x-kubernetes-embedded-resource`` allows ``apiVersion``/``kind``/``metadata``, ``nullable``
+allows null. Every other object is closed (``additionalProperties: false``), because the API
+server prunes, and strict field validation rejects, fields its schema does not name. CEL rules
+(``x-kubernetes-validations``), defaults and descriptions are dropped. Subschemas that repeat
+(the Argo Workflows container schema appears dozens of times) are stored once under ``$defs``.
+The output is canonical JSON (sorted keys, no whitespace), so the same input gives the same
+bytes.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+INDEX = "index.json"
+DEFAULT_EXCLUDE = ("iter8.tools/*",)
+"""``group/Kind`` patterns the shipped set leaves out: the legacy Iter8 v2 API (unmaintained
+since 2021; Iter8 v1 has no CRDs)."""
+
+MAX_CRD_FILE_BYTES = 64 * 1024 * 1024
+_MIN_SHARED = 200  # bytes of canonical JSON below which a repeated subschema stays inline
+_INT_OR_STRING = [{"type": "integer"}, {"type": "string"}]
+_KEEP = frozenset(
+    {
+        "type",
+        "required",
+        "enum",
+        "const",
+        "pattern",
+        "format",
+        "minimum",
+        "maximum",
+        "minLength",
+        "maxLength",
+        "minItems",
+        "maxItems",
+        "uniqueItems",
+        "minProperties",
+        "maxProperties",
+        "multipleOf",
+    }
+)
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+Schema = dict[str, Any]
+
+
+class CRDError(Exception):
+    """A CRD file that cannot be read or used; the message names the file."""
+
+
+@dataclass(frozen=True, slots=True)
+class Derived:
+    """The strict JSON Schema of one served CRD version."""
+
+    group: str
+    version: str
+    kind: str
+    schema: Schema
+    source: Path
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}"
+
+    @property
+    def key(self) -> str:
+        """``apiVersion/kind``: the key of ``index.json``."""
+        return f"{self.api_version}/{self.kind}"
+
+    @property
+    def filename(self) -> str:
+        return f"{self.group}_{self.version}_{self.kind.lower()}.json"
+
+
+def build(
+    src_dirs: Sequence[Path], out_dir: Path, *, exclude: Sequence[str] = DEFAULT_EXCLUDE
+) -> list[Path]:
+    """Write one schema file per served CRD version found under ``src_dirs`` (recursively) into
+    ``out_dir``, plus ``index.json``; remove files an earlier build listed that are gone now.
+    Returns the paths written, index last."""
+    derived = derive_all(src_dirs, exclude=exclude)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    index_path = out_dir / INDEX
+    stale = set(_read_index(index_path).values())
+    written: list[Path] = []
+    index: dict[str, str] = {}
+    for item in derived:
+        path = out_dir / item.filename
+        _write_if_changed(path, canonical_json(item.schema))
+        index[item.key] = item.filename
+        stale.discard(item.filename)
+        written.append(path)
+    for name in sorted(stale):
+        (out_dir / name).unlink(missing_ok=True)
+    _write_if_changed(index_path, json.dumps(index, sort_keys=True, indent=1) + "\n")
+    written.append(index_path)
+    return written
+
+
+def canonical_json(schema: Schema) -> str:
+    return json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+
+
+def derive_all(paths: Sequence[Path], *, exclude: Sequence[str] = ()) -> list[Derived]:
+    """Derive every served version of every CRD in ``paths`` (files or folders, recursively),
+    sorted by index key. The same (group, version, kind) twice is fine when both derive the same
+    schema (Istio ships its CRDs both combined and split); different schemas are an error."""
+    found: dict[str, Derived] = {}
+    for source, crd in read_crds(paths):
+        for item in derive(crd, source):
+            if any(fnmatch.fnmatchcase(f"{item.group}/{item.kind}", p) for p in exclude):
+                continue
+            earlier = found.get(item.key)
+            if earlier is None:
+                found[item.key] = item
+            elif earlier.schema != item.schema:
+                raise CRDError(
+                    f"{source}: {item.key} is also defined, differently, in {earlier.source}"
+                )
+    return [found[key] for key in sorted(found)]
+
+
+def read_crds(paths: Sequence[Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """Yield (file, CRD object) for every CustomResourceDefinition in ``paths``, including the
+    items of a ``List`` (what ``kubectl get crd -o yaml`` prints). Other objects are skipped."""
+    from servegate import yamlsafe
+
+    for file in _yaml_files(paths):
+        try:
+            raw = file.read_bytes()
+        except OSError as err:
+            raise CRDError(f"{file}: cannot read: {err.strerror or err}") from None
+        if len(raw) > MAX_CRD_FILE_BYTES:
+            raise CRDError(f"{file}: larger than {MAX_CRD_FILE_BYTES // 1048576} MiB")
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CRDError(f"{file}: not UTF-8 text") from None
+        result = yamlsafe.load_text(text, positions=False)
+        if result.problems:
+            problem = result.problems[0]
+            raise CRDError(f"{file}:{problem.line}: {problem.message}")
+        for document in result.documents:
+            for obj in _objects(document.data):
+                if _is_crd(obj):
+                    yield file, obj
+
+
+def derive(crd: dict[str, Any], source: Path) -> list[Derived]:
+    """The strict schema of each served version of one CRD object."""
+    spec = crd.get("spec")
+    names = spec.get("names") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict) or not isinstance(names, dict):
+        raise CRDError(f"{source}: CustomResourceDefinition without spec.names")
+    group, kind = spec.get("group"), names.get("kind")
+    if not isinstance(group, str) or not isinstance(kind, str) or not group or not kind:
+        raise CRDError(f"{source}: CustomResourceDefinition without spec.group or names.kind")
+    versions = spec.get("versions")
+    if not isinstance(versions, list):
+        # apiextensions.k8s.io/v1beta1 allowed a single top-level version and schema
+        versions = [{"name": spec.get("version"), "served": True}]
+    shared = _schema_of(spec.get("validation"))
+    out: list[Derived] = []
+    for entry in versions:
+        if not isinstance(entry, dict) or entry.get("served", True) is not True:
+            continue
+        name = entry.get("name")
+        raw = _schema_of(entry.get("schema")) or shared
+        if not isinstance(name, str) or raw is None:
+            continue
+        out.append(Derived(group, name, kind, derive_schema(raw, group, name, kind), source))
+    return out
+
+
+def derive_schema(raw: Schema, group: str, version: str, kind: str) -> Schema:
+    """Translate one ``openAPIV3Schema`` into a strict JSON Schema for its kind."""
+    root = _convert(raw, structural=True)
+    root.setdefault("type", "object")
+    properties = root.setdefault("properties", {})
+    # Some CRD roots (Istio's) list only spec and status: the envelope is always allowed.
+    properties["apiVersion"] = {"const": f"{group}/{version}"}
+    properties["kind"] = {"const": kind}
+    properties["metadata"] = {"type": "object"}
+    root = _share_repeats(root)
+    return {"$schema": DIALECT, **root}
+
+
+def _schema_of(holder: object) -> Schema | None:
+    if isinstance(holder, dict):
+        schema = holder.get("openAPIV3Schema")
+        if isinstance(schema, dict):
+            return schema
+    return None
+
+
+def _convert(node: Schema, *, structural: bool) -> Schema:
+    """One node: keep validation keywords, translate the Kubernetes ones. ``structural`` is
+    false inside anyOf/oneOf/allOf/not, where a schema only constrains values and must not
+    close objects."""
+    out: Schema = {k: v for k, v in node.items() if k in _KEEP}
+    for key in ("properties", "patternProperties"):
+        children = node.get(key)
+        if isinstance(children, dict):
+            out[key] = {
+                name: _convert(child, structural=structural)
+                for name, child in children.items()
+                if isinstance(child, dict)
+            }
+    for key in ("items", "additionalProperties"):
+        child = node.get(key)
+        if isinstance(child, dict):
+            out[key] = _convert(child, structural=structural)
+        elif isinstance(child, bool):
+            out[key] = child
+    for key in ("anyOf", "oneOf", "allOf"):
+        options = node.get(key)
+        if isinstance(options, list):
+            out[key] = [_convert(o, structural=False) for o in options if isinstance(o, dict)]
+    if isinstance(node.get("not"), dict):
+        out["not"] = _convert(node["not"], structural=False)
+    # OpenAPI 3.0 exclusive bounds are booleans that modify minimum/maximum.
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if node.get(exclusive) is True and bound in out:
+            out[exclusive] = out.pop(bound)
+    if node.get("x-kubernetes-int-or-string") is True:
+        out["type"] = ["integer", "string"]
+        if out.get("anyOf") == _INT_OR_STRING:
+            del out["anyOf"]
+    if node.get("nullable") is True:
+        _allow_null(out)
+    if node.get("x-kubernetes-embedded-resource") is True:
+        out.setdefault("type", "object")
+        properties = out.setdefault("properties", {})
+        properties.setdefault("apiVersion", {"type": "string"})
+        properties.setdefault("kind", {"type": "string"})
+        properties.setdefault("metadata", {"type": "object"})
+    preserve = node.get("x-kubernetes-preserve-unknown-fields") is True
+    if structural and not preserve and "additionalProperties" not in out and _is_object(out):
+        out["additionalProperties"] = False
+    return out
+
+
+def _allow_null(out: Schema) -> None:
+    kind = out.get("type")
+    if isinstance(kind, str):
+        out["type"] = [kind, "null"]
+    elif isinstance(kind, list) and "null" not in kind:
+        out["type"] = [*kind, "null"]
+    if isinstance(out.get("enum"), list) and None not in out["enum"]:
+        out["enum"] = [*out["enum"], None]
+
+
+def _is_object(schema: Schema) -> bool:
+    kind = schema.get("type")
+    if kind is None:
+        return "properties" in schema
+    return kind == "object" or (isinstance(kind, list) and "object" in kind)
+
+
+def _subschemas(node: Schema) -> Iterator[tuple[str, Schema]]:
+    """(name hint, child schema) for each direct subschema, in a stable order."""
+    for key in ("properties", "patternProperties"):
+        children = node.get(key)
+        if isinstance(children, dict):
+            for name in sorted(children):
+                yield name, children[name]
+    for key in ("items", "additionalProperties", "not"):
+        child = node.get(key)
+        if isinstance(child, dict):
+            yield key, child
+    for key in ("allOf", "anyOf", "oneOf"):
+        for option in node.get(key) or ():
+            yield key, option
+
+
+def _map_subschemas(node: Schema, fn: Callable[[str, Schema], Schema]) -> Schema:
+    out = dict(node)
+    for key in ("properties", "patternProperties"):
+        children = node.get(key)
+        if isinstance(children, dict):
+            out[key] = {name: fn(name, children[name]) for name in children}
+    for key in ("items", "additionalProperties", "not"):
+        child = node.get(key)
+        if isinstance(child, dict):
+            out[key] = fn(key, child)
+    for key in ("allOf", "anyOf", "oneOf"):
+        if isinstance(node.get(key), list):
+            out[key] = [fn(key, option) for option in node[key]]
+    return out
+
+
+def _share_repeats(root: Schema) -> Schema:
+    """Store each sizeable subschema that occurs in two or more places once, under ``$defs``."""
+    canon: dict[int, str] = {}
+
+    def key_of(node: Schema) -> str:
+        found = canon.get(id(node))
+        if found is None:
+            found = canon[id(node)] = json.dumps(node, sort_keys=True, separators=(",", ":"))
+        return found
+
+    # Count places, not copies: inside a repeated subschema, count its children once.
+    places: Counter[str] = Counter()
+    seen: set[str] = set()
+
+    def count(node: Schema) -> None:
+        for _, child in _subschemas(node):
+            text = key_of(child)
+            places[text] += 1
+            if text not in seen:
+                seen.add(text)
+                count(child)
+
+    count(root)
+    shared = {t for t, n in places.items() if n >= 2 and len(t) >= _MIN_SHARED}
+    if not shared:
+        return root
+    names: dict[str, str] = {}
+    defs: dict[str, Schema] = {}
+    taken: set[str] = set()
+
+    def rewrite(hint: str, node: Schema) -> Schema:
+        text = key_of(node)
+        if text not in shared:
+            return _map_subschemas(node, rewrite)
+        name = names.get(text)
+        if name is None:
+            name = names[text] = _unique_name(hint, taken)
+            defs[name] = _map_subschemas(node, rewrite)
+        return {"$ref": f"#/$defs/{name}"}
+
+    out = _map_subschemas(root, rewrite)
+    out["$defs"] = defs
+    return out
+
+
+def _unique_name(hint: str, taken: set[str]) -> str:
+    base = re.sub(r"[^A-Za-z0-9_.-]", "_", hint) or "schema"
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}-{n}"
+    taken.add(name)
+    return name
+
+
+def _yaml_files(paths: Sequence[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            files: Iterable[Path] = (
+                p
+                for p in path.rglob("*")
+                if p.suffix in _YAML_SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            yield from sorted(files)
+        elif path.is_file():
+            yield path
+        else:
+            raise CRDError(f"{path}: no such file or directory")
+
+
+def _objects(data: object) -> Iterator[dict[str, Any]]:
+    if not isinstance(data, dict):
+        return
+    items = data.get("items")
+    if (
+        isinstance(data.get("kind"), str)
+        and data["kind"].endswith("List")
+        and isinstance(items, list)
+    ):
+        for item in items:
+            if isinstance(item, dict):
+                yield item
+    else:
+        yield data
+
+
+def _is_crd(obj: dict[str, Any]) -> bool:
+    api_version = obj.get("apiVersion")
+    return (
+        obj.get("kind") == "CustomResourceDefinition"
+        and isinstance(api_version, str)
+        and api_version.startswith("apiextensions.k8s.io/")
+    )
+
+
+def _read_index(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    # only plain file names: a tampered index must not delete files elsewhere
+    return {k: v for k, v in data.items() if isinstance(v, str) and "/" not in v and v != INDEX}
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    data = text.encode("utf-8")
+    try:
+        if path.read_bytes() == data:
+            return
+    except OSError:
+        pass
+    path.write_bytes(data)

@@ -1,0 +1,188 @@
+"""Validate objects against their kind's strict schema, one compiled validator per kind per run.
+
+Core kinds use kubernetes-validate's bundled ``-local-strict`` schemas for the newest bundled
+Kubernetes version not newer than the one asked; its ``_definitions.json`` is read once per run
+(its own ``validate()`` re-reads it for every object). CRD kinds use the derived schemas shipped
+in ``schemas/crds`` plus those derived in memory from the user's extra CRD files, which win.
+The engine is jsonschema-rs: on these schemas it validates about 25x faster than ``jsonschema``
+(measured on KServe's InferenceService examples).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from servegate.datafiles import data_dir
+
+FieldPath = tuple[str | int, ...]
+SchemaError = tuple[FieldPath, str]
+
+_BUNDLE = "kubernetes-json-schema"
+_VERSION_DIR = re.compile(r"^v(\d+)\.(\d+)\.0-local-strict$")
+_NAME = re.compile(r"[A-Za-z0-9]+")
+_DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
+_MAX_MESSAGE = 200
+_MAX_INSTANCE = 60
+
+
+@cache
+def _bundle_dir() -> Path:
+    import kubernetes_validate
+
+    return Path(kubernetes_validate.__file__).resolve().parent / _BUNDLE
+
+
+@cache
+def supported_versions() -> list[tuple[int, int]]:
+    """Kubernetes versions (major, minor) that kubernetes-validate bundles strict schemas for,
+    oldest first."""
+    found = []
+    for entry in _bundle_dir().iterdir():
+        match = _VERSION_DIR.match(entry.name)
+        if match and entry.is_dir():
+            found.append((int(match[1]), int(match[2])))
+    return sorted(found)
+
+
+def newest_version() -> tuple[int, int]:
+    return supported_versions()[-1]
+
+
+def _core_dir(k8s_version: tuple[int, int]) -> Path:
+    versions = supported_versions()
+    usable = [v for v in versions if v <= k8s_version] or versions[:1]
+    major, minor = usable[-1]
+    return _bundle_dir() / f"v{major}.{minor}.0-local-strict"
+
+
+class SchemaSet:
+    """Every schema servegate knows for one run: build once, call ``validate`` per object."""
+
+    def __init__(self, k8s_version: tuple[int, int], extra_crd_dirs: Sequence[Path] = ()) -> None:
+        self.k8s_version = k8s_version
+        self._core = _core_dir(k8s_version)
+        self._registry: Any = None
+        self._validators: dict[tuple[str, str], Any] = {}
+        crds = data_dir("schemas") / "crds"
+        self._shipped_dir = crds
+        self._shipped = _read_index(crds / "index.json")
+        self._extra: dict[str, dict[str, Any]] = {}
+        if extra_crd_dirs:
+            from servegate.discover import UsageError
+            from servegate.schema.build import CRDError, derive_all
+
+            try:
+                derived = derive_all(list(extra_crd_dirs))
+            except CRDError as err:
+                raise UsageError(f"--crds: {err}") from None
+            self._extra = {item.key: item.schema for item in derived}
+
+    def validate(self, body: dict[str, Any]) -> list[SchemaError] | None:
+        """Errors of ``body`` against its kind's schema as (field path, one-line message);
+        ``[]`` when valid, None when no schema is known for its apiVersion and kind."""
+        api_version, kind = body.get("apiVersion"), body.get("kind")
+        if not isinstance(api_version, str) or not isinstance(kind, str):
+            return None
+        key = (api_version, kind)
+        if key not in self._validators:
+            self._validators[key] = self._compile(api_version, kind)
+        validator = self._validators[key]
+        if validator is None:
+            return None
+        if isinstance(validator, str):  # the schema itself could not be compiled
+            return [((), validator)]
+        return _errors(validator, body)
+
+    def knows(self, api_version: str, kind: str) -> bool:
+        return self.validate({"apiVersion": api_version, "kind": kind}) is not None
+
+    def _compile(self, api_version: str, kind: str) -> Any:
+        import jsonschema_rs
+
+        schema = self._crd_schema(api_version, kind)
+        registry = None
+        if schema is None:
+            schema = self._core_schema(api_version, kind)
+            if schema is None:
+                return None
+            registry = self._core_registry()
+        try:
+            return jsonschema_rs.validator_for(schema, registry=registry, validate_formats=False)
+        except (ValueError, jsonschema_rs.ReferencingError) as err:
+            return f"the schema for {api_version} {kind} cannot be used: {_one_line(str(err))}"
+
+    def _crd_schema(self, api_version: str, kind: str) -> dict[str, Any] | None:
+        key = f"{api_version}/{kind}"
+        if key in self._extra:
+            return self._extra[key]
+        name = self._shipped.get(key)
+        if name is None:
+            return None
+        loaded: dict[str, Any] = json.loads((self._shipped_dir / name).read_text("utf-8"))
+        return loaded
+
+    def _core_schema(self, api_version: str, kind: str) -> dict[str, Any] | None:
+        group, _, version = api_version.rpartition("/")
+        prefix = group.split(".", 1)[0]
+        if not all(_NAME.fullmatch(part) for part in (kind, version, prefix or "core")):
+            return None  # also keeps a hostile kind from naming a path
+        stem = f"{kind.lower()}-{prefix}-{version}" if group else f"{kind.lower()}-{version}"
+        path = self._core / f"{stem}.json"
+        if not path.is_file():
+            return None
+        schema: dict[str, Any] = json.loads(path.read_text("utf-8"))
+        # the bundle's file names drop the group's domain: check the exact group/version/kind
+        gvks = schema.get("x-kubernetes-group-version-kind") or []
+        wanted = {"group": group, "version": version, "kind": kind}
+        if not any(isinstance(g, dict) and g == wanted for g in gvks):
+            return None
+        return schema
+
+    def _core_registry(self) -> Any:
+        if self._registry is None:
+            import jsonschema_rs
+
+            definitions = json.loads((self._core / "_definitions.json").read_text("utf-8"))
+            self._registry = jsonschema_rs.Registry([(_DEFINITIONS_URI, definitions)])
+        return self._registry
+
+
+def _errors(validator: Any, body: dict[str, Any]) -> list[SchemaError]:
+    import jsonschema_rs
+
+    additional = jsonschema_rs.ValidationErrorKind.AdditionalProperties
+    out: list[SchemaError] = []
+    for error in validator.iter_errors(body):
+        path: FieldPath = tuple(error.instance_path)
+        if isinstance(error.kind, additional):
+            # point at each unknown field itself, so the report shows its line
+            out.extend(((*path, name), f"unknown field {name!r}") for name in error.kind.unexpected)
+        else:
+            out.append((path, _message(error.message, error.instance)))
+    return list(dict.fromkeys(out))
+
+
+def _message(message: str, instance: object) -> str:
+    if len(message) > _MAX_MESSAGE:
+        text = json.dumps(instance, separators=(",", ":"), ensure_ascii=False)
+        if len(text) > _MAX_INSTANCE and text in message:
+            message = message.replace(text, text[: _MAX_INSTANCE - 3] + "...")
+    return _one_line(message)
+
+
+def _one_line(message: str) -> str:
+    line = " ".join(message.split())
+    return line if len(line) <= _MAX_MESSAGE else line[: _MAX_MESSAGE - 3] + "..."
+
+
+def _read_index(path: Path) -> dict[str, str]:
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if isinstance(v, str)} if isinstance(data, dict) else {}
