@@ -1,0 +1,112 @@
+"""``servegate argocd generate``: the Argo CD Config Management Plugin (v2) ``generate`` step.
+
+Runs in the Application's source directory. On success stdout carries only the rendered
+manifests (what Argo CD applies) and the exit code is 0; on any error-level finding stdout stays
+empty, the findings go to stderr and the exit code is 1, so Argo CD refuses to sync.
+
+Parameters come from the environment Argo CD sets: ``ARGOCD_APP_NAME``,
+``ARGOCD_APP_NAMESPACE`` and the Application's plugin env as ``ARGOCD_ENV_<NAME>``:
+``SERVEGATE_ENV`` (environment profile), ``K8S_VERSION`` (or ``SERVEGATE_K8S_VERSION``),
+``SERVEGATE_PSS_LEVEL``, ``SERVEGATE_SELECT``, ``SERVEGATE_IGNORE``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import click
+
+from servegate.discover import kustomization_file
+
+
+@click.group()
+def argocd() -> None:
+    """Argo CD Config Management Plugin commands."""
+
+
+def _param(env: Mapping[str, str], *names: str) -> str | None:
+    for name in names:
+        value = env.get(f"ARGOCD_ENV_{name}", "").strip()
+        if value:
+            return value
+    return None
+
+
+def _ids(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+def manifests(bodies: list[dict[str, Any]]) -> str:
+    """The objects as one multi-document YAML stream (what Argo CD reads from stdout)."""
+    import yaml
+
+    return yaml.safe_dump_all(bodies, sort_keys=False, width=1 << 20) if bodies else ""
+
+
+@argocd.command("generate")
+@click.argument("path", type=click.Path(path_type=str), default=".")
+def generate(path: str) -> int:
+    """Render and check PATH (default: the app directory Argo CD runs in); print the manifests
+    on success, or the findings on stderr and exit 1."""
+    from servegate.commands.check import fail
+    from servegate.config import ConfigError
+    from servegate.discover import UsageError
+    from servegate.engine import CheckOptions, check
+    from servegate.render import ToolMissing
+    from servegate.report.text import render as text_report
+
+    env = os.environ
+    app = env.get("ARGOCD_APP_NAME") or Path(path).resolve().name
+    level = _param(env, "SERVEGATE_PSS_LEVEL")
+    if level not in (None, "baseline", "restricted"):
+        return fail(f"ARGOCD_ENV_SERVEGATE_PSS_LEVEL={level}: expected baseline or restricted")
+    # An app dir with a kustomization is that one root; else Argo CD's directory mode.
+    kfile = kustomization_file(Path(path))
+    options = CheckOptions(
+        paths=[kfile if kfile is not None else Path(path)],
+        env=_param(env, "SERVEGATE_ENV"),
+        k8s_version=_param(env, "K8S_VERSION", "SERVEGATE_K8S_VERSION"),
+        pss_level=level,
+        select=_ids(_param(env, "SERVEGATE_SELECT")),
+        ignore=_ids(_param(env, "SERVEGATE_IGNORE")),
+    )
+    try:
+        report = check(options)
+    except (UsageError, ConfigError) as err:
+        return fail(f"app {app}: {err}")
+    except ToolMissing as err:
+        return fail(f"app {app}: {err}")
+    where = f"app {app}" + (
+        f" (namespace {env['ARGOCD_APP_NAMESPACE']})" if env.get("ARGOCD_APP_NAMESPACE") else ""
+    )
+    if report.errors:
+        click.echo(f"servegate: {where}: refusing to generate manifests", err=True)
+        click.echo(text_report(report, False), nl=False, err=True)
+        return 1
+    if report.findings:
+        click.echo(text_report(report, False), nl=False, err=True)
+    bodies = [r.body for group in report.groups for r in group.resources]
+    click.echo(manifests(bodies), nl=False)
+    return 0
+
+
+@argocd.command("discover")
+@click.argument("path", type=click.Path(path_type=str), default=".")
+def discover(path: str) -> int:
+    """Print the servegate.yaml that governs PATH (searching up to the repo root): the CMP
+    ``discover.find`` step. Prints nothing when there is none, so Argo CD skips the plugin."""
+    from servegate.config import CONFIG_NAME
+    from servegate.discover import find_repo_root
+
+    start = Path(path).resolve()
+    root = find_repo_root(start)
+    for candidate in (start, *start.parents):
+        if (candidate / CONFIG_NAME).is_file():
+            click.echo(str(candidate / CONFIG_NAME))
+            return 0
+        if candidate == root:
+            break
+    return 0

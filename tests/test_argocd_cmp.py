@@ -1,0 +1,220 @@
+"""The Argo CD plugin contract, tested as Argo CD runs it: a subprocess in the app directory,
+parameters in the environment, manifests on stdout, findings on stderr, the exit code."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+SERVEGATE = BIN / "servegate"
+KUBECTL = BIN / "kubectl"
+FIXTURE = ROOT / "tests/fixtures/model-repo"
+
+PRIVILEGED_POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: debug
+spec:
+  containers:
+  - name: shell
+    image: busybox:1.36
+    securityContext:
+      privileged: true
+"""
+# Fine at Pod Security baseline, not at restricted (no runAsNonRoot, no seccomp, caps kept).
+BASELINE_POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: plain
+spec:
+  containers:
+  - name: app
+    image: busybox:1.36
+"""
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    shutil.copytree(FIXTURE, tmp_path / "repo")
+    (tmp_path / "repo/.git").mkdir()
+    return tmp_path / "repo"
+
+
+def generate(app_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "ARGOCD_APP_NAME": "fraud-prod",
+        "ARGOCD_APP_NAMESPACE": "ml-prod",
+        **env,
+    }
+    return subprocess.run(
+        [str(SERVEGATE), "argocd", "generate"],
+        cwd=app_dir,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=90,  # Argo CD's default exec timeout for the repo server
+    )
+
+
+def kustomize(app_dir: Path) -> list[Any]:
+    done = subprocess.run(
+        [str(KUBECTL), "kustomize", str(app_dir)], capture_output=True, text=True, check=True
+    )
+    return list(yaml.safe_load_all(done.stdout))
+
+
+def add_resource(overlay: Path, name: str, text: str) -> None:
+    (overlay / name).write_text(text, encoding="utf-8")
+    kfile = overlay / "kustomization.yaml"
+    data = yaml.safe_load(kfile.read_text(encoding="utf-8"))
+    data["resources"].append(name)
+    kfile.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+
+
+def test_clean_overlay_prints_exactly_what_kustomize_renders(repo: Path) -> None:
+    overlay = repo / "overlays/prod"
+    done = generate(overlay, ARGOCD_ENV_SERVEGATE_ENV="prod")
+    assert done.returncode == 0, done.stderr
+    printed = list(yaml.safe_load_all(done.stdout))
+    expected = kustomize(overlay)
+    assert printed == expected
+    assert len(printed) == 1
+    assert printed[0]["metadata"]["namespace"] == "ml-prod"
+    assert "config.kubernetes.io/origin" not in done.stdout
+
+
+def test_privileged_pod_blocks_the_sync(repo: Path) -> None:
+    overlay = repo / "overlays/prod"
+    add_resource(overlay, "debug-pod.yaml", PRIVILEGED_POD)
+    done = generate(overlay, ARGOCD_ENV_SERVEGATE_ENV="prod")
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert "pss.privileged" in done.stderr
+    assert "Pod ml-prod/debug" in done.stderr
+    assert "overlays/prod/debug-pod.yaml" in done.stderr
+    assert "fraud-prod" in done.stderr
+
+
+def test_argocd_env_parameters_are_honoured(repo: Path) -> None:
+    overlay = repo / "overlays/dev"
+    add_resource(overlay, "plain-pod.yaml", BASELINE_POD)
+    strict = generate(overlay, ARGOCD_ENV_SERVEGATE_SELECT="pss")
+    assert strict.returncode == 1, strict.stdout
+    assert strict.stdout == ""
+    assert "pss.run-as-non-root" in strict.stderr
+    relaxed = generate(
+        overlay, ARGOCD_ENV_SERVEGATE_SELECT="pss", ARGOCD_ENV_SERVEGATE_PSS_LEVEL="baseline"
+    )
+    assert relaxed.returncode == 0, relaxed.stderr
+    kinds = sorted(d["kind"] for d in yaml.safe_load_all(relaxed.stdout))
+    assert kinds == ["InferenceService", "Pod"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "needle"),
+    [
+        ("ARGOCD_ENV_K8S_VERSION", "banana", "--k8s-version"),
+        ("ARGOCD_ENV_SERVEGATE_ENV", "nosuchenv", "nosuchenv"),
+        ("ARGOCD_ENV_SERVEGATE_PSS_LEVEL", "lax", "baseline or restricted"),
+    ],
+)
+def test_bad_parameters_are_usage_errors(
+    repo: Path, variable: str, value: str, needle: str
+) -> None:
+    done = generate(repo / "overlays/prod", **{variable: value})
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert needle in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_discover_finds_servegate_yaml_above_the_app_dir(repo: Path, tmp_path: Path) -> None:
+    found = subprocess.run(
+        [str(SERVEGATE), "argocd", "discover"],
+        cwd=repo / "overlays/prod",
+        capture_output=True,
+        text=True,
+    )
+    assert found.returncode == 0
+    assert Path(found.stdout.strip()) == (repo / "servegate.yaml").resolve()
+    other = tmp_path / "other"
+    (other / ".git").mkdir(parents=True)
+    none = subprocess.run(
+        [str(SERVEGATE), "argocd", "discover"], cwd=other, capture_output=True, text=True
+    )
+    assert (none.returncode, none.stdout) == (0, "")
+
+
+def test_plugin_config_runs_servegate() -> None:
+    plugin = yaml.safe_load((ROOT / "argo/cmp/plugin.yaml").read_text(encoding="utf-8"))
+    assert plugin["apiVersion"] == "argoproj.io/v1alpha1"
+    assert plugin["kind"] == "ConfigManagementPlugin"
+    assert plugin["spec"]["generate"]["command"] == ["servegate", "argocd", "generate"]
+    assert plugin["spec"]["discover"]["find"]["command"] == ["servegate", "argocd", "discover"]
+
+
+REPO_SERVER = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: argocd-repo-server
+spec:
+  selector:
+    matchLabels: {app.kubernetes.io/name: argocd-repo-server}
+  template:
+    metadata:
+      labels: {app.kubernetes.io/name: argocd-repo-server}
+    spec:
+      containers:
+      - name: argocd-repo-server
+        image: quay.io/argoproj/argocd:v3.1.0
+      volumes:
+      - name: var-files
+        emptyDir: {}
+      - name: plugins
+        emptyDir: {}
+"""
+
+
+def test_component_adds_a_hardened_sidecar(tmp_path: Path) -> None:
+    install = tmp_path / "install"
+    shutil.copytree(ROOT / "argo/cmp", tmp_path / "cmp")
+    install.mkdir()
+    (install / "repo-server.yaml").write_text(REPO_SERVER, encoding="utf-8")
+    (install / "kustomization.yaml").write_text(
+        "resources: [repo-server.yaml]\ncomponents: [../cmp]\n", encoding="utf-8"
+    )
+    objects = kustomize(install)
+    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    config_map = next(o for o in objects if o["kind"] == "ConfigMap")
+    pod = deployment["spec"]["template"]["spec"]
+    names = [c["name"] for c in pod["containers"]]
+    assert sorted(names) == ["argocd-repo-server", "servegate"]
+    sidecar = next(c for c in pod["containers"] if c["name"] == "servegate")
+    sc = sidecar["securityContext"]
+    assert sc["runAsNonRoot"] is True
+    assert sc["allowPrivilegeEscalation"] is False
+    assert sc["readOnlyRootFilesystem"] is True
+    assert sc["capabilities"] == {"drop": ["ALL"]}
+    assert sc["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert not sidecar["image"].endswith(":latest")
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    # kustomize's hashed ConfigMap name must reach the volume that mounts plugin.yaml
+    assert volumes["servegate-cmp-plugin"]["configMap"]["name"] == config_map["metadata"]["name"]
+    plugin = yaml.safe_load(config_map["data"]["plugin.yaml"])
+    assert plugin["kind"] == "ConfigManagementPlugin"
+    mounts = {m["name"] for m in sidecar["volumeMounts"]}
+    assert mounts >= {"var-files", "plugins", "servegate-cmp-plugin", "servegate-tmp"}
