@@ -1,0 +1,1 @@
+"""argocd: AppProject, Application and ApplicationSet scope rules."""

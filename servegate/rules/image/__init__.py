@@ -1,0 +1,1 @@
+"""image: container image reference rules (tags, digests, registries)."""

@@ -1,0 +1,1 @@
+"""istio: mTLS, authorization and sidecar-injection rules."""

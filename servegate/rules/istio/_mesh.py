@@ -1,0 +1,39 @@
+"""What the istio rules read from the environment profile, and Istio's own vocabulary."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from servegate.rules.base import Context
+
+INJECTION = "istio-injection"
+REVISION = "istio.io/rev"
+DATAPLANE = "istio.io/dataplane-mode"
+KNATIVE_NAMESPACE = "knative-serving"
+PROBE_PATHS = frozenset({"/healthz", "/metrics", "/readyz", "/livez", "/health", "/ready"})
+"""Paths Knative's system pods probe and scrape (Knative's Istio authorization guide)."""
+
+
+def requires_mtls(ctx: Context) -> bool:
+    """True unless the environment says otherwise: an unknown environment is the strictest."""
+    return str(ctx.environment.get("mtls") or "STRICT").upper() == "STRICT"
+
+
+def requires_mesh(ctx: Context) -> bool:
+    if ctx.environment.get("mesh") is False:
+        return False
+    return str(ctx.environment.get("mtls") or "STRICT").upper() != "DISABLE"
+
+
+def is_prod(ctx: Context) -> bool:
+    """Production rules apply to prod and to an unknown environment."""
+    env = ctx.environment
+    return not env or env.get("name") == "prod" or env.get("production") is True
+
+
+def items(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

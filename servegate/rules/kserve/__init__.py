@@ -1,0 +1,1 @@
+"""kserve: InferenceService rules (deployment mode, canary, storage, autoscaling, resources)."""

@@ -1,0 +1,1 @@
+"""namespace: rules about Namespace objects that hold workloads."""

@@ -1,0 +1,89 @@
+"""## What it does
+Flags a Namespace that holds workloads (in the same overlay) but does not carry the label
+`pod-security.kubernetes.io/enforce` at least at the level its environment requires
+(`restricted` unless the environment says otherwise), or lacks
+`pod-security.kubernetes.io/enforce-version`.
+
+## Why is this bad?
+servegate checks Pod Security before sync; the cluster's Pod Security Admission enforces it
+after. Without the `enforce` label the cluster admits any pod in the namespace, including ones
+created later by controllers or by hand. Without `enforce-version` the meaning of the level
+changes silently when the cluster is upgraded.
+
+## Example
+```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: ml-prod
+  labels:
+    pod-security.kubernetes.io/enforce: baseline
+```
+
+## Use instead
+```yaml
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: ml-prod
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+    pod-security.kubernetes.io/enforce-version: v1.33
+```
+
+## References
+- https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces
+- https://kubernetes.io/docs/tasks/configure-pod-container/enforce-standards-namespace-labels/
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from servegate.findings import Severity
+from servegate.resource import Resource
+from servegate.rules.base import Context, Scope, Violation, rule
+from servegate.rules.namespace._workloads import namespaces_with_workloads
+
+ENFORCE = "pod-security.kubernetes.io/enforce"
+ENFORCE_VERSION = "pod-security.kubernetes.io/enforce-version"
+_RANK = {"privileged": 0, "baseline": 1, "restricted": 2}
+
+
+def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
+    required = str(ctx.environment.get("podSecurity") or ctx.pss_level.value)
+    need = _RANK.get(required, 2)
+    for ns in namespaces_with_workloads(resources):
+        labels = ns.labels
+        level = labels.get(ENFORCE)
+        if level is None:
+            yield Violation(
+                ("metadata", "labels", ENFORCE),
+                f"no {ENFORCE} label: set it to {required!r}",
+                f"namespace {ns.name!r}",
+                ns,
+            )
+        elif _RANK.get(str(level), -1) < need:
+            yield Violation(
+                ("metadata", "labels", ENFORCE),
+                f"{ENFORCE} is {level!r}, the environment requires {required!r}",
+                f"namespace {ns.name!r}",
+                ns,
+            )
+        if not labels.get(ENFORCE_VERSION):
+            yield Violation(
+                ("metadata", "labels", ENFORCE_VERSION),
+                f"no {ENFORCE_VERSION} label: pin the Pod Security version",
+                f"namespace {ns.name!r}",
+                ns,
+            )
+
+
+RULE = rule(
+    "namespace.pss-enforce",
+    "Namespaces holding workloads enforce Pod Security",
+    Severity.ERROR,
+    Scope.REPO,
+    check,
+    doc=__doc__,
+)

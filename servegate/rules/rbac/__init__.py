@@ -1,0 +1,1 @@
+"""rbac: Role, binding and service-account rules."""

@@ -1,0 +1,49 @@
+"""The policy rules of a Role or ClusterRole, as sets, for the rbac checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from servegate.resource import FieldPath, Resource
+
+ROLE_KINDS = frozenset({"Role", "ClusterRole"})
+BINDING_KINDS = frozenset({"RoleBinding", "ClusterRoleBinding"})
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyRule:
+    path: FieldPath
+    verbs: frozenset[str]
+    resources: frozenset[str]
+    api_groups: frozenset[str]
+    resource_names: frozenset[str]
+
+    def field(self, name: str) -> FieldPath:
+        return (*self.path, name)
+
+    def core(self) -> bool:
+        return "" in self.api_groups or "*" in self.api_groups
+
+
+def _strings(value: object) -> frozenset[str]:
+    return frozenset(str(v) for v in value) if isinstance(value, list) else frozenset()
+
+
+def policy_rules(r: Resource) -> Iterator[PolicyRule]:
+    rules = r.body.get("rules")
+    if not isinstance(rules, list):
+        return
+    for i, item in enumerate(rules):
+        if isinstance(item, dict):
+            yield PolicyRule(
+                ("rules", i),
+                _strings(item.get("verbs")),
+                _strings(item.get("resources")),
+                _strings(item.get("apiGroups")),
+                _strings(item.get("resourceNames")),
+            )
+
+
+def who(r: Resource) -> str:
+    return f"{r.kind} {r.name!r}"

@@ -1,0 +1,1 @@
+"""refs: cross-object references inside what is checked together."""

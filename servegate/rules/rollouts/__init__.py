@@ -1,0 +1,1 @@
+"""rollouts: Argo Rollouts analysis template rules."""
