@@ -7,8 +7,8 @@ per pod-like spec, with its path, whether it carries pod-level fields, and every
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from servegate.resource import FieldPath, Resource
@@ -74,6 +74,11 @@ class PodSpecView:
     containers: tuple[ContainerView, ...]
     metadata: dict[str, Any]
     pod_level: bool = True
+    metadata_path: FieldPath = ("metadata",)
+    """Where the pod's metadata (annotations, labels) is written in the resource."""
+    field_paths: Mapping[FieldPath, FieldPath] = field(default_factory=dict)
+    """Where merged pod fields really live (Argo Workflows merges workflow-level fields into
+    each template): a prefix of ``at()``'s parts -> its path in the resource."""
 
     @property
     def security_context(self) -> dict[str, Any]:
@@ -86,6 +91,12 @@ class PodSpecView:
         return ann if isinstance(ann, dict) else {}
 
     def at(self, *parts: str | int) -> FieldPath:
+        """The resource path of a pod-level field, e.g. ``pod.at("volumes", 0, "hostPath")``."""
+        if self.field_paths:
+            for n in (2, 1):
+                found = self.field_paths.get(parts[:n])
+                if found is not None and len(parts) >= n:
+                    return (*found, *parts[n:])
         return (*self.path, *parts)
 
     def effective(self, container: ContainerView, key: str) -> Any:
@@ -120,18 +131,28 @@ def _view(
     *,
     pod_level: bool = True,
     extra: tuple[ContainerView, ...] = (),
+    metadata_path: FieldPath = ("metadata",),
 ) -> PodSpecView | None:
     if not isinstance(spec, dict):
         return None
     containers = (*_containers(spec, path), *extra)
-    return PodSpecView(resource, label, path, spec, containers, _dict(metadata), pod_level)
+    return PodSpecView(
+        resource, label, path, spec, containers, _dict(metadata), pod_level, metadata_path
+    )
 
 
 def _template(
     resource: Resource, label: str, path: FieldPath, template: Any
 ) -> Iterator[PodSpecView]:
     template = _dict(template)
-    view = _view(resource, label, (*path, "spec"), template.get("spec"), template.get("metadata"))
+    view = _view(
+        resource,
+        label,
+        (*path, "spec"),
+        template.get("spec"),
+        template.get("metadata"),
+        metadata_path=(*path, "metadata"),
+    )
     if view is not None:
         yield view
 
@@ -169,13 +190,18 @@ def _kserve_component(
         for key in KSERVE_SHORTCUTS
         if isinstance(component.get(key), dict)
     )
-    view = _view(r, label, path, component, r.metadata, extra=shortcuts)
+    # KServe copies the component's annotations and labels onto its pods, over the object's
+    metadata = {
+        "annotations": {**r.annotations, **_dict(component.get("annotations"))},
+        "labels": {**r.labels, **_dict(component.get("labels"))},
+    }
+    view = _view(r, label, path, component, metadata, extra=shortcuts)
     if view is not None:
         yield view
     worker = component.get("workerSpec")
     if isinstance(worker, dict):
         yield from filter(
-            None, [_view(r, f"{label} workerSpec", (*path, "workerSpec"), worker, r.metadata)]
+            None, [_view(r, f"{label} workerSpec", (*path, "workerSpec"), worker, metadata)]
         )
 
 
@@ -237,10 +263,13 @@ def _argo_workflow(r: Resource) -> Iterator[PodSpecView]:
     templates = spec.get("templates")
     if not isinstance(templates, list):
         return
-    pod_fields = {k: v for k, v in spec.items() if k != "templates"}
-    for i, template in enumerate(templates):
-        if not isinstance(template, dict):
+    pod_fields = {k: v for k, v in spec.items() if k in _WORKFLOW_POD_FIELDS}
+    defaults = _dict(spec.get("templateDefaults"))
+    pod_metadata = _dict(spec.get("podMetadata"))
+    for i, raw_template in enumerate(templates):
+        if not isinstance(raw_template, dict):
             continue
+        template = {**defaults, **raw_template}
         tpath: FieldPath = (*path, "templates", i)
         containers: list[ContainerView] = []
         for key in ("container", "script"):
@@ -273,8 +302,13 @@ def _argo_workflow(r: Resource) -> Iterator[PodSpecView]:
                     )
         if not containers:
             continue  # steps, dag, resource, suspend: no pod of its own
-        merged = dict(pod_fields)
-        merged.update({k: v for k, v in template.items() if k in _TEMPLATE_POD_FIELDS})
+        merged, field_paths = _merge_argo_pod_fields(
+            pod_fields, path, template, tpath, raw_template
+        )
+        metadata = {
+            key: {**_dict(pod_metadata.get(key)), **_dict(_dict(template.get("metadata")).get(key))}
+            for key in ("annotations", "labels")
+        }
         name = template.get("name", i)
         yield PodSpecView(
             r,
@@ -282,10 +316,58 @@ def _argo_workflow(r: Resource) -> Iterator[PodSpecView]:
             tpath,
             merged,
             tuple(containers),
-            _dict(template.get("metadata")),
+            metadata,
+            True,
+            (*tpath, "metadata"),
+            field_paths,
         )
 
 
+def _merge_argo_pod_fields(
+    pod_fields: dict[str, Any],
+    path: FieldPath,
+    template: dict[str, Any],
+    tpath: FieldPath,
+    raw_template: dict[str, Any],
+) -> tuple[dict[str, Any], dict[FieldPath, FieldPath]]:
+    """Workflow-level pod fields overlaid by the template's, remembering where each came from.
+    Volumes are joined (Argo mounts both lists); other fields are replaced."""
+    merged = dict(pod_fields)
+    paths: dict[FieldPath, FieldPath] = {(k,): (*path, k) for k in pod_fields}
+    for key, value in template.items():
+        if key not in _TEMPLATE_POD_FIELDS:
+            continue
+        where = (*tpath, key) if key in raw_template else (*path, "templateDefaults", key)
+        if key == "volumes" and isinstance(value, list) and isinstance(merged.get(key), list):
+            outer = merged[key]
+            merged[key] = [*outer, *value]
+            paths.pop((key,), None)
+            paths.update({(key, j): (*path, key, j) for j in range(len(outer))})
+            paths.update({(key, len(outer) + j): (*where, j) for j in range(len(value))})
+            continue
+        merged[key] = value
+        paths[(key,)] = where
+    return merged, paths
+
+
+_WORKFLOW_POD_FIELDS = frozenset(
+    {
+        "securityContext",
+        "volumes",
+        "hostNetwork",
+        "dnsPolicy",
+        "nodeSelector",
+        "tolerations",
+        "affinity",
+        "serviceAccountName",
+        "automountServiceAccountToken",
+        "hostAliases",
+        "priorityClassName",
+        "podSpecPatch",
+        "imagePullSecrets",
+        "schedulerName",
+    }
+)
 _TEMPLATE_POD_FIELDS = frozenset(
     {
         "securityContext",

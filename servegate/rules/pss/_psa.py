@@ -74,13 +74,5 @@ def who(pod: PodSpecView, container: ContainerView | None = None) -> str:
 
 
 def metadata_path(pod: PodSpecView) -> FieldPath:
-    """Where the pod's metadata (annotations) lives in the resource.
-
-    The pod-spec layer does not carry this path yet: the metadata is the resource's own, or the
-    ``metadata`` beside a template's ``spec``, or inside an Argo Workflows template.
-    """
-    if pod.metadata is pod.resource.metadata:
-        return ("metadata",)
-    if pod.path and pod.path[-1] == "spec":
-        return (*pod.path[:-1], "metadata")
-    return (*pod.path, "metadata")
+    """Where the pod's metadata (annotations) lives in the resource."""
+    return pod.metadata_path
