@@ -38,8 +38,10 @@ from servegate.rules.base import Context, Scope, Violation, rule
 
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
     if r.body.get("automountServiceAccountToken") is not False:
+        # Point at the field when set, else at metadata (a missing top-level key has no line).
+        present = "automountServiceAccountToken" in r.body
         yield Violation(
-            ("automountServiceAccountToken",),
+            ("automountServiceAccountToken",) if present else ("metadata",),
             "token is mounted into every pod: set automountServiceAccountToken: false",
             f"ServiceAccount {r.name!r}",
         )
