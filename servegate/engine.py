@@ -56,6 +56,10 @@ class CheckOptions:
     ignore: Sequence[str] = ()
     workers: int | None = None
     progress: Callable[[int, int], None] | None = None
+    base: str | None = None
+    """Diff-aware mode: only roots changed since this git ref, plus the change rules."""
+    changed: Sequence[Path] | None = None
+    """Only the roots and plain files these paths touch (pre-commit's file list)."""
 
 
 @dataclass(slots=True)
@@ -107,8 +111,22 @@ def parse_k8s_version(text: str) -> tuple[int, int]:
     return major, minor
 
 
+def _narrow(discovery: Discovery, options: CheckOptions) -> Discovery:
+    """Diff-aware hook (servegate/changes.py): keep what --base / --changed-files touch."""
+    if options.base is None and options.changed is None:
+        return discovery
+    from servegate import changes
+
+    touched: set[str] = set()
+    if options.changed is not None:
+        touched |= changes.normalize(discovery.root, options.changed)
+    if options.base is not None:
+        touched |= changes.changed_since(discovery.root, options.base)
+    return changes.narrow(discovery, touched)
+
+
 def _setup(options: CheckOptions) -> tuple[Discovery, Config]:
-    discovery = discover(list(options.paths))
+    discovery = _narrow(discover(list(options.paths)), options)
     try:
         config = load_config(discovery.root, options.config)
     except ConfigError as err:
@@ -150,6 +168,11 @@ def check(options: CheckOptions) -> Report:
         raw.extend(checker.run(group))
     report.resources = sum(len(g.resources) for g in groups)
     report.files = sources.count
+    if options.base is not None:
+        from servegate.changes import change_findings
+
+        profiles = {g.environment: checker.policy_for(g.environment)[1] for g in groups}
+        raw.extend(change_findings(root, options.base, groups, profiles))
     _finish(report, raw, checker, config, groups, options)
     return report
 

@@ -52,6 +52,20 @@ def _progress() -> object:
     type=click.Path(dir_okay=False, path_type=str),
     help="Write the report to FILE instead of stdout.",
 )
+@click.option(
+    "--base",
+    "base",
+    metavar="GIT_REF",
+    help="Only the kustomize roots changed since GIT_REF, plus the change rules "
+    "(production changes need a canary; no security downgrades).",
+)
+@click.option(
+    "--changed-files",
+    "changed_files",
+    is_flag=True,
+    help="PATHS are changed files (as pre-commit passes them): check only the kustomize "
+    "roots that include them, and the plain YAML files among them.",
+)
 @engine_options
 def check(
     paths: tuple[str, ...],
@@ -64,6 +78,8 @@ def check(
     pss_level: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    base: str | None = None,
+    changed_files: bool = False,
 ) -> int:
     """Render every kustomize root under PATHS with the real kustomize, then check schemas
     and security rules. PATHS are a repo, overlay dirs or YAML files (default: .).
@@ -79,7 +95,9 @@ def check(
     from servegate.report import formatter
 
     options = CheckOptions(
-        paths=[Path(p) for p in paths] or [Path(".")],
+        paths=[Path(".")] if changed_files else [Path(p) for p in paths] or [Path(".")],
+        base=base,
+        changed=[Path(p) for p in paths] if changed_files else None,
         config=Path(config) if config else None,
         env=env,
         crds=[Path(c) for c in crds],

@@ -1,0 +1,262 @@
+"""Diff-aware checking: which kustomize roots a change touches, and the change rules.
+
+Two entry points narrow a check to what changed: ``--base REF`` (git: everything that differs
+from REF, committed or not) and ``--changed-files`` (the files pre-commit passes). A changed file
+maps to every kustomize root whose inputs include it (the reverse of ``Discovery.inputs``); a
+change to servegate's own configuration (``servegate.yaml``, ``environments/``, ``policies/``)
+affects every root.
+
+With ``--base`` the base revision is exported with ``git archive`` (read-only: no worktree, no
+checkout), the affected roots are rendered there too, and the change rules
+(``servegate.rules.changes``) compare each object before and after.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from servegate.discover import Discovery, UsageError, rel
+from servegate.findings import Finding
+from servegate.resource import Resource, dotted
+
+if TYPE_CHECKING:
+    from servegate.engine import Group
+
+#: Files whose change affects every root: servegate's configuration of the repo.
+CONFIG_PREFIXES = ("servegate.yaml", "environments/", "policies/")
+GIT_TIMEOUT_S = 60
+ObjectKey = tuple[str, str | None, str]
+
+
+def _git(root: Path, *args: str) -> bytes:
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *args],
+            capture_output=True,
+            timeout=GIT_TIMEOUT_S,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        raise UsageError(f"--base needs git: {err}") from None
+    if done.returncode != 0:
+        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise UsageError(f"git {args[0]}: {message[0] if message else 'failed'}")
+    return done.stdout
+
+
+def resolve_ref(root: Path, ref: str) -> str:
+    """The commit ``ref`` names; UsageError when it names none (or is not a ref at all)."""
+    if ref.startswith("-"):
+        raise UsageError(f"--base {ref!r}: not a git revision")
+    try:
+        out = _git(root, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    except UsageError:
+        raise UsageError(f"--base {ref}: no such git revision") from None
+    return out.decode().strip()
+
+
+def changed_since(root: Path, ref: str) -> set[str]:
+    """Files (relative to ``root``) that differ from ``ref``: committed, staged, unstaged,
+    untracked, and deleted ones."""
+    commit = resolve_ref(root, ref)
+    diff = _git(root, "diff", "--name-only", "--no-renames", "-z", commit, "--", ".")
+    untracked = _git(root, "ls-files", "--others", "--exclude-standard", "-z", "--", ".")
+    top = Path(_git(root, "rev-parse", "--show-toplevel").decode().strip())
+    prefix = rel(top, root) if top.resolve() != root.resolve() else ""
+    files: set[str] = set()
+    for raw in [*diff.split(b"\0"), *untracked.split(b"\0")]:
+        if not raw:
+            continue
+        name = raw.decode("utf-8", "surrogateescape")
+        if prefix and prefix != ".":
+            if not name.startswith(prefix + "/"):
+                continue
+            name = name[len(prefix) + 1 :]
+        files.add(name)
+    return files
+
+
+def normalize(root: Path, files: Iterable[Path | str]) -> set[str]:
+    """Paths as given on the command line -> paths relative to ``root`` (outside ones dropped)."""
+    out: set[str] = set()
+    for f in files:
+        path = Path(f)
+        absolute = path if path.is_absolute() else Path.cwd() / path
+        relative = rel(root, absolute.resolve() if absolute.exists() else absolute)
+        if not relative.startswith("../"):
+            out.add(relative)
+    return out
+
+
+def affected(discovery: Discovery, changed: set[str]) -> tuple[list[str], list[str]]:
+    """Kustomize roots and plain files a set of changed files touches."""
+    if any(f == p or f.startswith(p) for f in changed for p in CONFIG_PREFIXES):
+        return list(discovery.roots), list(discovery.plain_files)
+    roots = [k for k in discovery.roots if changed.intersection(discovery.inputs(k))]
+    plain = [f for f in discovery.plain_files if f in changed]
+    return roots, plain
+
+
+def narrow(discovery: Discovery, changed: set[str]) -> Discovery:
+    """The same discovery, limited to the roots and files ``changed`` touches."""
+    roots, plain = affected(discovery, changed)
+    keep = set(plain) | {f for k in roots for f in discovery.inputs(k)}
+    return replace(
+        discovery,
+        roots=roots,
+        plain_files=plain,
+        yaml_files=[f for f in discovery.yaml_files if f in keep or f in changed],
+        findings=[f for f in discovery.findings if f.file in keep or f.file in changed],
+    )
+
+
+# --- the base revision ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One object as it was at the base revision and as it is now (``before`` None: new)."""
+
+    before: dict[str, Any] | None
+    after: Resource
+
+
+def _key(body: dict[str, Any]) -> ObjectKey:
+    meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
+    ns = (meta or {}).get("namespace")
+    return (str(body.get("kind")), str(ns) if ns else None, str((meta or {}).get("name")))
+
+
+def export(root: Path, commit: str, into: Path) -> None:
+    """Write the tree of ``commit`` under ``root`` into ``into`` (git archive, safe extract)."""
+    import io
+    import tarfile
+
+    top = Path(_git(root, "rev-parse", "--show-toplevel").decode().strip())
+    prefix = rel(top, root)
+    spec = commit if prefix == "." else f"{commit}:{prefix}"
+    data = _git(root, "archive", "--format=tar", spec)
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        tar.extractall(into, filter="data")  # "data": no links or paths out of ``into``
+
+
+def base_objects(root: Path, commit: str, kdirs: Sequence[str]) -> dict[str, dict[ObjectKey, Any]]:
+    """Each root's rendered objects at ``commit``, by (kind, namespace, name)."""
+    import yaml
+
+    from servegate.discover import discover, kustomization_file
+    from servegate.origins import strip_build_annotations
+    from servegate.render import render_all
+    from servegate.yamlsafe import load_plain
+
+    out: dict[str, dict[ObjectKey, Any]] = {k: {} for k in kdirs}
+    with tempfile.TemporaryDirectory(prefix="servegate-base-") as scratch:
+        tree = Path(scratch) / "tree"
+        tree.mkdir()
+        export(root, commit, tree)
+        present = [k for k in kdirs if kustomization_file(tree / k) is not None]
+        if not present:
+            return out
+        # the same safety checks as the current tree: no remote bases, escapes or plugins
+        base = discover([tree / k for k in present], root=tree)
+        safe = [k for k in present if not any(x.blocked for x in base.closure(k))]
+        for result in render_all(tree, safe, Path(scratch)):
+            if result.output is None:
+                continue
+            try:
+                bodies = load_plain(result.output)
+            except yaml.YAMLError:
+                continue  # a base that does not parse has nothing to compare
+            for body in bodies:
+                if isinstance(body, dict):
+                    strip_build_annotations(body)
+                    out[result.kdir][_key(body)] = body
+    return out
+
+
+def pairs(groups: Sequence[Group], before: dict[str, dict[ObjectKey, Any]]) -> Iterator[Change]:
+    for group in groups:
+        old = before.get(group.label)
+        if old is None:
+            continue
+        for resource in group.resources:
+            yield Change(old.get(_key(resource.body)), resource)
+
+
+def change_findings(
+    root: Path, ref: str, groups: Sequence[Group], profiles: dict[str | None, dict[str, Any]]
+) -> list[Finding]:
+    """Run every change rule over the objects of ``groups`` against the base revision."""
+    from servegate.rules import all_rules
+    from servegate.rules.base import Context
+
+    rules = [r for r in all_rules().values() if r.family == "changes" and r.check is not None]
+    commit = resolve_ref(root, ref)
+    before = base_objects(root, commit, [g.label for g in groups if g.label in _roots(groups)])
+    findings: list[Finding] = []
+    for group in groups:
+        profile = profiles.get(group.environment, {})
+        for change in pairs([group], before):
+            for r in rules:
+                ctx = Context((1, 99), environment=profile, params=dict(r.params))
+                for v in r.check(change.before, change.after, ctx):
+                    target = v.resource or change.after
+                    file, line = target.locate(v.path)
+                    findings.append(
+                        Finding(
+                            r.id,
+                            r.severity,
+                            v.message,
+                            file,
+                            line,
+                            target.ref,
+                            dotted(v.path) or None,
+                        )
+                    )
+    findings.extend(_profile_findings(root, commit))
+    return findings
+
+
+def _roots(groups: Sequence[Group]) -> set[str]:
+    return {g.label for g in groups if g.label != "plain files"}
+
+
+def _profile_findings(root: Path, commit: str) -> list[Finding]:
+    """The repo's own environment profiles may not lower podSecurity or mtls either."""
+    from servegate.rules.changes.security_downgrade import RULE, downgrade
+    from servegate.yamlsafe import load_bytes
+
+    findings: list[Finding] = []
+    folder = root / "environments"
+    if not folder.is_dir():
+        return findings
+    for path in sorted(folder.glob("*.yaml")):
+        name = rel(root, path)
+        try:
+            old_raw = _git(root, "show", f"{commit}:./{name}")
+        except UsageError:
+            continue  # new profile: nothing to lower
+        old, new = load_bytes(old_raw), load_bytes(path.read_bytes())
+        if old.problems or new.problems or not old.documents or not new.documents:
+            continue
+        before, doc = old.documents[0].data, new.documents[0]
+        if not isinstance(before, dict) or not isinstance(doc.data, dict):
+            continue
+        for field in ("podSecurity", "mtls"):
+            reason = downgrade(field, before.get(field), doc.data.get(field))
+            if reason:
+                findings.append(
+                    Finding(
+                        RULE.id,
+                        RULE.severity,
+                        f"environment profile {path.stem!r}: {reason}",
+                        name,
+                        doc.line_of((field,)),
+                    )
+                )
+    return findings
