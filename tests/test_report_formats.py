@@ -172,3 +172,62 @@ def test_github_annotations_are_escaped(tmp_path: Path) -> None:
 
 def test_github_property_escaping() -> None:
     assert github.escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
+
+
+FAILING_POD = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: debug
+spec:
+  containers:
+  - name: shell
+    image: busybox:1.36
+    securityContext:
+      privileged: true
+"""
+
+
+def failing_repo(tmp_path: Path) -> Path:
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(Path(__file__).parent / "fixtures/model-repo", repo)
+    (repo / ".git").mkdir()
+    (repo / "overlays/prod/debug.yaml").write_text(FAILING_POD, encoding="utf-8")
+    kfile = repo / "overlays/prod/kustomization.yaml"
+    kfile.write_text(
+        kfile.read_text().replace("- ../../base\n", "- ../../base\n- debug.yaml\n"),
+        encoding="utf-8",
+    )
+    return repo
+
+
+def test_cli_sarif_and_junit_of_a_failing_repo(tmp_path: Path, cli: Any) -> None:
+    schema = json.loads((upstream_dir() / "sarif/sarif-schema-2.1.0.json").read_text())
+    repo = failing_repo(tmp_path)
+    as_json = cli("check", repo, "--format", "json")
+    assert as_json.code == 1
+    errors = [f for f in as_json.json()["findings"] if f["severity"] == "error"]
+    assert any(f["rule"] == "pss.privileged" for f in errors)
+
+    run = cli("check", repo, "--format", "sarif")
+    assert run.code == 1
+    doc = json.loads(run.out)
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    assert [e.message for e in validator.iter_errors(doc)] == []
+    results = doc["runs"][0]["results"]
+    privileged = [r for r in results if r["ruleId"] == "pss.privileged"]
+    assert privileged
+    location = privileged[0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "overlays/prod/debug.yaml"
+    assert location["region"]["startLine"] == 10
+
+    run = cli("check", repo, "--format", "junit")
+    assert run.code == 1
+    root = ET.fromstring(run.out)
+    assert len(root.findall(".//testcase/failure")) == len(errors)
+
+    run = cli("check", repo, "--format", "github")
+    assert run.code == 1
+    assert "::error file=overlays/prod/debug.yaml,line=10,title=pss.privileged::" in run.out
