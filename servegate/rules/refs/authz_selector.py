@@ -2,7 +2,8 @@
 Warns when an Istio AuthorizationPolicy's `selector.matchLabels` matches no workload the
 overlay defines in its namespace (pod template labels; for an InferenceService its labels,
 its components' `labels`, and the labels KServe adds: `serving.kserve.io/inferenceservice`,
-`component`, `app`). Policies in namespaces without workloads in the overlay are not judged.
+`component`, `app`, and Knative's `serving.knative.dev/*` labels that start with its name).
+Policies in namespaces without workloads in the overlay are not judged.
 
 ## Why is this bad?
 A selector that matches nothing protects nothing: the policy looks like access control in
@@ -63,6 +64,21 @@ def workload_labels(r: Resource) -> Iterator[dict[str, str]]:
         yield labels
 
 
+_KNATIVE = "serving.knative.dev/"
+_ISVC = "serving.kserve.io/inferenceservice"
+
+
+def _matches(labels: dict[str, str], wanted: dict[str, str]) -> bool:
+    for key, value in wanted.items():
+        if labels.get(key) == value:
+            continue
+        # Knative names revisions and services after the InferenceService (``fraud-predictor-...``).
+        isvc = labels.get(_ISVC)
+        if not (key.startswith(_KNATIVE) and isvc and value.startswith(f"{isvc}-")):
+            return False
+    return True
+
+
 def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
     by_namespace: dict[str | None, list[dict[str, str]]] = {}
     for r in resources:
@@ -75,7 +91,7 @@ def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
         pods = by_namespace.get(p.namespace, [])
         if not wanted or not pods:
             continue
-        if not any(all(labels.get(k) == v for k, v in wanted.items()) for labels in pods):
+        if not any(_matches(labels, wanted) for labels in pods):
             shown = ", ".join(f"{k}={v}" for k, v in wanted.items())
             yield Violation(
                 ("spec", "selector", "matchLabels"),
