@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -274,3 +274,79 @@ def test_broken_extra_crd_file_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "bad.yaml").write_text("a: [1\n")
     with pytest.raises(UsageError, match=r"bad\.yaml"):
         SchemaSet(newest_version(), [tmp_path])
+
+
+def _workflow_template() -> Obj:
+    container = {
+        "image": "python:3.12",
+        "command": ["python", "-c"],
+        "args": ["print(1)"],
+        "resources": {"limits": {"cpu": "1", "memory": "1Gi"}},
+        "securityContext": {"runAsNonRoot": True, "capabilities": {"drop": ["ALL"]}},
+        "env": [{"name": "A", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}],
+    }
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "WorkflowTemplate",
+        "metadata": {"name": "train"},
+        "spec": {
+            "entrypoint": "main",
+            "securityContext": {"runAsNonRoot": True},
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "work"},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "resources": {"requests": {"storage": "1Gi"}},
+                    },
+                }
+            ],
+            "templates": [
+                {
+                    "name": "main",
+                    "dag": {"tasks": [{"name": "a", "template": "step"}]},
+                },
+                {
+                    "name": "step",
+                    "retryStrategy": {"limit": 2},
+                    "inputs": {"parameters": [{"name": "p", "value": "1"}]},
+                    "container": container,
+                    "sidecars": [{"name": "side", **container}],
+                },
+                {"name": "script", "script": {**container, "source": "print(2)"}},
+            ],
+        },
+    }
+
+
+@pytest.mark.upstream
+def test_argo_workflows_schemas_agree_with_upstream_crd() -> None:
+    # no upstream Workflow examples: check the biggest, most $defs-shared schema on variants
+    file = upstream_dir() / "crds/argo-workflows/argoproj.io_workflowtemplates.yaml"
+    crd = yaml.load(file.read_text(), Loader=yaml.CSafeLoader)
+    version = crd["spec"]["versions"][0]
+    schema = _close(version["schema"]["openAPIV3Schema"], True)
+    schema["properties"]["metadata"] = {"type": "object"}
+    oracle = jsonschema.Draft202012Validator(schema)
+
+    def variant(change: Callable[[Obj], None]) -> Obj:
+        body = _workflow_template()
+        change(body["spec"])
+        return body
+
+    bodies = [
+        _workflow_template(),
+        variant(lambda s: s["templates"][1]["container"].update(imagePullPolicyy="Always")),
+        variant(lambda s: s["templates"][1]["sidecars"][0]["securityContext"].update(x=1)),
+        variant(lambda s: s["templates"][2]["script"].update(source=3)),
+        variant(lambda s: s["templates"][1]["retryStrategy"].update(limit=[1])),
+        variant(lambda s: s["templates"][1]["retryStrategy"].update(limit="3")),
+        variant(lambda s: s["templates"][0]["dag"]["tasks"][0].update(when=True)),
+        variant(lambda s: s["volumeClaimTemplates"][0]["metadata"].update(labels={"a": 1})),
+        variant(lambda s: s.update(entrypointt="main")),
+    ]
+    verdicts = [(oracle.is_valid(b), _schemas().validate(b) == []) for b in bodies]
+    assert verdicts[0] == (True, True)
+    assert verdicts[5] == (True, True)  # limit is int-or-string
+    assert [up for up, _ in verdicts].count(False) == 7
+    assert all(up == ours for up, ours in verdicts), verdicts
