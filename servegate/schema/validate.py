@@ -4,8 +4,9 @@ Core kinds use kubernetes-validate's bundled ``-local-strict`` schemas for the n
 Kubernetes version not newer than the one asked; its ``_definitions.json`` is read once per run
 (its own ``validate()`` re-reads it for every object). CRD kinds use the derived schemas shipped
 in ``schemas/crds`` plus those derived in memory from the user's extra CRD files, which win.
-The engine is jsonschema-rs: on these schemas it validates about 25x faster than ``jsonschema``
-(measured on KServe's InferenceService examples).
+The engine is jsonschema-rs, chosen by measurement on the upstream examples: once compiled it
+validates 24x (CRD kinds) to 59x (core kinds) faster than ``jsonschema``, and about 4x faster
+even counting its compile time in a run's first pass.
 """
 
 from __future__ import annotations
