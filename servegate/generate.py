@@ -112,6 +112,15 @@ def parse_envs(value: str | Iterable[str]) -> tuple[str, ...]:
 
 def validate(options: Options, repo: Path | None = None) -> dict[str, profiles.Profile]:
     """Check every input; return env -> validated profile. Raises GenerateError."""
+    validate_common(options)
+    found: dict[str, profiles.Profile] = {}
+    for env in parse_envs(options.envs):
+        found[env] = _env_profile(options, env, env, repo)
+    return found
+
+
+def validate_common(options: Options) -> None:
+    """Check every input except the environments."""
     check_model_name(options.model_name)
     if options.framework not in FRAMEWORKS:
         raise GenerateError(
@@ -131,10 +140,6 @@ def validate(options: Options, repo: Path | None = None) -> dict[str, profiles.P
         )
     if not re.match(r"^1\.[0-9]{1,2}$", options.k8s_version):
         raise GenerateError(f"invalid Kubernetes version {options.k8s_version!r} (e.g. 1.37)")
-    found: dict[str, profiles.Profile] = {}
-    for env in parse_envs(options.envs):
-        found[env] = _env_profile(options, env, env, repo)
-    return found
 
 
 def _env_profile(options: Options, env: str, profile: str, repo: Path | None) -> profiles.Profile:
@@ -233,7 +238,7 @@ def render_repo(options: Options, out: Path) -> Path:
     """Validate and render the whole repo into the new folder ``out`` (which must not exist)."""
     env_profiles = validate(options)
     scheme, bucket = storage_location(options.storage_uri)
-    values = {
+    values: dict[str, Any] = {
         "model_name": options.model_name,
         "repo_name": "repo",
         "framework": FRAMEWORKS[options.framework],
@@ -257,6 +262,12 @@ def render_repo(options: Options, out: Path) -> Path:
             for env, p in env_profiles.items()
         },
     }
+    # Iter8 values target the last environment with a canary (else the last one)
+    with_canary = [e for e, p in env_profiles.items() if options.canary and p.canary_percent]
+    values["iter8_env"] = (with_canary or list(env_profiles))[-1]
+    values["iter8_canary_percent"] = env_profiles[values["iter8_env"]].canary_percent * bool(
+        with_canary
+    )
     out.mkdir(parents=True)
     rendered = _render(data_dir("generator"), values, out)
     for env, profile in env_profiles.items():
@@ -347,10 +358,10 @@ def read_answers(repo: Path) -> Options:
 def add_env(repo: Path, env: str, profile_name: str | None = None) -> list[Path]:
     """Add overlays/<env> (+ its Argo CD Application and servegate.yaml mapping) to ``repo``."""
     options = read_answers(repo)
-    profile = _env_profile(options, env, profile_name or env, repo)
     if (repo / "overlays" / env).exists():
         raise GenerateError(f"overlays/{env} already exists in {repo}")
-    validate(options, repo)
+    validate_common(options)
+    profile = _env_profile(options, env, profile_name or env, repo)
     with tempfile.TemporaryDirectory(prefix="servegate-add-") as tmp:
         staged = Path(tmp)
         _render_overlay(options, env, profile, staged)
