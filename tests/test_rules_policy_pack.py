@@ -1,0 +1,223 @@
+"""Parameter- and environment-dependent behaviour of the non-PSS rule families.
+
+The fixture test runs each rule with its default parameters and an unknown (strictest)
+environment; here the same checks run with the parameters of a policy set and the profile of a
+named environment, which is what the engine passes them.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from servegate.config import load_policy_set, load_profile
+from servegate.podspecs import pod_specs
+from servegate.resource import Origin, Resource, is_k8s_object
+from servegate.rules import all_rules
+from servegate.rules.base import Context, Scope
+from servegate.rules.image._ref import parse
+from servegate.rules.rollouts.promql import parses
+from servegate.yamlsafe import load_text
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def findings(
+    rule_id: str, text: str, params: dict[str, Any] | None = None, env: str | None = None
+) -> list[str]:
+    rule = all_rules()[rule_id]
+    docs = load_text(textwrap.dedent(text)).documents
+    resources = [
+        Resource.from_body(d.data, Origin("x.yaml", d)) for d in docs if is_k8s_object(d.data)
+    ]
+    profile = load_profile(env) if env else {}
+    ctx = Context((1, 37), params={**rule.params, **(params or {})}, environment=profile)
+    if rule.scope is Scope.POD:
+        return [v.message for r in resources for p in pod_specs(r) for v in rule.check(p, ctx)]
+    if rule.scope is Scope.RESOURCE:
+        return [v.message for r in resources if r.kind in rule.kinds for v in rule.check(r, ctx)]
+    return [v.message for v in rule.check(resources, ctx)]
+
+
+POD = """
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers:
+  - {name: a, image: "ghcr.io/acme/a:1.0"}
+  - {name: b, image: "nginx:1.27"}
+"""
+
+
+def test_image_registry_allowlist() -> None:
+    assert findings("image.registry", POD) == []
+    hits = findings("image.registry", POD, {"allowedRegistries": ["ghcr.io/acme"]})
+    assert len(hits) == 1 and "'nginx:1.27'" in hits[0]
+    assert (
+        findings("image.registry", POD, {"allowedRegistries": ["ghcr.io/acme", "docker.io"]}) == []
+    )
+    # A prefix must end at a path boundary: ghcr.io/acme does not allow ghcr.io/acme-evil.
+    evil = POD.replace("ghcr.io/acme/a", "ghcr.io/acme-evil/a")
+    assert len(findings("image.registry", evil, {"allowedRegistries": ["ghcr.io/acme"]})) == 2
+
+
+def test_image_digest_follows_the_policy_set() -> None:
+    restricted = load_policy_set("restricted").params
+    assert findings("image.digest", POD, dict(restricted)) == []
+    assert len(findings("image.digest", POD, {"requireDigest": True})) == 2
+
+
+@pytest.mark.parametrize(
+    ("image", "registry", "repository", "tag", "digest"),
+    [
+        ("nginx", "docker.io", "nginx", None, None),
+        ("library/nginx:1.2", "docker.io", "library/nginx", "1.2", None),
+        ("localhost:5000/m", "localhost:5000", "m", None, None),
+        ("ghcr.io/a/b:1@sha256:ab", "ghcr.io", "a/b", "1", "sha256:ab"),
+        ("registry.k8s.io/pause@sha256:ab", "registry.k8s.io", "pause", None, "sha256:ab"),
+    ],
+)
+def test_image_reference_parsing(
+    image: str, registry: str, repository: str, tag: str | None, digest: str | None
+) -> None:
+    assert parse(image) == type(parse(image))(registry, repository, tag, digest)
+
+
+ISVC = """
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {name: m}
+spec:
+  predictor:
+    model: {modelFormat: {name: sklearn}, storageUri: "URI"}
+"""
+
+
+@pytest.mark.parametrize(
+    ("uri", "buckets", "bad"),
+    [
+        ("s3://acme-models/m", [], False),
+        ("s3://acme-models/m", ["acme-models"], False),
+        ("s3://other/m", ["acme-models"], True),
+        ("pvc://claim/m", ["acme-models"], False),
+        ("gs://user@acme-models/m", [], True),
+        ("https://acme.blob.core.windows.net/m?sv=2020&sig=abc", [], True),
+        ("/mnt/models", [], True),
+    ],
+)
+def test_storage_uri(uri: str, buckets: list[str], bad: bool) -> None:
+    hits = findings("kserve.storage-uri", ISVC.replace("URI", uri), {"allowedBuckets": buckets})
+    assert bool(hits) is bad, hits
+
+
+PERMISSIVE = """
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default}
+spec: {mtls: {mode: PERMISSIVE}}
+"""
+
+
+def test_mtls_rules_follow_the_environment(tmp_path: Path) -> None:
+    assert findings("istio.peer-authentication-strict", PERMISSIVE, env="dev")
+    rule = all_rules()["istio.peer-authentication-strict"]
+    doc = load_text(PERMISSIVE).documents[0]
+    resource = Resource.from_body(doc.data, Origin("x.yaml", doc))
+    relaxed = Context((1, 37), environment={"name": "lab", "mtls": "PERMISSIVE"})
+    assert list(rule.check(resource, relaxed)) == []
+
+
+NO_FROM = """
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: p}
+spec:
+  rules:
+  - to: [{operation: {methods: [POST]}}]
+"""
+
+
+def test_rule_without_from_is_an_error_only_in_production() -> None:
+    assert findings("istio.authz-allow-all", NO_FROM, env="prod")
+    assert findings("istio.authz-allow-all", NO_FROM) != []  # unknown environment: strictest
+    assert findings("istio.authz-allow-all", NO_FROM, env="dev") == []
+
+
+PRUNE = """
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: a}
+spec:
+  project: ml
+  syncPolicy: {automated: {prune: true}}
+"""
+
+
+def test_automated_prune_follows_the_environment() -> None:
+    assert findings("argocd.automated-prune", PRUNE, env="dev") == []
+    assert findings("argocd.automated-prune", PRUNE, env="staging")
+    assert findings("argocd.automated-prune", PRUNE, env="prod")
+
+
+BASELINE_NS = """
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: ml
+  labels:
+    pod-security.kubernetes.io/enforce: baseline
+    pod-security.kubernetes.io/enforce-version: v1.33
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: ml}
+spec: {containers: [{name: a, image: "ghcr.io/acme/a:1.0"}]}
+"""
+
+
+def test_enforce_level_is_compared_with_the_environment() -> None:
+    assert findings("namespace.pss-enforce", BASELINE_NS, env="prod")
+    rule = all_rules()["namespace.pss-enforce"]
+    docs = load_text(BASELINE_NS).documents
+    resources = [Resource.from_body(d.data, Origin("x.yaml", d)) for d in docs]
+    relaxed = Context((1, 37), environment={"podSecurity": "baseline"})
+    assert list(rule.check(resources, relaxed)) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "ok"),
+    [
+        ('sum(rate(x{s="{{args.s}}"}[{{args.window}}]))', True),
+        ("{{args.metric}}_total > {{ args.threshold }}", True),
+        ("rate(x[5m] offset {{args.offset}})", True),
+        ("sum(rate(x[5m])", False),
+        ("sum by (le) rate(x[5m]))", False),
+    ],
+)
+def test_promql_with_placeholders(query: str, ok: bool) -> None:
+    assert (parses(query) is None) is ok
+
+
+def test_policy_sets_match_their_schema() -> None:
+    schema = json.loads((ROOT / "schemas" / "policy.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    for path in sorted((ROOT / "policies").glob("*.yaml")):
+        validator.validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    assert list(validator.iter_errors({"name": "x", "rules": {"severity": {"a.b": "fatal"}}}))
+
+
+def test_every_non_pss_rule_is_documented_under_the_five_headings() -> None:
+    headings = ("What it does", "Why is this bad?", "Example", "Use instead", "References")
+    for rule in all_rules().values():
+        if rule.family in ("pss", "schema", "yaml", "changes") or rule.scope is Scope.ENGINE:
+            continue
+        missing = [h for h in headings if not rule.section(h)]
+        assert not missing, f"{rule.id} lacks {missing}"
