@@ -22,7 +22,7 @@ from servegate.config import (
     load_policy_set,
     load_profile,
 )
-from servegate.discover import Discovery, UsageError, discover
+from servegate.discover import Discovery, UsageError, discover, inside
 from servegate.findings import Finding, ResourceRef, Severity
 from servegate.origins import origin_for, strip_build_annotations
 from servegate.podspecs import pod_specs
@@ -153,6 +153,9 @@ def check(options: CheckOptions) -> Report:
     for d in crd_dirs:
         if not d.exists():
             raise UsageError(f"--crds {d}: no such file or directory")
+    for c in config.crds:
+        if not inside(root, root / c):  # the repo's config may not point the checker elsewhere
+            raise UsageError(f"{config.file}: crds entry {c!r} leaves the repo root")
     schemas = SchemaSet(k8s_version, crd_dirs)
     sources = SourceFiles(root)
     report = Report(root)
