@@ -62,3 +62,12 @@ def test_added_environment_passes_check(tmp_path: Path, cli: Callable[..., Run])
     repo = make_repo(tmp_path, envs=("dev",))
     assert cli("add", "env", "qa", "--profile", "prod", "--repo", repo).code == 0
     zero_findings(cli, repo)
+
+
+def test_demo_scaffolds_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from servegate.demo import main
+
+    assert main([str(tmp_path / "demo")]) == 0
+    assert "0 error(s), 0 warning(s)" in capsys.readouterr().out
+    assert (tmp_path / "demo" / "overlays" / "prod" / "kustomization.yaml").is_file()
+    assert main([]) == 2
