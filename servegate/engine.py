@@ -60,6 +60,10 @@ class CheckOptions:
     """Diff-aware mode: only roots changed since this git ref, plus the change rules."""
     changed: Sequence[Path] | None = None
     """Only the roots and plain files these paths touch (pre-commit's file list)."""
+    cache: bool = True
+    """Reuse kustomize output whose inputs are unchanged (servegate.cache); --no-cache."""
+    shard: tuple[int, int] | None = None
+    """(I, N): check only the roots of shard I of N (servegate.shard), for fan-out CI."""
 
 
 @dataclass(slots=True)
@@ -203,6 +207,7 @@ def _load(
             continue  # the reason is already a finding; rendering would only repeat it
         renderable.append(kdir)
     if renderable:
+        from servegate.cache import RenderCache
         from servegate.render import render_all
 
         with tempfile.TemporaryDirectory(prefix="servegate-") as scratch:
@@ -212,6 +217,8 @@ def _load(
                 Path(scratch),
                 workers=options.workers,
                 progress=options.progress,
+                cache=RenderCache(enabled=options.cache),
+                discovery=discovery,
             )
         for result in rendered:
             env = options.env or config.environments.get(result.kdir)
@@ -234,13 +241,15 @@ def _load(
                     result.output, result.wrapper, result.kdir, discovery, sources, findings, kfile
                 )
             )
-    plain = Group("plain files", [], options.env)
+    # plain manifests are deployed folder by folder: cross-object rules look within one folder
+    by_folder: dict[str, Group] = {}
     for rel in discovery.plain_files:
+        folder = Path(rel).parent.as_posix()
         for doc in sources.load(rel).documents:
             if is_k8s_object(doc.data):
-                plain.resources.append(Resource.from_body(doc.data, Origin(rel, doc)))
-    if plain.resources:
-        groups.append(plain)
+                group = by_folder.setdefault(folder, Group(folder, [], options.env))
+                group.resources.append(Resource.from_body(doc.data, Origin(rel, doc)))
+    groups.extend(by_folder[f] for f in sorted(by_folder))
     return groups, findings
 
 

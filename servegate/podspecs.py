@@ -8,7 +8,7 @@ per pod-like spec, with its path, whether it carries pod-level fields, and every
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from servegate.resource import FieldPath, Resource
@@ -77,6 +77,8 @@ class PodSpecView:
     metadata_path: FieldPath = ("metadata",)
     """Where the pod's metadata (annotations, labels) is written in the resource."""
     field_paths: Mapping[FieldPath, FieldPath] = field(default_factory=dict)
+    component: str | None = None
+    """For KServe InferenceService pods: predictor, transformer or explainer."""
     """Where merged pod fields really live (Argo Workflows merges workflow-level fields into
     each template): a prefix of ``at()``'s parts -> its path in the resource."""
 
@@ -175,7 +177,7 @@ def _cronjob(r: Resource) -> Iterator[PodSpecView]:
 
 
 def _kserve_component(
-    r: Resource, label: str, path: FieldPath, component: Any
+    r: Resource, label: str, path: FieldPath, component: Any, name: str
 ) -> Iterator[PodSpecView]:
     component = _dict(component)
     if not component:
@@ -197,7 +199,7 @@ def _kserve_component(
     }
     view = _view(r, label, path, component, metadata, extra=shortcuts)
     if view is not None:
-        yield view
+        yield replace(view, component=name)
     worker = component.get("workerSpec")
     if isinstance(worker, dict):
         yield from filter(
@@ -208,7 +210,11 @@ def _kserve_component(
 def _inference_service(r: Resource) -> Iterator[PodSpecView]:
     for component in KSERVE_COMPONENTS:
         yield from _kserve_component(
-            r, f"InferenceService {component}", ("spec", component), r.spec.get(component)
+            r,
+            f"InferenceService {component}",
+            ("spec", component),
+            r.spec.get(component),
+            component,
         )
     canaries = r.spec.get("canary")
     if isinstance(canaries, list):
@@ -218,6 +224,7 @@ def _inference_service(r: Resource) -> Iterator[PodSpecView]:
                 f"InferenceService canary[{i}] predictor",
                 ("spec", "canary", i, "predictor"),
                 _dict(entry).get("predictor"),
+                "predictor",
             )
 
 

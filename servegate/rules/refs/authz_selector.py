@@ -50,13 +50,8 @@ def _labels(value: Any) -> dict[str, str]:
 def workload_labels(r: Resource) -> Iterator[dict[str, str]]:
     for pod in pod_specs(r):
         labels = _labels(pod.metadata.get("labels"))
-        if r.kind == "InferenceService":
-            component = pod.label.split()[-1] if pod.label else "predictor"
-            component = (
-                component
-                if component in ("predictor", "transformer", "explainer")
-                else ("predictor")
-            )
+        if pod.component is not None:
+            component = pod.component
             labels.update(_labels(pod.spec.get("labels")))
             labels.setdefault("serving.kserve.io/inferenceservice", r.name)
             labels.setdefault("component", component)
