@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     return run
 
 
-def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
+def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
     """Write ``{relative path: content}`` under ``root`` (text is dedented)."""
     for rel, content in files.items():
         path = root / rel
@@ -50,10 +50,10 @@ def write_tree(root: Path, files: dict[str, str | bytes]) -> Path:
 
 
 @pytest.fixture
-def tree(tmp_path: Path) -> Callable[[dict[str, str | bytes]], Path]:
+def tree(tmp_path: Path) -> Callable[[Mapping[str, str | bytes]], Path]:
     """A repo root in tmp_path (with a .git marker so it is its own repo root)."""
 
-    def make(files: dict[str, str | bytes]) -> Path:
+    def make(files: Mapping[str, str | bytes]) -> Path:
         (tmp_path / ".git").mkdir(exist_ok=True)
         return write_tree(tmp_path, files)
 
