@@ -414,3 +414,43 @@ def test_repo_profiles_extend_the_shipped_ones(tmp_path: Path, cli: Callable[...
     (repo / "environments" / "broken.yaml").write_text("version: 1\nname: broken\n")
     run = cli("add", "env", "broken", "--repo", repo)
     assert run.code == 2 and "broken.yaml" in run.err
+
+
+# --- per-cluster assets (argo/cluster) ---------------------------------------------------------
+
+
+def test_cluster_assets_validate_and_match_the_generated_templates(tmp_path: Path) -> None:
+    cluster = data_dir("argo") / "cluster"
+    objs = [
+        d for p in sorted(cluster.glob("*.yaml")) for d in yaml.safe_load_all(p.read_text()) if d
+    ]
+    assert [p for o in objs for p in validate_object(o)] == []
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for o in objs:
+        by_kind.setdefault(o["kind"], []).append(o)
+    storage = by_kind["ClusterStorageContainer"][0]
+    assert storage["metadata"]["name"] == "default"
+    sc = storage["spec"]["container"]["securityContext"]
+    assert sc["runAsNonRoot"] is True and sc["capabilities"] == {"drop": ["ALL"]}
+    for expr in promql_expressions(objs):
+        promql_parser.parse(expr)
+    check_analysis_templates(objs)
+    repo = make_repo(tmp_path)
+    generated = {
+        o["metadata"]["name"]: o["spec"]
+        for o in kustomize(repo / "overlays/dev")
+        if o["kind"] == "AnalysisTemplate"
+    }
+    clustered = {o["metadata"]["name"]: o["spec"] for o in by_kind["ClusterAnalysisTemplate"]}
+    assert clustered == generated
+    appset = by_kind["ApplicationSet"][0]["spec"]
+    assert "{{" not in appset["template"]["spec"]["project"]
+    health = by_kind["ConfigMap"][0]["data"]
+    lua = health["resource.customizations.health.serving.kserve.io_InferenceService"]
+    assert 'condition.type == "Ready"' in lua and "RawDeployment" not in lua
+
+
+def test_cluster_assets_pass_check(cli: Callable[..., Run]) -> None:
+    run = cli("check", data_dir("argo") / "cluster", "--format", "json")
+    assert run.json()["findings"] == []
+    assert run.code == 0
