@@ -454,3 +454,47 @@ def test_cluster_assets_pass_check(cli: Callable[..., Run]) -> None:
     run = cli("check", data_dir("argo") / "cluster", "--format", "json")
     assert run.json()["findings"] == []
     assert run.code == 0
+
+
+def test_huggingface_cache_goes_to_the_writable_volume(tmp_path: Path) -> None:
+    repo = make_repo(
+        tmp_path, framework="huggingface", envs=("dev",), storage_uri=STORAGE["huggingface"]
+    )
+    isvc = next(o for o in kustomize(repo / "overlays/dev") if o["kind"] == "InferenceService")
+    model = isvc["spec"]["predictor"]["model"]
+    assert model["env"] == [{"name": "HF_HOME", "value": "/tmp/hf"}]
+    assert model["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
+
+
+def test_interactive_prompts_take_the_answers(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from servegate.commands.new import new
+
+    answers = (
+        "\n".join(
+            [
+                "churn",
+                "xgboost",
+                "s3://ml-models/churn/v1",
+                "standard",
+                "dev,prod",
+                "n",
+                "y",
+                "",
+                "team-",
+            ]
+        )
+        + "\n"
+    )
+    result = CliRunner().invoke(new, [str(tmp_path / "r")], input=answers)
+    assert result.exit_code == 0, result.output
+    answers_file = json.loads((tmp_path / "r" / ".servegate-answers.json").read_text())
+    assert answers_file["model_name"] == "churn"
+    assert answers_file["framework"] == "xgboost"
+    assert answers_file["deployment_mode"] == "standard"
+    assert answers_file["canary"] is False and answers_file["iter8"] is True
+    assert answers_file["environments"] == {"dev": "dev", "prod": "prod"}
+    assert (tmp_path / "r" / "overlays" / "prod").is_dir()
+    ns = yaml.safe_load((tmp_path / "r" / "overlays/prod/namespace.yaml").read_text())
+    assert ns["metadata"]["name"] == "team-churn-prod"
