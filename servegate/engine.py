@@ -60,6 +60,8 @@ class CheckOptions:
     """Diff-aware mode: only roots changed since this git ref, plus the change rules."""
     changed: Sequence[Path] | None = None
     """Only the roots and plain files these paths touch (pre-commit's file list)."""
+    root: Path | None = None
+    """The repo root, when the caller knows it better than the nearest .git (Argo CD)."""
     cache: bool = True
     """Reuse kustomize output whose inputs are unchanged (servegate.cache); --no-cache."""
     shard: tuple[int, int] | None = None
@@ -130,7 +132,7 @@ def _narrow(discovery: Discovery, options: CheckOptions) -> Discovery:
 
 
 def _setup(options: CheckOptions) -> tuple[Discovery, Config]:
-    discovery = _narrow(discover(list(options.paths)), options)
+    discovery = _narrow(discover(list(options.paths), options.root), options)
     try:
         config = load_config(discovery.root, options.config)
     except ConfigError as err:

@@ -39,6 +39,29 @@ def _ids(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
+def repo_root(app_dir: Path, env: Mapping[str, str]) -> Path | None:
+    """The repo root for an app dir: the folder of the nearest servegate.yaml at or above it,
+    searching no higher than the checkout (Argo CD's ``ARGOCD_APP_SOURCE_PATH`` stripped from
+    the app dir, else the nearest .git); else that checkout root; else None."""
+    from servegate.config import CONFIG_NAME
+    from servegate.discover import find_repo_root
+
+    here = app_dir.resolve()
+    checkout: Path | None = None
+    source = Path(env.get("ARGOCD_APP_SOURCE_PATH", "").strip("/") or ".")
+    depth = len(source.parts)
+    if depth and here.parts[-depth:] == source.parts:
+        checkout = here.parents[depth - 1]
+    elif (find_repo_root(here) / ".git").exists():
+        checkout = find_repo_root(here)
+    for candidate in (here, *here.parents):
+        if (candidate / CONFIG_NAME).is_file():
+            return candidate
+        if candidate == checkout:
+            break  # never look above the checkout
+    return checkout
+
+
 def manifests(bodies: list[dict[str, Any]]) -> str:
     """The objects as one multi-document YAML stream (what Argo CD reads from stdout)."""
     import yaml
@@ -72,6 +95,7 @@ def generate(path: str) -> int:
         pss_level=level,
         select=_ids(_param(env, "SERVEGATE_SELECT")),
         ignore=_ids(_param(env, "SERVEGATE_IGNORE")),
+        root=repo_root(Path(path), env),
     )
     try:
         report = check(options)
@@ -99,14 +123,8 @@ def discover(path: str) -> int:
     """Print the servegate.yaml that governs PATH (searching up to the repo root): the CMP
     ``discover.find`` step. Prints nothing when there is none, so Argo CD skips the plugin."""
     from servegate.config import CONFIG_NAME
-    from servegate.discover import find_repo_root
 
-    start = Path(path).resolve()
-    root = find_repo_root(start)
-    for candidate in (start, *start.parents):
-        if (candidate / CONFIG_NAME).is_file():
-            click.echo(str(candidate / CONFIG_NAME))
-            return 0
-        if candidate == root:
-            break
+    root = repo_root(Path(path), os.environ)
+    if root is not None and (root / CONFIG_NAME).is_file():
+        click.echo(str(root / CONFIG_NAME))
     return 0
