@@ -133,6 +133,10 @@ def _narrow(discovery: Discovery, options: CheckOptions) -> Discovery:
 
 def _setup(options: CheckOptions) -> tuple[Discovery, Config]:
     discovery = _narrow(discover(list(options.paths), options.root), options)
+    if options.shard is not None:
+        from servegate.shard import select
+
+        discovery = select(discovery, *options.shard)
     try:
         config = load_config(discovery.root, options.config)
     except ConfigError as err:

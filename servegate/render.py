@@ -3,7 +3,8 @@
 Each root is built through a throw-away wrapper kustomization in a temporary folder that adds
 ``buildMetadata: [originAnnotations]``, so every rendered object names the source file it came
 from without servegate writing into the user's repo. kustomize runs with load restrictions on,
-without exec or helm plugins, with a minimal environment and a timeout.
+without exec or helm plugins, with a minimal environment and a timeout. Outputs are kept in a
+content-hash cache (``servegate.cache``) keyed on every input, the tool version and the flags.
 """
 
 from __future__ import annotations
@@ -18,8 +19,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from servegate.cache import RenderCache
+    from servegate.discover import Discovery
 
 RENDER_TIMEOUT_S = 120
+FLAGS = ("--load-restrictor", "LoadRestrictionsRootOnly")
+#: The wrapper kustomization; ``{target}`` is the root's path relative to the wrapper.
+WRAPPER = (
+    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+    "resources:\n- {target}\nbuildMetadata: [originAnnotations]\n"
+)
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
 
@@ -34,6 +46,8 @@ class Rendered:
     error: str | None
     wrapper: str
     """The wrapper folder: origin paths in ``output`` are relative to it."""
+    error_is_transient: bool = False
+    """A timeout: not a property of the inputs, so never cached."""
 
 
 @cache
@@ -62,7 +76,28 @@ def kubectl_path() -> str:
 
 @cache
 def kubectl_version() -> str:
-    """kubectl's client and kustomize versions (part of the render cache key)."""
+    """kubectl's client and kustomize versions (part of the render cache key), remembered in
+    the cache folder per binary (path, size, mtime) so a warm run starts no extra process."""
+    from servegate.cache import cache_dir, read_text, write_atomic
+
+    path = kubectl_path()
+    try:
+        st = os.stat(path)
+    except OSError as err:
+        raise ToolMissing(f"cannot run {path}: {err.strerror}") from None
+    import hashlib
+
+    ident = hashlib.sha256(f"{path}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()
+    memo = cache_dir() / "tools" / ident
+    known = read_text(memo)
+    if known:
+        return known
+    version = _ask_version()
+    write_atomic(memo, version.encode())
+    return version
+
+
+def _ask_version() -> str:
     try:
         done = subprocess.run(
             [kubectl_path(), "version", "--client"],
@@ -91,17 +126,9 @@ def render_one(repo_root: Path, kdir: str, scratch: Path) -> Rendered:
     wrapper = Path(tempfile.mkdtemp(prefix="wrap-", dir=scratch))
     target = os.path.relpath(repo_root / kdir, wrapper)
     (wrapper / "kustomization.yaml").write_text(
-        "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
-        f"resources:\n- {_quote(target)}\nbuildMetadata: [originAnnotations]\n",
-        encoding="utf-8",
+        WRAPPER.format(target=_quote(target)), encoding="utf-8"
     )
-    argv = [
-        kubectl_path(),
-        "kustomize",
-        str(wrapper),
-        "--load-restrictor",
-        "LoadRestrictionsRootOnly",
-    ]
+    argv = [kubectl_path(), "kustomize", str(wrapper), *FLAGS]
     try:
         done = subprocess.run(
             argv,
@@ -113,7 +140,9 @@ def render_one(repo_root: Path, kdir: str, scratch: Path) -> Rendered:
             errors="replace",
         )
     except subprocess.TimeoutExpired:
-        return Rendered(kdir, None, f"kustomize took longer than {RENDER_TIMEOUT_S}s", str(wrapper))
+        return Rendered(
+            kdir, None, f"kustomize took longer than {RENDER_TIMEOUT_S}s", str(wrapper), True
+        )
     except OSError as err:
         raise ToolMissing(f"cannot run {argv[0]}: {err.strerror}") from None
     if done.returncode != 0:
@@ -128,20 +157,58 @@ def render_all(
     *,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    cache: RenderCache | None = None,
+    discovery: Discovery | None = None,
 ) -> list[Rendered]:
-    """Render every root, ``workers`` kustomize processes at a time, in input order."""
+    """Render every root, ``workers`` kustomize processes at a time, in input order. With a
+    ``cache`` and the ``discovery`` that found the roots, unchanged roots are not rendered."""
     if not kdirs:
         return []
     kubectl_path()  # fail fast, once, when the tool is missing
-    workers = workers or min(len(kdirs), max(2, os.cpu_count() or 2))
-    results: list[Rendered] = []
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = [pool.submit(render_one, repo_root, k, scratch) for k in kdirs]
-        for n, future in enumerate(futures, 1):
-            results.append(future.result())
-            if progress is not None:
-                progress(n, len(kdirs))
-    return results
+    keys = cache_keys(discovery, kdirs) if cache is not None and discovery else {}
+    results: dict[str, Rendered] = {}
+    for kdir, key in keys.items():
+        entry = cache.get(key) if cache is not None else None
+        if entry is not None:
+            results[kdir] = Rendered(kdir, entry.output, entry.error, entry.wrapper)
+    todo = [k for k in kdirs if k not in results]
+    done = len(results)
+    if todo:
+        workers = workers or min(len(todo), max(2, os.cpu_count() or 2))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = [pool.submit(render_one, repo_root, k, scratch) for k in todo]
+            for future in futures:
+                result = future.result()
+                results[result.kdir] = result
+                new_key = keys.get(result.kdir)
+                if cache is not None and new_key and not result.error_is_transient:
+                    from servegate.cache import Entry
+
+                    cache.put(new_key, Entry(result.output, result.error, result.wrapper))
+                done += 1
+                if progress is not None:
+                    progress(done, len(kdirs))
+    elif progress is not None:
+        progress(len(kdirs), len(kdirs))
+    return [results[k] for k in kdirs]
+
+
+def cache_keys(discovery: Discovery, kdirs: Sequence[str]) -> dict[str, str]:
+    """The render cache key of each root (see ``servegate.cache``): its listed inputs, every
+    file under its closure's directories, the tool version, flags, repo root and wrapper."""
+    from servegate.cache import InputHasher, render_key
+
+    hasher = InputHasher(discovery.root)
+    common = (kubectl_version(), " ".join(FLAGS), str(discovery.root), WRAPPER)
+    return {
+        kdir: render_key(
+            hasher,
+            discovery.inputs(kdir),
+            [k.dir for k in discovery.closure(kdir)],
+            (*common, kdir),
+        )
+        for kdir in kdirs
+    }
 
 
 def _quote(path: str) -> str:

@@ -66,6 +66,19 @@ def _progress() -> object:
     help="PATHS are changed files (as pre-commit passes them): check only the kustomize "
     "roots that include them, and the plain YAML files among them.",
 )
+@click.option(
+    "--shard",
+    "shard",
+    metavar="I/N",
+    help="Check only shard I of N of the kustomize roots (a stable split by path, for "
+    "parallel CI jobs); combine the --format json reports with `servegate merge`.",
+)
+@click.option(
+    "--no-cache",
+    "no_cache",
+    is_flag=True,
+    help="Render every root again instead of reusing cached kustomize output.",
+)
 @engine_options
 def check(
     paths: tuple[str, ...],
@@ -80,6 +93,8 @@ def check(
     ignore: tuple[str, ...],
     base: str | None = None,
     changed_files: bool = False,
+    shard: str | None = None,
+    no_cache: bool = False,
 ) -> int:
     """Render every kustomize root under PATHS with the real kustomize, then check schemas
     and security rules. PATHS are a repo, overlay dirs or YAML files (default: .).
@@ -106,8 +121,15 @@ def check(
         select=split_ids(select),
         ignore=split_ids(ignore),
         progress=_progress(),  # type: ignore[arg-type]
+        cache=not no_cache,
     )
     try:
+        if shard is not None:
+            from dataclasses import replace
+
+            from servegate.shard import parse
+
+            options = replace(options, shard=parse(shard))
         report = run_check(options)
         text = formatter(fmt)(report, _color(output))
     except (UsageError, ConfigError) as err:

@@ -1,0 +1,1 @@
+"""servegate's side-by-side benchmark: a synthetic monorepo generator and the runner."""

@@ -1,0 +1,115 @@
+"""``servegate merge``: combine the JSON reports of ``check --shard I/N`` runs into one.
+
+The result has the same JSON contract as one ``check --format json`` of the whole repo:
+findings that several shards report (a base file read by overlays of different shards) appear
+once, sorted as ``check`` sorts them, and the summary is recomputed from them. ``resources`` is
+the sum over shards (each root belongs to one shard); ``files`` is the sum too, so it counts a
+file read by several shards once per shard.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+#: The JSON report version this command reads and writes.
+VERSION = 1
+
+
+class MergeError(Exception):
+    """A report that cannot be merged (exit code 2)."""
+
+
+def _key(finding: dict[str, Any]) -> str:
+    return json.dumps(finding, sort_keys=True)
+
+
+def _sort_key(finding: dict[str, Any]) -> tuple[str, int, str, str]:
+    return (
+        str(finding.get("file", "")),
+        int(finding.get("line", 0)),
+        str(finding.get("rule", "")),
+        str(finding.get("message", "")),
+    )
+
+
+def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
+    """One report from several; MergeError when one is not a version-1 JSON report."""
+    findings: dict[str, dict[str, Any]] = {}
+    suppressed: dict[str, dict[str, Any]] = {}
+    files = resources = 0
+    for n, report in enumerate(reports, 1):
+        if not isinstance(report, dict) or report.get("version") != VERSION:
+            raise MergeError(f"report {n} is not a servegate JSON report (version {VERSION})")
+        summary = report.get("summary")
+        found = report.get("findings")
+        quiet = report.get("suppressed", [])
+        if not isinstance(summary, dict) or not isinstance(found, list):
+            raise MergeError(f"report {n} has no summary or findings")
+        if not isinstance(quiet, list):
+            raise MergeError(f"report {n}: 'suppressed' is not a list")
+        files += int(summary.get("files", 0))
+        resources += int(summary.get("resources", 0))
+        for item in found:
+            if not isinstance(item, dict):
+                raise MergeError(f"report {n}: a finding is not an object")
+            findings.setdefault(_key(item), item)
+        for item in quiet:
+            if not isinstance(item, dict):
+                raise MergeError(f"report {n}: a suppressed finding is not an object")
+            suppressed.setdefault(_key(item), item)
+    merged = sorted(findings.values(), key=_sort_key)
+    quieted = sorted(suppressed.values(), key=_sort_key)
+    return {
+        "version": VERSION,
+        "summary": {
+            "files": files,
+            "resources": resources,
+            "errors": sum(f.get("severity") == "error" for f in merged),
+            "warnings": sum(f.get("severity") == "warning" for f in merged),
+            "suppressed": len(quieted),
+        },
+        "findings": merged,
+        "suppressed": quieted,
+    }
+
+
+@click.command()
+@click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=str),
+    help="Write the merged report to FILE instead of stdout.",
+)
+def merge(reports: tuple[str, ...], output: str | None) -> int:
+    """Merge the JSON reports of `servegate check --shard I/N --format json` into one report
+    of the same format. Exit codes: 0 no error-level finding, 1 error-level findings, 2 a
+    report cannot be read.
+    """
+    from servegate.commands.check import fail
+
+    loaded: list[dict[str, Any]] = []
+    for name in reports:
+        try:
+            loaded.append(json.loads(Path(name).read_text(encoding="utf-8")))
+        except OSError as err:
+            return fail(f"cannot read {name}: {err.strerror}")
+        except (ValueError, UnicodeDecodeError) as err:
+            return fail(f"{name} is not JSON: {err}")
+    try:
+        merged = merge_reports(loaded)
+    except (MergeError, TypeError, ValueError) as err:
+        return fail(str(err))
+    text = json.dumps(merged, indent=2) + "\n"
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as err:
+            return fail(f"cannot write {output}: {err.strerror}")
+    else:
+        click.echo(text, nl=False)
+    return 1 if merged["summary"]["errors"] else 0
