@@ -67,6 +67,17 @@ class Config:
     exemptions: list[Exemption] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
 
+    def environment_for(self, rel: str) -> str | None:
+        """The profile of an overlay dir or file: exact entry, else the longest entry that is
+        a folder above it (``argocd/applications/prod.yaml`` or ``overlays/prod``)."""
+        rel = rel.strip("/")
+        best: tuple[int, str] | None = None
+        for key, env in self.environments.items():
+            above = rel == key or rel.startswith(key + "/") or not key
+            if above and (best is None or len(key) > best[0]):
+                best = (len(key), env)
+        return best[1] if best else None
+
 
 def _load_mapping(path: Path, label: str) -> tuple[dict[str, Any], Any]:
     try:
@@ -222,11 +233,10 @@ def load_policy_set(name: str, root: Path | None = None) -> PolicySet:
 
 
 def load_profile(name: str, root: Path | None = None) -> dict[str, Any]:
-    """An environment profile by name: the repo's ``environments/<name>.yaml`` first."""
-    candidates = [root / "environments" / f"{name}.yaml"] if root else []
-    candidates.append(data_dir("environments") / f"{name}.yaml")
-    for path in candidates:
-        if path.is_file():
-            data, _ = _load_mapping(path, "environment profile")
-            return data
-    raise ConfigError(f"unknown environment profile {name!r}")
+    """An environment profile by name, validated (the repo's ``environments/`` wins)."""
+    from servegate.profiles import ProfileError, get
+
+    try:
+        return get(name, root).data
+    except ProfileError as err:
+        raise ConfigError(str(err)) from None

@@ -195,7 +195,13 @@ def _load(
 ) -> tuple[list[Group], list[Finding]]:
     findings: list[Finding] = []
     files = set(discovery.yaml_files)
-    for k in discovery.kustomizations.values():
+    kustomizations = list(discovery.kustomizations.values())
+    if options.changed is not None or options.base is not None or options.shard is not None:
+        # narrowed: only what the kept roots read (not every kustomization of the repo)
+        kustomizations = list(
+            {k.dir: k for r in discovery.roots for k in discovery.closure(r)}.values()
+        )
+    for k in kustomizations:
         # a missing file is kustomize's to report, with its own message
         files.update(f for f in k.files if (discovery.root / f).exists())
     bad_files: set[str] = set()
@@ -227,7 +233,7 @@ def _load(
                 discovery=discovery,
             )
         for result in rendered:
-            env = options.env or config.environments.get(result.kdir)
+            env = options.env or config.environment_for(result.kdir)
             group = Group(result.kdir, [], env)
             groups.append(group)
             kfile = discovery.kustomizations[result.kdir].file
@@ -248,14 +254,16 @@ def _load(
                 )
             )
     # plain manifests are deployed folder by folder: cross-object rules look within one folder
-    by_folder: dict[str, Group] = {}
+    by_folder: dict[tuple[str, str], Group] = {}
     for rel in discovery.plain_files:
         folder = Path(rel).parent.as_posix()
+        env = options.env or config.environment_for(rel)
         for doc in sources.load(rel).documents:
             if is_k8s_object(doc.data):
-                group = by_folder.setdefault(folder, Group(folder, [], options.env))
+                key = (folder, env or "")
+                group = by_folder.setdefault(key, Group(folder, [], env))
                 group.resources.append(Resource.from_body(doc.data, Origin(rel, doc)))
-    groups.extend(by_folder[f] for f in sorted(by_folder))
+    groups.extend(by_folder[k] for k in sorted(by_folder))
     return groups, findings
 
 

@@ -366,7 +366,10 @@ def add_env(repo: Path, env: str, profile_name: str | None = None) -> list[Path]
         staged = Path(tmp)
         _render_overlay(options, env, profile, staged)
         plan = _plan_copy(staged, repo, force=False)
-        config = _add_mapping(repo / "servegate.yaml", f"overlays/{env}", profile.name)
+        config = _add_mapping(
+            repo / "servegate.yaml",
+            {f"overlays/{env}": profile.name, f"argocd/applications/{env}.yaml": profile.name},
+        )
         for src, dest in plan:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(src, dest)
@@ -378,8 +381,8 @@ def add_env(repo: Path, env: str, profile_name: str | None = None) -> list[Path]
     return [dest.relative_to(repo) for _, dest in plan] + [Path("servegate.yaml")]
 
 
-def _add_mapping(config: Path, overlay: str, profile: str) -> str:
-    """servegate.yaml text with ``overlay: profile`` added, comments kept (round-trip)."""
+def _add_mapping(config: Path, mappings: dict[str, str]) -> str:
+    """servegate.yaml text with ``path: profile`` entries added, comments kept (round-trip)."""
     from io import StringIO
 
     from ruamel.yaml import YAML
@@ -395,7 +398,8 @@ def _add_mapping(config: Path, overlay: str, profile: str) -> str:
         raise GenerateError(f"{config} is not a mapping")
     if data.get("environments") is None:
         data["environments"] = {}
-    data["environments"][overlay] = profile
+    for path, profile in mappings.items():
+        data["environments"][path] = profile
     out = StringIO()
     yaml.dump(data, out)
     return out.getvalue()

@@ -199,3 +199,21 @@ def test_rules_and_explain(cli: CLI) -> None:
     for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
         assert heading in explained.out
     assert cli("explain", "pss.nope").code == 2
+
+
+def test_environment_by_longest_prefix(tmp_path: Path) -> None:
+    from servegate.config import Config
+
+    config = Config(environments={"overlays/prod": "prod", "argocd/applications/dev.yaml": "dev",
+                                  "argocd": "staging"})
+    assert config.environment_for("overlays/prod") == "prod"
+    assert config.environment_for("overlays/prod-eu") is None
+    assert config.environment_for("argocd/applications/dev.yaml") == "dev"
+    assert config.environment_for("argocd/applications/prod.yaml") == "staging"
+
+
+def test_unknown_profile_in_config_exits_2(cli: CLI, tree: Tree) -> None:
+    root = tree({"pod.yaml": PRIVILEGED_POD, "servegate.yaml":
+                 "version: 1\nenvironments:\n  pod.yaml: nosuchenv\n"})
+    run = cli("check", root)
+    assert run.code == 2 and "nosuchenv" in run.err

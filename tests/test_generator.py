@@ -318,7 +318,12 @@ def test_config_and_profiles_validate_against_their_schemas(tmp_path: Path) -> N
     config_schema = json.loads((schemas / "servegate.schema.json").read_text())
     config = yaml.safe_load((repo / "servegate.yaml").read_text())
     jsonschema.Draft202012Validator(config_schema).validate(config)
-    assert config["environments"] == {"overlays/dev": "dev", "overlays/prod": "prod"}
+    assert config["environments"] == {
+        "overlays/dev": "dev",
+        "argocd/applications/dev.yaml": "dev",
+        "overlays/prod": "prod",
+        "argocd/applications/prod.yaml": "prod",
+    }
     assert config["policy"]["allowedStorageSchemes"] == ["gs"]
     assert config["policy"]["allowedBuckets"] == ["kfserving-examples"]
     profile_schema = json.loads((schemas / "environment.schema.json").read_text())
