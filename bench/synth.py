@@ -147,6 +147,8 @@ def synth(out: Path, models: int, *, template: Path | None = None) -> list[Defec
         for i in range(1, models + 1):
             _copy_model(tpl, out, model_name(i))
         (out / "servegate.yaml").write_text(_config(tpl, models), encoding="utf-8")
+    # its own git top level, so servegate takes it as the repo root wherever it lies
+    subprocess.run(["git", "init", "-q", str(out)], check=True, capture_output=True)
     return _seed(out, models)
 
 

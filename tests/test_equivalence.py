@@ -1,0 +1,118 @@
+"""Cold, warm, uncached, sharded and incremental checks of one synthetic monorepo (bench.synth,
+with seeded defects) report exactly the same findings."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servegate.commands.merge import merge_reports
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # bench/ is a top-level folder beside servegate/
+
+from bench.synth import ENVS, Defect, scaffold_template, synth  # noqa: E402
+
+MODELS = 8
+Report = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, list[Defect], Path]]:
+    base = tmp_path_factory.mktemp("equiv")
+    defects = synth(base / "repo", MODELS, template=scaffold_template(base))
+    cache = base / "cache"
+    old = os.environ.get("SERVEGATE_CACHE_DIR")
+    os.environ["SERVEGATE_CACHE_DIR"] = str(cache)
+    try:
+        yield base / "repo", defects, cache
+    finally:
+        if old is None:
+            del os.environ["SERVEGATE_CACHE_DIR"]
+        else:
+            os.environ["SERVEGATE_CACHE_DIR"] = old
+
+
+@pytest.fixture
+def run_json(cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Report]:
+    def run(repo: Path, *args: str) -> Report:
+        monkeypatch.chdir(repo)
+        done = cli("check", *args, "--format", "json")
+        assert done.code in (0, 1), done.err
+        report: Report = done.json()
+        return report
+
+    return run
+
+
+def keyed(report: Report) -> list[str]:
+    return sorted(json.dumps(f, sort_keys=True) for f in report["findings"])
+
+
+def namespaces(report: Report, wanted: set[str]) -> list[str]:
+    return sorted(
+        json.dumps(f, sort_keys=True)
+        for f in report["findings"]
+        if (f.get("resource") or {}).get("namespace") in wanted
+    )
+
+
+def test_all_modes_agree(world: tuple[Path, list[Defect], Path], run_json: Any) -> None:
+    repo, defects, cache = world
+    assert not cache.exists()
+    cold = run_json(repo, ".")
+    assert list(cache.rglob("*.json")), "the cold run filled the cache"
+    found = {(f["rule"], f["file"]) for f in cold["findings"]}
+    assert {(d.rule, d.file) for d in defects} <= found, "every seeded defect is found"
+    assert cold["summary"]["resources"] == MODELS * 34  # 3 overlays x 10 objects + 4 Argo CD
+
+    warm = run_json(repo, ".")
+    assert keyed(warm) == keyed(cold) and warm["summary"] == cold["summary"]
+    uncached = run_json(repo, ".", "--no-cache")
+    assert keyed(uncached) == keyed(cold) and uncached["summary"] == cold["summary"]
+
+    for count in (2, 3):
+        parts = [run_json(repo, ".", "--shard", f"{i}/{count}") for i in range(1, count + 1)]
+        merged = merge_reports(parts)
+        assert keyed(merged) == keyed(cold)
+        assert merged["summary"]["resources"] == cold["summary"]["resources"]
+        assert merged["summary"]["errors"] == cold["summary"]["errors"]
+
+    every_file = sorted(
+        str(p.relative_to(repo)) for p in repo.rglob("*.yaml") if ".git" not in p.parts
+    )
+    incremental = run_json(repo, "--changed-files", *every_file)
+    assert keyed(incremental) == keyed(cold)
+
+    for d in defects:
+        model = d.file.split("/")[1]
+        envs = [d.file.split("/")[3]] if "/overlays/" in d.file else list(ENVS)
+        touched = run_json(repo, "--changed-files", d.file)
+        assert keyed(touched) == namespaces(cold, {f"ml-{model}-{e}" for e in envs}), d
+
+
+def test_after_an_edit_warm_equals_uncached(
+    world: tuple[Path, list[Defect], Path], run_json: Any
+) -> None:
+    repo, defects, _ = world
+    run_json(repo, ".")  # warm the cache
+    target = repo / defects[0].file  # the privileged InferenceService's base
+    original = target.read_text(encoding="utf-8")
+    target.write_text(original.replace("runAsNonRoot: true", "runAsNonRoot: false", 1))
+    try:
+        warm = run_json(repo, ".")
+        uncached = run_json(repo, ".", "--no-cache")
+        assert keyed(warm) == keyed(uncached)
+        assert any(f["rule"] == "pss.run-as-non-root" for f in warm["findings"])
+        touched = run_json(repo, "--changed-files", defects[0].file)
+        model = defects[0].file.split("/")[1]
+        assert keyed(touched) == namespaces(uncached, {f"ml-{model}-{e}" for e in ENVS})
+    finally:
+        target.write_text(original, encoding="utf-8")
