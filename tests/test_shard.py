@@ -110,3 +110,20 @@ def test_merge_cli_errors_are_exit_2(tmp_path: Path, cli: object) -> None:
 def test_check_rejects_a_bad_shard(tmp_path: Path, cli: object) -> None:
     run = cli("check", tmp_path, "--shard", "3/2")  # type: ignore[operator]
     assert run.code == 2 and "--shard" in run.err
+
+
+def test_argo_fan_out_template_passes_restricted(cli: object) -> None:
+    import yaml
+
+    path = Path(__file__).resolve().parents[1] / "argo/workflows/sharded-check.yaml"
+    run = cli("check", path, "--pss-level", "restricted", "--format", "json")  # type: ignore[operator]
+    assert run.code == 0, run.out
+    assert run.json()["summary"]["warnings"] == 0  # schema known: validated, not skipped
+    spec = yaml.safe_load(path.read_text(encoding="utf-8"))["spec"]
+    tasks = {t["name"]: t for t in spec["templates"][0]["dag"]["tasks"]}
+    assert tasks["shard"]["withSequence"]["count"] == "{{workflow.parameters.shards}}"
+    assert tasks["merge"]["depends"] == "shard"
+    shard = next(t for t in spec["templates"] if t["name"] == "shard")
+    assert '--shard "$SHARD/$SHARDS"' in shard["container"]["args"][0]
+    merge = next(t for t in spec["templates"] if t["name"] == "merge")
+    assert '"servegate", "merge"' in merge["script"]["source"]
