@@ -33,7 +33,15 @@ def test_wheel_installs_and_checks(tmp_path: Path) -> None:
     )
     [wheel] = dist.glob("servegate-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for data in ("policies/restricted.yaml", "environments/prod.yaml", "schemas/crds/index.json"):
+    template = "generator/{{cookiecutter.repo_name}}"
+    for data in (
+        "policies/restricted.yaml",
+        "environments/prod.yaml",
+        "schemas/crds/index.json",
+        f"{template}/.pre-commit-config.yaml",
+        f"{template}/.github/workflows/servegate.yml",
+        "argo/cmp/plugin.yaml",
+    ):
         assert f"servegate/_data/{data}" in names, data
     env_dir = tmp_path / "venv"
     venv.EnvBuilder(with_pip=True, system_site_packages=False).create(env_dir)
@@ -80,3 +88,24 @@ def test_wheel_installs_and_checks(tmp_path: Path) -> None:
         cwd=tmp_path,
     ).stdout
     assert "_data" in where and str(PROJECT) not in where
+    # the wheel's generator scaffolds a repo that the wheel's checker passes
+    sg = str(env_dir / "bin" / "servegate")
+    model_repo = tmp_path / "model-repo"
+    subprocess.run(
+        [sg, "new", str(model_repo), "--no-input", "--model-name", "fraud"],
+        check=True,
+        capture_output=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert (model_repo / ".pre-commit-config.yaml").is_file()
+    checked = subprocess.run(
+        [sg, "check", str(model_repo)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert checked.stdout.rstrip().splitlines()[-1].startswith("OK: 0 error(s), 0 warning(s)")
