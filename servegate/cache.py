@@ -42,6 +42,9 @@ class Entry:
     output: str | None
     error: str | None
     wrapper: str
+    objects: list[Any] | None = None
+    """``output`` parsed, kept as JSON (read about 20x faster than YAML) when it survives a
+    JSON round trip unchanged (no timestamps, binary or non-string keys)."""
 
 
 class InputHasher:
@@ -118,7 +121,13 @@ class RenderCache:
             return None
         try:
             data: Any = json.loads(self._path(key).read_bytes())
-            entry = Entry(data["output"], data["error"], data["wrapper"])
+            objects = data.get("objects")
+            entry = Entry(
+                data["output"],
+                data["error"],
+                data["wrapper"],
+                objects if isinstance(objects, list) else None,
+            )
         except (OSError, ValueError, KeyError, TypeError):
             self.misses += 1
             return None  # absent or unreadable: render again (and overwrite)
@@ -132,8 +141,31 @@ class RenderCache:
         if not self.enabled:
             return
         path = self._path(key)
-        data = {"output": entry.output, "error": entry.error, "wrapper": entry.wrapper}
+        data = {
+            "output": entry.output,
+            "error": entry.error,
+            "wrapper": entry.wrapper,
+            "objects": entry.objects,
+        }
         write_atomic(path, json.dumps(data).encode("utf-8"))
+
+
+def as_json_data(output: str | None) -> list[Any] | None:
+    """kustomize ``output`` parsed as the engine parses it, if JSON keeps it exactly; else None
+    (the engine then parses the YAML text itself)."""
+    if output is None:
+        return None
+    import yaml
+
+    from servegate.yamlsafe import load_plain
+
+    try:
+        objects = load_plain(output)
+        if json.loads(json.dumps(objects)) != objects:
+            return None
+    except (yaml.YAMLError, TypeError, ValueError, RecursionError):
+        return None
+    return objects
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -250,7 +250,14 @@ def _load(
                 continue
             group.resources.extend(
                 _rendered_resources(
-                    result.output, result.wrapper, result.kdir, discovery, sources, findings, kfile
+                    result.output,
+                    result.wrapper,
+                    result.kdir,
+                    discovery,
+                    sources,
+                    findings,
+                    kfile,
+                    result.objects,
                 )
             )
     # plain manifests are deployed folder by folder: cross-object rules look within one folder
@@ -275,13 +282,15 @@ def _rendered_resources(
     sources: SourceFiles,
     findings: list[Finding],
     kfile: str,
+    objects: list[Any] | None = None,
 ) -> Iterator[Resource]:
     import yaml
 
     from servegate.yamlsafe import load_plain
 
     try:
-        bodies = load_plain(output)
+        # already parsed by the render step (or read back from the cache as JSON)
+        bodies = objects if objects is not None else load_plain(output)
     except yaml.YAMLError as err:
         findings.append(
             Finding(

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from servegate.cache import RenderCache
@@ -48,6 +48,8 @@ class Rendered:
     """The wrapper folder: origin paths in ``output`` are relative to it."""
     error_is_transient: bool = False
     """A timeout: not a property of the inputs, so never cached."""
+    objects: list[Any] | None = None
+    """``output`` already parsed (plain data), when the cache could hold it as JSON."""
 
 
 @cache
@@ -170,7 +172,9 @@ def render_all(
     for kdir, key in keys.items():
         entry = cache.get(key) if cache is not None else None
         if entry is not None:
-            results[kdir] = Rendered(kdir, entry.output, entry.error, entry.wrapper)
+            results[kdir] = Rendered(
+                kdir, entry.output, entry.error, entry.wrapper, objects=entry.objects
+            )
     todo = [k for k in kdirs if k not in results]
     done = len(results)
     if todo:
@@ -179,12 +183,17 @@ def render_all(
             futures = [pool.submit(render_one, repo_root, k, scratch) for k in todo]
             for future in futures:
                 result = future.result()
-                results[result.kdir] = result
                 new_key = keys.get(result.kdir)
                 if cache is not None and new_key and not result.error_is_transient:
-                    from servegate.cache import Entry
+                    from dataclasses import replace
 
-                    cache.put(new_key, Entry(result.output, result.error, result.wrapper))
+                    from servegate.cache import Entry, as_json_data
+
+                    objects = as_json_data(result.output)
+                    entry = Entry(result.output, result.error, result.wrapper, objects)
+                    cache.put(new_key, entry)
+                    result = replace(result, objects=objects)
+                results[result.kdir] = result
                 done += 1
                 if progress is not None:
                     progress(done, len(kdirs))

@@ -144,3 +144,20 @@ def test_cli_no_cache_flag(repo: Path, cache_dir: Path, cli: object) -> None:
     run = cli("check", repo, "--no-cache", "--format", "json")  # type: ignore[operator]
     assert run.code == 1
     assert not list(cache_dir.rglob("*.json"))
+
+
+def test_parsed_objects_are_kept_only_when_json_keeps_them_exactly() -> None:
+    from servegate.cache import as_json_data
+
+    assert as_json_data("a: 1\n---\nb: [x, 2.5]\n") == [{"a": 1}, {"b": ["x", 2.5]}]
+    assert as_json_data("when: 2024-01-01\n") is None  # a date: JSON would turn it into text
+    assert as_json_data("1: one\n") is None  # an int key: JSON would make it "1"
+    assert as_json_data("a: [\n") is None
+    assert as_json_data(None) is None
+
+
+def test_warm_entries_carry_parsed_objects(repo: Path, cache_dir: Path) -> None:
+    _findings(repo)
+    entry = json.loads(next(cache_dir.rglob("*.json")).read_text(encoding="utf-8"))
+    assert isinstance(entry["objects"], list) and entry["objects"]
+    assert all(isinstance(o, dict) and "kind" in o for o in entry["objects"])
