@@ -68,6 +68,10 @@ def test_demo_scaffolds_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture
     from servegate.demo import main
 
     assert main([str(tmp_path / "demo")]) == 0
-    assert "0 error(s), 0 warning(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "OK: 0 error(s), 0 warning(s)" in out
+    # the deliberately broken copy is caught, at the lines the demo changed
+    assert "overlays/prod/inferenceservice-patch.yaml:17: error pss.privileged" in out
+    assert "base/peerauthentication.yaml:10: error istio.peer-authentication-strict" in out
     assert (tmp_path / "demo" / "overlays" / "prod" / "kustomization.yaml").is_file()
     assert main([]) == 2
