@@ -264,7 +264,8 @@ def write_results(path: Path, results: list[SizeResult], version: float, loads: 
         )
     parts.append(f"`servegate --version` {version:.0f} ms")
     if cold:
-        parts.append(f"peak memory {max(r.peak_mb for r in big.rows):.0f} MB")
+        peak = max(r.peak_mb for r in big.rows if r.tool.startswith("servegate"))
+        parts.append(f"servegate peak memory {peak:.0f} MB")
     lines += [f"**Summary (M={big.models})**: " + "; ".join(parts) + ".", ""]
     lines += [
         "Targets: cold >= 4x the naive loop; warm >= 5,000 objects/s; one changed file < 0.5 s; "
