@@ -19,8 +19,10 @@ def _break(repo: Path) -> None:
     text = patch.read_text(encoding="utf-8")
     patch.write_text(text.replace("    model:\n", "    model:\n" + _PRIVILEGED, 1), "utf-8")
     peer = repo / "base" / "peerauthentication.yaml"
-    peer.write_text(peer.read_text(encoding="utf-8").replace("mode: STRICT", "mode: PERMISSIVE"),
-                    encoding="utf-8")
+    peer.write_text(
+        peer.read_text(encoding="utf-8").replace("mode: STRICT", "mode: PERMISSIVE"),
+        encoding="utf-8",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,8 +43,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     shutil.rmtree(broken, ignore_errors=True)
     shutil.copytree(target, broken)
     _break(broken)
-    print(f"\n# the same repo with a privileged model container in prod and PERMISSIVE mTLS:\n"
-          f"$ servegate check {broken}", flush=True)
+    print(
+        f"\n# the same repo with a privileged model container in prod and PERMISSIVE mTLS:\n"
+        f"$ servegate check {broken}",
+        flush=True,
+    )
     caught = servegate(["check", str(broken)])
     return 0 if clean == 0 and caught == 1 else 1
 

@@ -4,22 +4,16 @@ is never served from the cache, and --no-cache neither reads nor writes."""
 from __future__ import annotations
 
 import json
-import sys
 import threading
 from pathlib import Path
 
 import pytest
 
+from bench.synth import scaffold_template, synth
 from servegate.cache import Entry, InputHasher, RenderCache, render_key, write_atomic
 from servegate.discover import discover
 from servegate.engine import CheckOptions, check
 from servegate.render import cache_keys
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # bench/ is a top-level folder beside servegate/
-
-from bench.synth import scaffold_template, synth  # noqa: E402
 
 OVERLAY = "models/model-0003/overlays/prod"
 

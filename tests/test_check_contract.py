@@ -204,8 +204,13 @@ def test_rules_and_explain(cli: CLI) -> None:
 def test_environment_by_longest_prefix(tmp_path: Path) -> None:
     from servegate.config import Config
 
-    config = Config(environments={"overlays/prod": "prod", "argocd/applications/dev.yaml": "dev",
-                                  "argocd": "staging"})
+    config = Config(
+        environments={
+            "overlays/prod": "prod",
+            "argocd/applications/dev.yaml": "dev",
+            "argocd": "staging",
+        }
+    )
     assert config.environment_for("overlays/prod") == "prod"
     assert config.environment_for("overlays/prod-eu") is None
     assert config.environment_for("argocd/applications/dev.yaml") == "dev"
@@ -213,7 +218,11 @@ def test_environment_by_longest_prefix(tmp_path: Path) -> None:
 
 
 def test_unknown_profile_in_config_exits_2(cli: CLI, tree: Tree) -> None:
-    root = tree({"pod.yaml": PRIVILEGED_POD, "servegate.yaml":
-                 "version: 1\nenvironments:\n  pod.yaml: nosuchenv\n"})
+    root = tree(
+        {
+            "pod.yaml": PRIVILEGED_POD,
+            "servegate.yaml": "version: 1\nenvironments:\n  pod.yaml: nosuchenv\n",
+        }
+    )
     run = cli("check", root)
     assert run.code == 2 and "nosuchenv" in run.err

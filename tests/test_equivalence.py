@@ -5,20 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench.synth import ENVS, Defect, scaffold_template, synth
 from servegate.commands.merge import merge_reports
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # bench/ is a top-level folder beside servegate/
-
-from bench.synth import ENVS, Defect, scaffold_template, synth  # noqa: E402
 
 MODELS = 8
 Report = dict[str, Any]

@@ -25,8 +25,16 @@ def test_check_agrees_with_upstream(level: str, tmp_path: Path, cli: CLI) -> Non
     shutil.copytree(source / "pass", tmp_path / "pass")
     shutil.copytree(source / "fail", tmp_path / "fail")
     run = cli(
-        "check", tmp_path, "--select", "pss", "--pss-level", level, "--k8s-version", VERSION,
-        "--format", "json",
+        "check",
+        tmp_path,
+        "--select",
+        "pss",
+        "--pss-level",
+        level,
+        "--k8s-version",
+        VERSION,
+        "--format",
+        "json",
     )
     assert run.code in (0, 1), run.err
     report = run.json()
@@ -35,8 +43,11 @@ def test_check_agrees_with_upstream(level: str, tmp_path: Path, cli: CLI) -> Non
         flagged.setdefault(Path(finding["file"]).as_posix(), set()).add(finding["rule"])
     passes = sorted(p.name for p in (source / "pass").glob("*.yaml"))
     fails = sorted(p.name for p in (source / "fail").glob("*.yaml"))
-    wrong = [f"pass/{name}: {sorted(flagged[f'pass/{name}'])}"
-             for name in passes if f"pass/{name}" in flagged]
+    wrong = [
+        f"pass/{name}: {sorted(flagged[f'pass/{name}'])}"
+        for name in passes
+        if f"pass/{name}" in flagged
+    ]
     wrong += [
         f"fail/{name}: {sorted(flagged.get(f'fail/{name}', set()))}"
         for name in fails

@@ -27,7 +27,9 @@ CORPUS_SIZE = 1732
 OWNERS: dict[str, frozenset[str]] = {
     "allowprivilegeescalation": frozenset({"pss.allow-privilege-escalation"}),
     "apparmorprofile": frozenset({"pss.apparmor"}),
-    "capabilities_baseline": frozenset({"pss.capabilities-baseline", "pss.capabilities-restricted"}),
+    "capabilities_baseline": frozenset(
+        {"pss.capabilities-baseline", "pss.capabilities-restricted"}
+    ),
     "capabilities_restricted": frozenset({"pss.capabilities-restricted"}),
     "hostnamespaces": frozenset({"pss.host-namespaces"}),
     "hostpathvolumes": frozenset({"pss.host-path-volumes", "pss.restricted-volumes"}),
@@ -107,6 +109,6 @@ def test_agrees_with_upstream(level: Level, version: tuple[int, int]) -> None:
                 f"fail/{path.name} not flagged by {sorted(owner(path))} (got {sorted(flagged)})"
             )
     agree = len(passes) + len(fails) - len(disagreements)
-    assert not disagreements, (
-        f"{agree} of {len(passes) + len(fails)} agree:\n" + "\n".join(disagreements)
+    assert not disagreements, f"{agree} of {len(passes) + len(fails)} agree:\n" + "\n".join(
+        disagreements
     )

@@ -9,13 +9,26 @@ from servegate.rules.base import Level, Rule, Scope
 
 HEADINGS = ("What it does", "Why is this bad?", "Example", "Use instead", "References")
 BASELINE = {
-    "pss.host-namespaces", "pss.privileged", "pss.capabilities-baseline", "pss.host-path-volumes",
-    "pss.host-ports", "pss.apparmor", "pss.selinux", "pss.proc-mount", "pss.seccomp-baseline",
-    "pss.sysctls", "pss.host-probes-lifecycle", "pss.windows-host-process",
+    "pss.host-namespaces",
+    "pss.privileged",
+    "pss.capabilities-baseline",
+    "pss.host-path-volumes",
+    "pss.host-ports",
+    "pss.apparmor",
+    "pss.selinux",
+    "pss.proc-mount",
+    "pss.seccomp-baseline",
+    "pss.sysctls",
+    "pss.host-probes-lifecycle",
+    "pss.windows-host-process",
 }
 RESTRICTED = {
-    "pss.restricted-volumes", "pss.allow-privilege-escalation", "pss.run-as-non-root",
-    "pss.run-as-user", "pss.seccomp-restricted", "pss.capabilities-restricted",
+    "pss.restricted-volumes",
+    "pss.allow-privilege-escalation",
+    "pss.run-as-non-root",
+    "pss.run-as-user",
+    "pss.seccomp-restricted",
+    "pss.capabilities-restricted",
     "pss.proc-mount-restricted",
 }
 PSS = [r for r in all_rules().values() if r.family == "pss"]

@@ -47,7 +47,8 @@ def check_v1_8(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
         if c.security_context.get("allowPrivilegeEscalation") is not False:
             yield Violation(
                 c.at("securityContext", "allowPrivilegeEscalation"),
-                "must set securityContext.allowPrivilegeEscalation: false", who(pod, c),
+                "must set securityContext.allowPrivilegeEscalation: false",
+                who(pod, c),
             )
 
 
@@ -58,7 +59,12 @@ def check_v1_25(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
 
 
 RULE = rule(
-    "pss.allow-privilege-escalation", "Containers must not allow privilege escalation",
-    Severity.ERROR, Scope.POD, unchecked, level=Level.RESTRICTED,
-    versions={(1, 0): unchecked, (1, 8): check_v1_8, (1, 25): check_v1_25}, doc=__doc__,
+    "pss.allow-privilege-escalation",
+    "Containers must not allow privilege escalation",
+    Severity.ERROR,
+    Scope.POD,
+    unchecked,
+    level=Level.RESTRICTED,
+    versions={(1, 0): unchecked, (1, 8): check_v1_8, (1, 25): check_v1_25},
+    doc=__doc__,
 )

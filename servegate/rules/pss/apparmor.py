@@ -59,26 +59,37 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
     if isinstance(profile, dict) and profile.get("type") not in ALLOWED_TYPES:
         yield Violation(
             pod.at("securityContext", "appArmorProfile", "type"),
-            f"AppArmor profile type {profile.get('type')!r} is not allowed", who(pod),
+            f"AppArmor profile type {profile.get('type')!r} is not allowed",
+            who(pod),
         )
     for c in pod.containers:
         profile = c.security_context.get("appArmorProfile")
         if isinstance(profile, dict) and profile.get("type") not in ALLOWED_TYPES:
             yield Violation(
                 c.at("securityContext", "appArmorProfile", "type"),
-                f"AppArmor profile type {profile.get('type')!r} is not allowed", who(pod, c),
+                f"AppArmor profile type {profile.get('type')!r} is not allowed",
+                who(pod, c),
             )
     for key, value in pod.annotations.items():
-        if isinstance(key, str) and key.startswith(ANNOTATION_PREFIX) and not _allowed_annotation(
-            value
+        if (
+            isinstance(key, str)
+            and key.startswith(ANNOTATION_PREFIX)
+            and not _allowed_annotation(value)
         ):
             yield Violation(
                 (*metadata_path(pod), "annotations", key),
-                f"AppArmor annotation {key}={value!r} is not allowed", who(pod),
+                f"AppArmor annotation {key}={value!r} is not allowed",
+                who(pod),
             )
 
 
 RULE = rule(
-    "pss.apparmor", "AppArmor must not be disabled or overridden", Severity.ERROR, Scope.POD,
-    check_v1_0, level=Level.BASELINE, versions={(1, 0): check_v1_0}, doc=__doc__,
+    "pss.apparmor",
+    "AppArmor must not be disabled or overridden",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0,
+    level=Level.BASELINE,
+    versions={(1, 0): check_v1_0},
+    doc=__doc__,
 )

@@ -48,10 +48,23 @@ from servegate.podspecs import PodSpecView
 from servegate.rules.base import Context, Level, Scope, Violation, rule
 from servegate.rules.pss._psa import as_dict, as_list, restricted_overrides, who
 
-ALLOWED_V1_0 = frozenset({
-    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-    "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
-})
+ALLOWED_V1_0 = frozenset(
+    {
+        "AUDIT_WRITE",
+        "CHOWN",
+        "DAC_OVERRIDE",
+        "FOWNER",
+        "FSETID",
+        "KILL",
+        "MKNOD",
+        "NET_BIND_SERVICE",
+        "SETFCAP",
+        "SETGID",
+        "SETPCAP",
+        "SETUID",
+        "SYS_CHROOT",
+    }
+)
 
 
 def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
@@ -61,12 +74,18 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
             if cap not in ALLOWED_V1_0:
                 yield Violation(
                     c.at("securityContext", "capabilities", "add", i),
-                    f"capability {cap!r} must not be added", who(pod, c),
+                    f"capability {cap!r} must not be added",
+                    who(pod, c),
                 )
 
 
 RULE = rule(
-    "pss.capabilities-baseline", "Containers must not add non-default capabilities",
-    Severity.ERROR, Scope.POD, check_v1_0, level=Level.BASELINE,
-    versions={(1, 0): check_v1_0, (1, 22): restricted_overrides(check_v1_0)}, doc=__doc__,
+    "pss.capabilities-baseline",
+    "Containers must not add non-default capabilities",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0,
+    level=Level.BASELINE,
+    versions={(1, 0): check_v1_0, (1, 22): restricted_overrides(check_v1_0)},
+    doc=__doc__,
 )

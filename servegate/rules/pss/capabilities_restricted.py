@@ -53,7 +53,8 @@ def check_v1_22(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
         if "ALL" not in as_list(capabilities.get("drop")):
             yield Violation(
                 c.at("securityContext", "capabilities", "drop"),
-                'must set securityContext.capabilities.drop: ["ALL"]', who(pod, c),
+                'must set securityContext.capabilities.drop: ["ALL"]',
+                who(pod, c),
             )
         for i, cap in enumerate(as_list(capabilities.get("add"))):
             if cap != "NET_BIND_SERVICE":
@@ -71,7 +72,12 @@ def check_v1_25(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
 
 
 RULE = rule(
-    "pss.capabilities-restricted", "Containers must drop all capabilities", Severity.ERROR,
-    Scope.POD, unchecked, level=Level.RESTRICTED,
-    versions={(1, 0): unchecked, (1, 22): check_v1_22, (1, 25): check_v1_25}, doc=__doc__,
+    "pss.capabilities-restricted",
+    "Containers must drop all capabilities",
+    Severity.ERROR,
+    Scope.POD,
+    unchecked,
+    level=Level.RESTRICTED,
+    versions={(1, 0): unchecked, (1, 22): check_v1_22, (1, 25): check_v1_25},
+    doc=__doc__,
 )

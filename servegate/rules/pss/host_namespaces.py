@@ -48,6 +48,12 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
 
 
 RULE = rule(
-    "pss.host-namespaces", "Pods must not share the host's namespaces", Severity.ERROR,
-    Scope.POD, check_v1_0, level=Level.BASELINE, versions={(1, 0): check_v1_0}, doc=__doc__,
+    "pss.host-namespaces",
+    "Pods must not share the host's namespaces",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0,
+    level=Level.BASELINE,
+    versions={(1, 0): check_v1_0},
+    doc=__doc__,
 )

@@ -52,7 +52,8 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
         if isinstance(volume, dict) and volume.get("hostPath") is not None:
             yield Violation(
                 pod.at("volumes", i, "hostPath"),
-                f"hostPath volume {volume.get('name')!r} is not allowed", who(pod),
+                f"hostPath volume {volume.get('name')!r} is not allowed",
+                who(pod),
             )
 
 
@@ -60,7 +61,12 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
 check_v1_0_overridable = restricted_overrides(check_v1_0)
 
 RULE = rule(
-    "pss.host-path-volumes", "Pods must not mount hostPath volumes", Severity.ERROR, Scope.POD,
-    check_v1_0_overridable, level=Level.BASELINE, versions={(1, 0): check_v1_0_overridable},
+    "pss.host-path-volumes",
+    "Pods must not mount hostPath volumes",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0_overridable,
+    level=Level.BASELINE,
+    versions={(1, 0): check_v1_0_overridable},
     doc=__doc__,
 )

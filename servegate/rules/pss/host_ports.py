@@ -48,12 +48,19 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
             host_port = port.get("hostPort") if isinstance(port, dict) else None
             if host_port not in (None, 0):
                 yield Violation(
-                    c.at("ports", i, "hostPort"), f"hostPort {host_port} is not allowed",
+                    c.at("ports", i, "hostPort"),
+                    f"hostPort {host_port} is not allowed",
                     who(pod, c),
                 )
 
 
 RULE = rule(
-    "pss.host-ports", "Containers must not use host ports", Severity.ERROR, Scope.POD, check_v1_0,
-    level=Level.BASELINE, versions={(1, 0): check_v1_0}, doc=__doc__,
+    "pss.host-ports",
+    "Containers must not use host ports",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0,
+    level=Level.BASELINE,
+    versions={(1, 0): check_v1_0},
+    doc=__doc__,
 )

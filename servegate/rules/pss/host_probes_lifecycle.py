@@ -64,12 +64,18 @@ def check_v1_34(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
                 if host:
                     yield Violation(
                         c.at(*where, handler, "host"),
-                        f"{'.'.join(where)}.{handler}.host {host!r} is not allowed", who(pod, c),
+                        f"{'.'.join(where)}.{handler}.host {host!r} is not allowed",
+                        who(pod, c),
                     )
 
 
 RULE = rule(
-    "pss.host-probes-lifecycle", "Probes and lifecycle hooks must not name a host",
-    Severity.ERROR, Scope.POD, unchecked, level=Level.BASELINE,
-    versions={(1, 0): unchecked, (1, 34): check_v1_34}, doc=__doc__,
+    "pss.host-probes-lifecycle",
+    "Probes and lifecycle hooks must not name a host",
+    Severity.ERROR,
+    Scope.POD,
+    unchecked,
+    level=Level.BASELINE,
+    versions={(1, 0): unchecked, (1, 34): check_v1_34},
+    doc=__doc__,
 )

@@ -49,12 +49,19 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
     for c in pod.containers:
         if c.security_context.get("privileged") is True:
             yield Violation(
-                c.at("securityContext", "privileged"), "privileged: true is not allowed",
+                c.at("securityContext", "privileged"),
+                "privileged: true is not allowed",
                 who(pod, c),
             )
 
 
 RULE = rule(
-    "pss.privileged", "Containers must not be privileged", Severity.ERROR, Scope.POD, check_v1_0,
-    level=Level.BASELINE, versions={(1, 0): check_v1_0}, doc=__doc__,
+    "pss.privileged",
+    "Containers must not be privileged",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0,
+    level=Level.BASELINE,
+    versions={(1, 0): check_v1_0},
+    doc=__doc__,
 )

@@ -51,7 +51,8 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
         proc_mount = c.security_context.get("procMount")
         if proc_mount is not None and proc_mount != "Default":
             yield Violation(
-                c.at("securityContext", "procMount"), f"procMount {proc_mount!r} is not allowed",
+                c.at("securityContext", "procMount"),
+                f"procMount {proc_mount!r} is not allowed",
                 who(pod, c),
             )
 
@@ -63,7 +64,12 @@ def check_v1_35(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
 
 
 RULE = rule(
-    "pss.proc-mount", "Containers must use the default /proc mount", Severity.ERROR, Scope.POD,
-    check_v1_0, level=Level.BASELINE,
-    versions={(1, 0): check_v1_0, (1, 35): restricted_overrides(check_v1_35)}, doc=__doc__,
+    "pss.proc-mount",
+    "Containers must use the default /proc mount",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0,
+    level=Level.BASELINE,
+    versions={(1, 0): check_v1_0, (1, 35): restricted_overrides(check_v1_35)},
+    doc=__doc__,
 )

@@ -45,7 +45,12 @@ from servegate.rules.pss._psa import unchecked
 check_v1_35 = proc_mount.check_v1_0
 
 RULE = rule(
-    "pss.proc-mount-restricted", "Containers must use the default /proc mount, without exception",
-    Severity.ERROR, Scope.POD, unchecked, level=Level.RESTRICTED,
-    versions={(1, 0): unchecked, (1, 35): check_v1_35}, doc=__doc__,
+    "pss.proc-mount-restricted",
+    "Containers must use the default /proc mount, without exception",
+    Severity.ERROR,
+    Scope.POD,
+    unchecked,
+    level=Level.RESTRICTED,
+    versions={(1, 0): unchecked, (1, 35): check_v1_35},
+    doc=__doc__,
 )

@@ -47,14 +47,38 @@ from servegate.rules.base import Context, Level, Scope, Violation, rule
 from servegate.rules.pss._psa import as_list, who
 
 ALLOWED = (
-    "configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim",
-    "projected", "secret",
+    "configMap",
+    "csi",
+    "downwardAPI",
+    "emptyDir",
+    "ephemeral",
+    "image",
+    "persistentVolumeClaim",
+    "projected",
+    "secret",
 )
 #: Forbidden sources, in the order upstream reports them.
 FORBIDDEN = (
-    "hostPath", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "nfs", "iscsi",
-    "glusterfs", "rbd", "flexVolume", "cinder", "cephfs", "flocker", "fc", "azureFile",
-    "vsphereVolume", "quobyte", "azureDisk", "photonPersistentDisk", "portworxVolume", "scaleIO",
+    "hostPath",
+    "gcePersistentDisk",
+    "awsElasticBlockStore",
+    "gitRepo",
+    "nfs",
+    "iscsi",
+    "glusterfs",
+    "rbd",
+    "flexVolume",
+    "cinder",
+    "cephfs",
+    "flocker",
+    "fc",
+    "azureFile",
+    "vsphereVolume",
+    "quobyte",
+    "azureDisk",
+    "photonPersistentDisk",
+    "portworxVolume",
+    "scaleIO",
     "storageos",
 )
 
@@ -74,7 +98,12 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
 
 
 RULE = rule(
-    "pss.restricted-volumes", "Pods may use only claim, projected and ephemeral volume types",
-    Severity.ERROR, Scope.POD, check_v1_0, level=Level.RESTRICTED, versions={(1, 0): check_v1_0},
+    "pss.restricted-volumes",
+    "Pods may use only claim, projected and ephemeral volume types",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0,
+    level=Level.RESTRICTED,
+    versions={(1, 0): check_v1_0},
     doc=__doc__,
 )

@@ -47,20 +47,23 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
     pod_value = pod_security_context(pod).get("runAsNonRoot")
     if pod_value is False:
         yield Violation(
-            pod.at("securityContext", "runAsNonRoot"), "must not set runAsNonRoot: false",
+            pod.at("securityContext", "runAsNonRoot"),
+            "must not set runAsNonRoot: false",
             who(pod),
         )
     for c in pod.containers:
         value = c.security_context.get("runAsNonRoot")
         if value is False:
             yield Violation(
-                c.at("securityContext", "runAsNonRoot"), "must not set runAsNonRoot: false",
+                c.at("securityContext", "runAsNonRoot"),
+                "must not set runAsNonRoot: false",
                 who(pod, c),
             )
         elif value is None and pod_value is not True:
             yield Violation(
                 c.at("securityContext", "runAsNonRoot"),
-                "pod or container must set securityContext.runAsNonRoot: true", who(pod, c),
+                "pod or container must set securityContext.runAsNonRoot: true",
+                who(pod, c),
             )
 
 
@@ -71,7 +74,12 @@ def check_v1_35(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
 
 
 RULE = rule(
-    "pss.run-as-non-root", "Containers must run as non-root", Severity.ERROR, Scope.POD,
-    check_v1_0, level=Level.RESTRICTED, versions={(1, 0): check_v1_0, (1, 35): check_v1_35},
+    "pss.run-as-non-root",
+    "Containers must run as non-root",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0,
+    level=Level.RESTRICTED,
+    versions={(1, 0): check_v1_0, (1, 35): check_v1_35},
     doc=__doc__,
 )

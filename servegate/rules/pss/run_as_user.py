@@ -53,12 +53,14 @@ from servegate.rules.pss._psa import (
 
 def check_v1_23(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
     if is_zero(pod_security_context(pod).get("runAsUser")):
-        yield Violation(pod.at("securityContext", "runAsUser"), "must not set runAsUser: 0",
-                        who(pod))
+        yield Violation(
+            pod.at("securityContext", "runAsUser"), "must not set runAsUser: 0", who(pod)
+        )
     for c in pod.containers:
         if is_zero(c.security_context.get("runAsUser")):
-            yield Violation(c.at("securityContext", "runAsUser"), "must not set runAsUser: 0",
-                            who(pod, c))
+            yield Violation(
+                c.at("securityContext", "runAsUser"), "must not set runAsUser: 0", who(pod, c)
+            )
 
 
 def check_v1_35(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
@@ -68,7 +70,12 @@ def check_v1_35(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
 
 
 RULE = rule(
-    "pss.run-as-user", "Containers must not run as user 0", Severity.ERROR, Scope.POD, unchecked,
+    "pss.run-as-user",
+    "Containers must not run as user 0",
+    Severity.ERROR,
+    Scope.POD,
+    unchecked,
     level=Level.RESTRICTED,
-    versions={(1, 0): unchecked, (1, 23): check_v1_23, (1, 35): check_v1_35}, doc=__doc__,
+    versions={(1, 0): unchecked, (1, 23): check_v1_23, (1, 35): check_v1_35},
+    doc=__doc__,
 )

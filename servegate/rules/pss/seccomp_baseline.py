@@ -66,7 +66,8 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
         if key in annotations and not _allowed_annotation(annotations[key]):
             yield Violation(
                 (*metadata_path(pod), "annotations", key),
-                f"seccomp annotation {key}={annotations[key]!r} is not allowed", who(pod),
+                f"seccomp annotation {key}={annotations[key]!r} is not allowed",
+                who(pod),
             )
 
 
@@ -75,19 +76,26 @@ def check_v1_19(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
     if isinstance(profile, dict) and profile.get("type") not in ALLOWED_TYPES:
         yield Violation(
             pod.at("securityContext", "seccompProfile", "type"),
-            f"seccompProfile.type {profile.get('type')!r} is not allowed", who(pod),
+            f"seccompProfile.type {profile.get('type')!r} is not allowed",
+            who(pod),
         )
     for c in pod.containers:
         profile = c.security_context.get("seccompProfile")
         if isinstance(profile, dict) and profile.get("type") not in ALLOWED_TYPES:
             yield Violation(
                 c.at("securityContext", "seccompProfile", "type"),
-                f"seccompProfile.type {profile.get('type')!r} is not allowed", who(pod, c),
+                f"seccompProfile.type {profile.get('type')!r} is not allowed",
+                who(pod, c),
             )
 
 
 RULE = rule(
-    "pss.seccomp-baseline", "Seccomp must not be disabled", Severity.ERROR, Scope.POD, check_v1_0,
+    "pss.seccomp-baseline",
+    "Seccomp must not be disabled",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0,
     level=Level.BASELINE,
-    versions={(1, 0): check_v1_0, (1, 19): restricted_overrides(check_v1_19)}, doc=__doc__,
+    versions={(1, 0): check_v1_0, (1, 19): restricted_overrides(check_v1_19)},
+    doc=__doc__,
 )

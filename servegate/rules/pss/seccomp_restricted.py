@@ -54,7 +54,8 @@ def check_v1_19(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
         if not pod_set:
             yield Violation(
                 pod.at("securityContext", "seccompProfile", "type"),
-                f"seccompProfile.type {pod_profile.get('type')!r} is not allowed", who(pod),
+                f"seccompProfile.type {pod_profile.get('type')!r} is not allowed",
+                who(pod),
             )
     for c in pod.containers:
         profile = c.security_context.get("seccompProfile")
@@ -62,13 +63,15 @@ def check_v1_19(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
             if profile.get("type") not in ALLOWED_TYPES:
                 yield Violation(
                     c.at("securityContext", "seccompProfile", "type"),
-                    f"seccompProfile.type {profile.get('type')!r} is not allowed", who(pod, c),
+                    f"seccompProfile.type {profile.get('type')!r} is not allowed",
+                    who(pod, c),
                 )
         elif not pod_set:
             yield Violation(
                 c.at("securityContext", "seccompProfile", "type"),
                 "pod or container must set securityContext.seccompProfile.type to "
-                "RuntimeDefault or Localhost", who(pod, c),
+                "RuntimeDefault or Localhost",
+                who(pod, c),
             )
 
 
@@ -79,7 +82,12 @@ def check_v1_25(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
 
 
 RULE = rule(
-    "pss.seccomp-restricted", "A seccomp profile must be set", Severity.ERROR, Scope.POD,
-    unchecked, level=Level.RESTRICTED,
-    versions={(1, 0): unchecked, (1, 19): check_v1_19, (1, 25): check_v1_25}, doc=__doc__,
+    "pss.seccomp-restricted",
+    "A seccomp profile must be set",
+    Severity.ERROR,
+    Scope.POD,
+    unchecked,
+    level=Level.RESTRICTED,
+    versions={(1, 0): unchecked, (1, 19): check_v1_19, (1, 25): check_v1_25},
+    doc=__doc__,
 )

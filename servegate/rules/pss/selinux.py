@@ -65,12 +65,16 @@ def _options(
 def _check(pod: PodSpecView, allowed_types: frozenset[str]) -> Iterator[Violation]:
     yield from _options(
         pod_security_context(pod).get("seLinuxOptions"),
-        pod.at("securityContext", "seLinuxOptions"), who(pod), allowed_types,
+        pod.at("securityContext", "seLinuxOptions"),
+        who(pod),
+        allowed_types,
     )
     for c in pod.containers:
         yield from _options(
-            c.security_context.get("seLinuxOptions"), c.at("securityContext", "seLinuxOptions"),
-            who(pod, c), allowed_types,
+            c.security_context.get("seLinuxOptions"),
+            c.at("securityContext", "seLinuxOptions"),
+            who(pod, c),
+            allowed_types,
         )
 
 
@@ -83,7 +87,12 @@ def check_v1_31(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
 
 
 RULE = rule(
-    "pss.selinux", "SELinux confinement must not be changed", Severity.ERROR, Scope.POD,
-    check_v1_0, level=Level.BASELINE, versions={(1, 0): check_v1_0, (1, 31): check_v1_31},
+    "pss.selinux",
+    "SELinux confinement must not be changed",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0,
+    level=Level.BASELINE,
+    versions={(1, 0): check_v1_0, (1, 31): check_v1_31},
     doc=__doc__,
 )

@@ -48,13 +48,20 @@ from servegate.podspecs import PodSpecView
 from servegate.rules.base import Context, Level, Scope, Violation, rule
 from servegate.rules.pss._psa import as_list, pod_security_context, who
 
-ALLOWED_V1_0 = frozenset({
-    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.tcp_syncookies",
-    "net.ipv4.ping_group_range", "net.ipv4.ip_unprivileged_port_start",
-})
+ALLOWED_V1_0 = frozenset(
+    {
+        "kernel.shm_rmid_forced",
+        "net.ipv4.ip_local_port_range",
+        "net.ipv4.tcp_syncookies",
+        "net.ipv4.ping_group_range",
+        "net.ipv4.ip_unprivileged_port_start",
+    }
+)
 ALLOWED_V1_27 = ALLOWED_V1_0 | {"net.ipv4.ip_local_reserved_ports"}
 ALLOWED_V1_29 = ALLOWED_V1_27 | {
-    "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout", "net.ipv4.tcp_keepalive_intvl",
+    "net.ipv4.tcp_keepalive_time",
+    "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl",
     "net.ipv4.tcp_keepalive_probes",
 }
 ALLOWED_V1_32 = ALLOWED_V1_29 | {"net.ipv4.tcp_rmem", "net.ipv4.tcp_wmem"}
@@ -67,7 +74,8 @@ def _check(pod: PodSpecView, allowed: frozenset[str]) -> Iterator[Violation]:
         if name not in allowed:
             yield Violation(
                 pod.at("securityContext", "sysctls", i, "name"),
-                f"sysctl {name!r} is not allowed", who(pod),
+                f"sysctl {name!r} is not allowed",
+                who(pod),
             )
 
 
@@ -92,10 +100,17 @@ def check_v1_37(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
 
 
 RULE = rule(
-    "pss.sysctls", "Pods may set only safe sysctls", Severity.ERROR, Scope.POD, check_v1_0,
+    "pss.sysctls",
+    "Pods may set only safe sysctls",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0,
     level=Level.BASELINE,
     versions={
-        (1, 0): check_v1_0, (1, 27): check_v1_27, (1, 29): check_v1_29, (1, 32): check_v1_32,
+        (1, 0): check_v1_0,
+        (1, 27): check_v1_27,
+        (1, 29): check_v1_29,
+        (1, 32): check_v1_32,
         (1, 37): check_v1_37,
     },
     doc=__doc__,

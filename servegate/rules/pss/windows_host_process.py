@@ -44,18 +44,25 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
     if as_dict(pod_security_context(pod).get("windowsOptions")).get("hostProcess") is True:
         yield Violation(
             pod.at("securityContext", "windowsOptions", "hostProcess"),
-            "windowsOptions.hostProcess: true is not allowed", who(pod),
+            "windowsOptions.hostProcess: true is not allowed",
+            who(pod),
         )
     for c in pod.containers:
         if as_dict(c.security_context.get("windowsOptions")).get("hostProcess") is True:
             yield Violation(
                 c.at("securityContext", "windowsOptions", "hostProcess"),
-                "windowsOptions.hostProcess: true is not allowed", who(pod, c),
+                "windowsOptions.hostProcess: true is not allowed",
+                who(pod, c),
             )
 
 
 RULE = rule(
-    "pss.windows-host-process", "Pods must not run Windows HostProcess containers",
-    Severity.ERROR, Scope.POD, check_v1_0, level=Level.BASELINE, versions={(1, 0): check_v1_0},
+    "pss.windows-host-process",
+    "Pods must not run Windows HostProcess containers",
+    Severity.ERROR,
+    Scope.POD,
+    check_v1_0,
+    level=Level.BASELINE,
+    versions={(1, 0): check_v1_0},
     doc=__doc__,
 )
