@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 
@@ -96,6 +97,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
+    except Exception as err:  # a bug of ours: one line, not a traceback, unless asked
+        if os.environ.get("SERVEGATE_DEBUG"):
+            raise
+        first = (str(err).splitlines() or [""])[0][:300]
+        click.echo(
+            f"servegate: internal error: {type(err).__name__}: {first} "
+            "(set SERVEGATE_DEBUG=1 for the traceback, and please report it)",
+            err=True,
+        )
+        return 2
     return result if isinstance(result, int) else 0
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import pytest
 from conftest import Run
 
 Tree = Callable[[Mapping[str, str | bytes]], Path]
@@ -207,3 +208,17 @@ def test_user_files_are_never_modified(cli: CLI, tree: Tree) -> None:
     cli("check", root)
     after = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}
     assert before == after
+
+
+def test_internal_error_is_one_line(cli: CLI, tree: Tree, monkeypatch: pytest.MonkeyPatch) -> None:
+    import servegate.engine
+
+    def boom(options: object) -> None:
+        raise KeyError("unexpected")
+
+    monkeypatch.setattr(servegate.engine, "check", boom)
+    monkeypatch.delenv("SERVEGATE_DEBUG", raising=False)
+    run = cli("check", tree({"pod.yaml": POD}))
+    assert run.code == 2
+    assert run.err.startswith("servegate: internal error: KeyError") and run.err.count("\n") == 1
+    assert_no_traceback(run)
