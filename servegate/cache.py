@@ -18,7 +18,10 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from servegate.yamlsafe import LoadResult
 
 #: Bump when the entry format or the key recipe changes: old entries are then never read.
 FORMAT = "render-v1"
@@ -190,3 +193,66 @@ def read_text(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
+
+
+#: Bump when the parse entry format changes.
+PARSE_FORMAT = "parse-v1"
+
+
+class ParseCache:
+    """Strict-parse results of source files by sha256 of their bytes and servegate's version,
+    stored with ``marshal`` (data, node positions and problems; about 10x faster to read back
+    than parsing). Results marshal cannot hold (timestamps) are simply not stored."""
+
+    def __init__(self, directory: Path | None = None, *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.directory = (directory or cache_dir()) / PARSE_FORMAT if enabled else Path()
+
+    def _path(self, raw: bytes) -> Path:
+        from servegate import __version__
+
+        key = hashlib.sha256(__version__.encode() + b"\0" + raw).hexdigest()
+        return self.directory / key[:2] / key
+
+    def load(self, raw: bytes) -> LoadResult:
+        """``raw`` strictly parsed (``servegate.yamlsafe.load_bytes``), from the cache if there."""
+        from servegate.yamlsafe import load_bytes
+
+        if not self.enabled:
+            return load_bytes(raw)
+        path = self._path(raw)
+        found = _unpack(path)
+        if found is not None:
+            return found
+        result = load_bytes(raw)
+        packed = _pack(result)
+        if packed is not None:
+            write_atomic(path, packed)
+        return result
+
+
+def _pack(result: LoadResult) -> bytes | None:
+    import marshal
+
+    docs = [(d.data, d.line, d.positions) for d in result.documents]
+    problems = [(p.rule, p.message, p.line) for p in result.problems]
+    try:
+        return marshal.dumps((docs, problems))
+    except ValueError:
+        return None  # a value marshal cannot hold (a datetime): parse this file every time
+
+
+def _unpack(path: Path) -> LoadResult | None:
+    import marshal
+
+    from servegate.yamlsafe import Document, LoadResult, YAMLProblem
+
+    try:
+        # the user's own cache folder, written only by servegate: as trusted as its code
+        docs, problems = marshal.loads(path.read_bytes())  # noqa: S302
+        return LoadResult(
+            [Document(data, line, positions) for data, line, positions in docs],
+            [YAMLProblem(rule, message, line) for rule, message, line in problems],
+        )
+    except (OSError, ValueError, EOFError, TypeError):
+        return None  # absent or damaged: parse again (and overwrite)

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from servegate.findings import Finding, Severity
-from servegate.yamlsafe import Document, load_bytes
+from servegate.sources import parse as load_bytes
+from servegate.yamlsafe import Document
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")

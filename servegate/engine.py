@@ -132,6 +132,9 @@ def _narrow(discovery: Discovery, options: CheckOptions) -> Discovery:
 
 
 def _setup(options: CheckOptions) -> tuple[Discovery, Config]:
+    from servegate.sources import use_parse_cache
+
+    use_parse_cache(options.cache)
     discovery = _narrow(discover(list(options.paths), options.root), options)
     if options.shard is not None:
         from servegate.shard import select

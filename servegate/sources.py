@@ -3,9 +3,34 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from servegate.findings import Finding, Severity
 from servegate.yamlsafe import LoadResult, YAMLProblem, load_bytes
+
+if TYPE_CHECKING:
+    from servegate.cache import ParseCache
+
+_parse_cache: ParseCache | None = None
+
+
+def use_parse_cache(enabled: bool) -> None:
+    """Turn the persistent parse cache (``servegate.cache.ParseCache``) on or off for this
+    process; the engine calls it per check with ``--no-cache`` and $SERVEGATE_CACHE_DIR."""
+    global _parse_cache
+    if enabled:
+        from servegate.cache import ParseCache
+
+        _parse_cache = ParseCache()
+    else:
+        _parse_cache = None
+
+
+def parse(raw: bytes) -> LoadResult:
+    """``raw`` strictly parsed, through the parse cache when it is on."""
+    if _parse_cache is None:
+        return load_bytes(raw)
+    return _parse_cache.load(raw)
 
 
 class SourceFiles:
@@ -34,7 +59,7 @@ class SourceFiles:
             return LoadResult(
                 [], [YAMLProblem("yaml.unreadable", f"cannot read file: {err.strerror}")]
             )
-        return load_bytes(raw)
+        return parse(raw)
 
     def findings(self, rel: str) -> list[Finding]:
         """The yaml.* findings of one file."""

@@ -155,3 +155,54 @@ def test_warm_entries_carry_parsed_objects(repo: Path, cache_dir: Path) -> None:
     entry = json.loads(next(cache_dir.rglob("*.json")).read_text(encoding="utf-8"))
     assert isinstance(entry["objects"], list) and entry["objects"]
     assert all(isinstance(o, dict) and "kind" in o for o in entry["objects"])
+
+
+PARSE_SAMPLES = [
+    b"a: 1\nb: [x, {c: true}]\n---\nkind: Pod\nmetadata:\n  name: p\n",
+    b"a: 1\na: 2\n",  # duplicate key: a yaml.* problem, kept in the entry
+    b"a: [1\n",  # syntax error
+    b"x: !!python/object:os.system ls\n",
+    b"\xff\xfe bad",
+    b"t: 2024-01-01\n",  # a timestamp marshal cannot hold: parsed every time
+    b"",
+]
+
+
+@pytest.mark.parametrize("raw", PARSE_SAMPLES)
+def test_parse_cache_returns_what_a_fresh_parse_returns(tmp_path: Path, raw: bytes) -> None:
+    from servegate.cache import ParseCache
+    from servegate.yamlsafe import load_bytes
+
+    def view(result: object) -> object:
+        docs = [(d.data, d.line, d.positions) for d in result.documents]  # type: ignore[attr-defined]
+        probs = [(p.rule, p.message, p.line) for p in result.problems]  # type: ignore[attr-defined]
+        return docs, probs
+
+    parse_cache = ParseCache(tmp_path)
+    first = parse_cache.load(raw)
+    second = parse_cache.load(raw)  # read back from the entry when one was written
+    assert view(first) == view(second) == view(load_bytes(raw))
+
+
+def test_parse_cache_writes_entries_and_survives_damage(tmp_path: Path) -> None:
+    from servegate.cache import ParseCache
+
+    parse_cache = ParseCache(tmp_path)
+    parse_cache.load(PARSE_SAMPLES[0])
+    entries = [p for p in (tmp_path / "parse-v1").rglob("*") if p.is_file()]
+    assert len(entries) == 1
+    entries[0].write_bytes(b"garbage")
+    assert parse_cache.load(PARSE_SAMPLES[0]).documents[1].data["kind"] == "Pod"
+    disabled = ParseCache(tmp_path / "off", enabled=False)
+    disabled.load(PARSE_SAMPLES[1])
+    assert not (tmp_path / "off").exists()
+
+
+def test_warm_check_findings_equal_no_cache_findings(repo: Path, cache_dir: Path) -> None:
+    (repo / "models/model-0001/base/broken.yaml").write_text("a: 1\na: 2\n")
+    first = check(CheckOptions(paths=(repo,)))
+    assert (cache_dir / "parse-v1").is_dir()
+    warm = check(CheckOptions(paths=(repo,)))
+    cold = check(CheckOptions(paths=(repo,), cache=False))
+    assert first.findings == warm.findings == cold.findings
+    assert any(f.rule == "yaml.duplicate-key" for f in warm.findings)
