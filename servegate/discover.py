@@ -370,3 +370,134 @@ def _add_patch_docs(root: Path, target: Path, selector: Any, k: Kustomization) -
         kind = sel.get("kind") or data.get("kind")
         name = sel.get("name") or (meta or {}).get("name")
         k.patches.append(PatchDoc(rel(root, target), d, kind, name))
+
+
+#: Kustomization fields whose string entries (or entries' ``path``) name a file or directory.
+_PATH_FIELDS = (*_REF_FIELDS, *_PLUGIN_FIELDS)
+
+
+def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
+    """What ``discover([root])`` followed by narrowing to ``changed`` (repo-relative files)
+    yields, without reading every kustomization in full: a name-only walk, a scan of each
+    kustomization's (parse-cached) path entries, and a full read only of the kustomizations
+    that reach a changed file. None when the repo has something this shortcut does not model
+    (symlinks, references to folders the walk does not see): the caller then discovers all."""
+    root = root.resolve()
+    kdirs: set[str] = set()
+    kfiles: dict[str, str] = {}
+    yaml_files: set[str] = set()
+    stack = [""]
+    while stack:
+        d = stack.pop()
+        try:
+            entries = list(os.scandir(root / d))
+        except OSError:
+            return None
+        names = {e.name for e in entries}
+        kname = next((n for n in KUSTOMIZATION_NAMES if n in names), None)
+        if kname is not None:
+            kdirs.add(d or ".")
+            kfiles[d or "."] = f"{d}/{kname}" if d else kname
+        for e in entries:
+            if e.name.startswith("."):
+                continue
+            if e.is_symlink():
+                return None
+            path = f"{d}/{e.name}" if d else e.name
+            if e.is_dir():
+                stack.append(path)
+            elif e.name.endswith(YAML_SUFFIXES) and e.name not in KUSTOMIZATION_NAMES:
+                yaml_files.add(path)
+    refs = {k: _path_entries(root, k, kfiles[k]) for k in kdirs}
+    for named in refs.values():
+        for entry in named:
+            parts = entry.split("/")
+            while parts and parts[0] == "..":
+                parts.pop(0)
+            if any(p.startswith(".") and p != "." for p in parts):
+                return None  # into a hidden folder, which the walk (like discover) skips
+
+    def hits(k: str, targets: set[str]) -> bool:
+        return bool(targets.intersection(refs[k])) or kfiles[k] in targets
+
+    findings: list[Finding] = []
+    read: dict[str, Kustomization] = {}
+
+    def full(k: str) -> Kustomization:
+        if k not in read:
+            read[k] = _read_kustomization(root, k, findings)
+        return read[k]
+
+    # kustomizations reading a changed file, then (transitively) those including them
+    touched = {k for k in kdirs if hits(k, changed)}
+    touched = {k for k in touched if changed.intersection([*full(k).files, full(k).file])}
+    frontier = set(touched)
+    while frontier:
+        new = {k for k in kdirs - touched if hits(k, frontier) and frontier & set(full(k).dirs)}
+        touched |= new
+        frontier = new
+    included = {d for k in touched for d in full(k).dirs}
+    roots = sorted(
+        k
+        for k in touched
+        if k not in included and not any(k in refs[o] and k in full(o).dirs for o in kdirs)
+    )
+    kustomizations: dict[str, Kustomization] = {}
+    pending = list(roots)
+    while pending:
+        d = pending.pop()
+        if d in kustomizations:
+            continue
+        if d not in kdirs:
+            return None  # a base the walk did not see (hidden folder, missing): no shortcut
+        kustomizations[d] = full(d)
+        pending.extend(full(d).dirs)
+    referenced = {f for k in kdirs if changed.intersection(refs[k]) for f in full(k).files}
+    plain = sorted(
+        f
+        for f in changed
+        if f in yaml_files and f not in referenced and posix_parent(f) not in kdirs
+    )
+    discovery = Discovery(root, kustomizations, roots, plain, [], [])
+    keep = set(plain) | {f for r in roots for f in discovery.inputs(r)}
+    for k in kdirs:
+        if hits(k, keep | changed) and k not in kustomizations:
+            full(k)  # for its findings on kept files
+    discovery.yaml_files = sorted(f for f in yaml_files if f in keep or f in changed)
+    discovery.findings = [f for f in findings if f.file in keep or f.file in changed]
+    return discovery
+
+
+def posix_parent(path: str) -> str:
+    parent = path.rpartition("/")[0]
+    return parent or "."
+
+
+def _path_entries(root: Path, kdir: str, kfile: str) -> set[str]:
+    """Every path a kustomization's entries name, normalised repo-relative; a superset of
+    what ``_read_kustomization`` lists (it parses the file through the parse cache)."""
+    import posixpath
+
+    try:
+        loaded = load_bytes((root / kfile).read_bytes())
+    except OSError:
+        return set()
+    if not loaded.documents or not isinstance(loaded.documents[0].data, dict):
+        return set()
+    data: dict[str, Any] = loaded.documents[0].data
+    raw: list[str] = []
+    for fname in (*_PATH_FIELDS, "patches", "patchesJson6902"):
+        for entry in data.get(fname) or [] if isinstance(data.get(fname), list) else []:
+            if isinstance(entry, dict):
+                entry = entry.get("path")
+            if isinstance(entry, str):
+                raw.append(entry)
+    for gname in ("configMapGenerator", "secretGenerator"):
+        gens = data.get(gname)
+        for gen in gens if isinstance(gens, list) else []:
+            for fkey in ("files", "envs"):
+                items = gen.get(fkey) if isinstance(gen, dict) else None
+                listed = items if isinstance(items, list) else []
+                raw.extend(i.partition("=")[2] or i for i in listed if isinstance(i, str))
+    base = "" if kdir == "." else kdir
+    return {posixpath.normpath(posixpath.join(base, e)) for e in raw}

@@ -117,6 +117,26 @@ def parse_k8s_version(text: str) -> tuple[int, int]:
     return major, minor
 
 
+def _changed_only(options: CheckOptions) -> Discovery | None:
+    """--changed-files on the whole repo: discover only what the files reach (pre-commit)."""
+    if options.changed is None or options.base is not None or len(options.paths) != 1:
+        return None
+    from servegate import changes
+    from servegate.discover import discover_changed, find_repo_root
+
+    path = options.paths[0]
+    if not path.is_dir():
+        return None
+    root = (options.root or find_repo_root(path.resolve())).resolve()
+    if path.resolve() != root:
+        return None
+    touched = changes.normalize(root, options.changed)
+    if any(f == p or f.startswith(p) for f in touched for p in changes.CONFIG_PREFIXES):
+        return None  # a configuration change affects every root: discover them all
+    found = discover_changed(root, touched)
+    return changes.narrow(found, touched) if found is not None else None
+
+
 def _narrow(discovery: Discovery, options: CheckOptions) -> Discovery:
     """Diff-aware hook (servegate/changes.py): keep what --base / --changed-files touch."""
     if options.base is None and options.changed is None:
@@ -135,7 +155,9 @@ def _setup(options: CheckOptions) -> tuple[Discovery, Config]:
     from servegate.sources import use_parse_cache
 
     use_parse_cache(options.cache)
-    discovery = _narrow(discover(list(options.paths), options.root), options)
+    discovery = _changed_only(options) or _narrow(
+        discover(list(options.paths), options.root), options
+    )
     if options.shard is not None:
         from servegate.shard import select
 

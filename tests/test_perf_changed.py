@@ -1,0 +1,82 @@
+"""The --changed-files shortcut (``discover_changed``) finds exactly what discovering the whole
+repo and narrowing it to the changed files finds, and the check reports the same findings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.synth import scaffold_template, synth
+from servegate import changes
+from servegate.discover import discover, discover_changed
+from servegate.engine import CheckOptions, check
+
+CHANGED = [
+    "models/model-0003/overlays/prod/inferenceservice-patch.yaml",
+    "models/model-0003/overlays/prod/kustomization.yaml",
+    "models/model-0002/base/inferenceservice.yaml",
+    "models/model-0002/base/kustomization.yaml",
+    "models/model-0001/argocd/appproject.yaml",
+    "models/model-0004/base/no-such-file.yaml",
+    "README.md",
+]
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    base = tmp_path_factory.mktemp("changed")
+    synth(base / "repo", 6, template=scaffold_template(base / "tpl"))
+    repo = base / "repo"
+    # a file an overlay reads from outside its own folder, and a broken plain file
+    shared = repo / "models/model-0005/overlays/dev/kustomization.yaml"
+    shared.write_text(
+        shared.read_text() + "configMapGenerator:\n- name: c\n  files:\n  - ../../base/extra.txt\n"
+    )
+    (repo / "models/model-0005/base/extra.txt").write_text("x\n")
+    (repo / "plain").mkdir()
+    (repo / "plain/bad.yaml").write_text("a: 1\na: 2\n")
+    return repo
+
+
+@pytest.mark.parametrize(
+    "changed",
+    [*([c] for c in CHANGED), ["models/model-0005/base/extra.txt"], ["plain/bad.yaml"], CHANGED],
+)
+def test_shortcut_equals_full_discovery_narrowed(
+    repo: Path, changed: list[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SERVEGATE_CACHE_DIR", str(tmp_path / "cache"))
+    touched = set(changed)
+    full = changes.narrow(discover([repo]), touched)
+    fast = discover_changed(repo, touched)
+    assert fast is not None
+    fast = changes.narrow(fast, touched)
+    assert fast.roots == full.roots
+    assert fast.plain_files == full.plain_files
+    assert fast.yaml_files == full.yaml_files
+    assert sorted(fast.findings, key=str) == sorted(full.findings, key=str)
+    for r in full.roots:
+        assert fast.inputs(r) == full.inputs(r)
+
+
+def test_check_changed_files_reports_what_a_full_narrowing_reports(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("SERVEGATE_CACHE_DIR", str(tmp_path / "cache"))
+    files = (*(repo / c for c in CHANGED[:5]), repo / "plain/bad.yaml")
+    fast = check(CheckOptions(paths=(repo,), changed=files))
+    # a path below the root skips the shortcut: the whole-repo discovery and narrowing
+    slow = check(CheckOptions(paths=(repo / "models", repo / "plain"), root=repo, changed=files))
+    assert fast.findings == slow.findings
+    assert fast.resources == slow.resources > 0
+    assert any(f.rule == "yaml.duplicate-key" for f in fast.findings)
+
+
+def test_symlinks_fall_back_to_full_discovery(repo: Path) -> None:
+    copy = repo / "models/link"
+    copy.symlink_to(repo / "models/model-0001")
+    try:
+        assert discover_changed(repo, {"models/model-0001/base/rbac.yaml"}) is None
+    finally:
+        copy.unlink()
