@@ -272,6 +272,9 @@ def write_results(path: Path, results: list[SizeResult], version: float, loads: 
         parts.append(f"warm {warm.rate:,.0f} objects/s")
     if one:
         parts.append(f"one changed file {one.seconds:.2f} s")
+    schema = big.get("servegate warm, --select schema")
+    if schema and warm:
+        parts.append(f"full pack / --select schema {warm.seconds / schema.seconds:.2f}x (warm)")
     if checkov and checkov.seconds and cold and warm:
         parts.append(
             f"checkov/servegate {checkov.seconds / cold.seconds:.1f}x (cold), "
