@@ -125,24 +125,13 @@ def load_config(root: Path, path: Path | None, today: dt.date | None = None) -> 
 
 
 def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
-    schema_file = data_dir("schemas") / "servegate.schema.json"
-    if not schema_file.is_file():
-        return
-    import json
+    from servegate.ownschemas import first_error
 
-    import jsonschema
-
-    schema = json.loads(schema_file.read_text(encoding="utf-8"))
     # exemption entries are checked one by one below, as findings rather than a usage error
-    errors = (
-        e
-        for e in jsonschema.Draft202012Validator(schema).iter_errors(data)
-        if not (e.absolute_path and e.absolute_path[0] == "exemptions")
-    )
-    error = jsonschema.exceptions.best_match(errors)
+    error = first_error("servegate.schema.json", data, lambda p: bool(p) and p[0] == "exemptions")
     if error is not None:
-        where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-        raise ConfigError(f"{path}: invalid servegate.yaml at {where}: {error.message}")
+        where, message = error
+        raise ConfigError(f"{path}: invalid servegate.yaml at {where}: {message}")
 
 
 def _exemption(

@@ -8,7 +8,6 @@ read the same, well-formed vocabulary.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,16 +39,9 @@ class Profile:
         return bool(self.data["requireCanary"])
 
 
-def _schema() -> dict[str, Any]:
-    schema: dict[str, Any] = json.loads(
-        (data_dir("schemas") / "environment.schema.json").read_text(encoding="utf-8")
-    )
-    return schema
-
-
 def load_profile(path: Path) -> Profile:
     """Load and validate one profile file; raise ProfileError with a one-line reason."""
-    import jsonschema  # lazy: only the generator and config paths need it
+    from servegate.ownschemas import first_error
 
     try:
         result = load_bytes(path.read_bytes())
@@ -61,12 +53,9 @@ def load_profile(path: Path) -> Profile:
     if len(result.documents) != 1:
         raise ProfileError(f"{path}: a profile is exactly one YAML document")
     data = result.documents[0].data
-    validator = jsonschema.Draft202012Validator(_schema())
-    errors = sorted(validator.iter_errors(data), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        where = ".".join(str(p) for p in first.absolute_path) or "(top level)"
-        raise ProfileError(f"{path}: {where}: {first.message}")
+    error = first_error("environment.schema.json", data)
+    if error is not None:
+        raise ProfileError(f"{path}: {error[0]}: {error[1]}")
     assert isinstance(data, dict)
     if data["name"] != path.stem:
         raise ProfileError(f"{path}: name {data['name']!r} must match the file name {path.stem!r}")
