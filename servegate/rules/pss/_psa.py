@@ -8,11 +8,10 @@ reported once, by the stricter rule).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from servegate.podspecs import ContainerView, PodSpecView
-from servegate.resource import FieldPath
 from servegate.rules.base import Context, Level, PodCheck, Violation
 
 
@@ -36,6 +35,20 @@ def restricted_overrides(check: PodCheck) -> PodCheck:
     overridable.__name__ = f"{check.__name__}_overridable"
     overridable.__doc__ = check.__doc__
     return overridable
+
+
+def exempt_when(name: str, exempt: Callable[[PodSpecView], bool], check: PodCheck) -> PodCheck:
+    """``check``, except for pods ``exempt`` accepts: a relaxation a Kubernetes release added
+    (Windows pods from 1.25, user-namespace pods from 1.35), as a new versioned function."""
+
+    def relaxed(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
+        if exempt(pod):
+            return iter(())
+        return check(pod, ctx)
+
+    relaxed.__name__ = name  # the versioned name, as upstream's check_<id>_v1_<minor>
+    relaxed.__doc__ = check.__doc__
+    return relaxed
 
 
 def as_dict(value: Any) -> dict[str, Any]:
@@ -71,8 +84,3 @@ def who(pod: PodSpecView, container: ContainerView | None = None) -> str:
     if container is None:
         return pod.label
     return f"{pod.label} container {container.name!r}"
-
-
-def metadata_path(pod: PodSpecView) -> FieldPath:
-    """Where the pod's metadata (annotations) lives in the resource."""
-    return pod.metadata_path

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import is_windows, unchecked, who
+from servegate.rules.pss._psa import exempt_when, is_windows, unchecked, who
 
 
 def check_v1_8(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
@@ -52,10 +52,7 @@ def check_v1_8(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
             )
 
 
-def check_v1_25(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
-    if is_windows(pod):
-        return iter(())
-    return check_v1_8(pod, ctx)
+check_v1_25 = exempt_when("check_v1_25", is_windows, check_v1_8)
 
 
 RULE = rule(

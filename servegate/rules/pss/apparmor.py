@@ -42,7 +42,7 @@ from collections.abc import Iterator
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import metadata_path, pod_security_context, who
+from servegate.rules.pss._psa import pod_security_context, who
 
 ALLOWED_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 ANNOTATION_PREFIX = "container.apparmor.security.beta.kubernetes.io/"
@@ -77,7 +77,7 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
             and not _allowed_annotation(value)
         ):
             yield Violation(
-                (*metadata_path(pod), "annotations", key),
+                (*pod.metadata_path, "annotations", key),
                 f"AppArmor annotation {key}={value!r} is not allowed",
                 who(pod),
             )

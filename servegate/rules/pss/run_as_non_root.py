@@ -40,7 +40,7 @@ from collections.abc import Iterator
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import in_user_namespace, pod_security_context, who
+from servegate.rules.pss._psa import exempt_when, in_user_namespace, pod_security_context, who
 
 
 def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
@@ -67,10 +67,7 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
             )
 
 
-def check_v1_35(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
-    if in_user_namespace(pod):
-        return iter(())
-    return check_v1_0(pod, ctx)
+check_v1_35 = exempt_when("check_v1_35", in_user_namespace, check_v1_0)
 
 
 RULE = rule(

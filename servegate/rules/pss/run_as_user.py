@@ -43,6 +43,7 @@ from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
 from servegate.rules.base import Context, Level, Scope, Violation, rule
 from servegate.rules.pss._psa import (
+    exempt_when,
     in_user_namespace,
     is_zero,
     pod_security_context,
@@ -63,10 +64,7 @@ def check_v1_23(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
             )
 
 
-def check_v1_35(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
-    if in_user_namespace(pod):
-        return iter(())
-    return check_v1_23(pod, ctx)
+check_v1_35 = exempt_when("check_v1_35", in_user_namespace, check_v1_23)
 
 
 RULE = rule(

@@ -46,7 +46,7 @@ from typing import Any
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import metadata_path, pod_security_context, restricted_overrides, who
+from servegate.rules.pss._psa import pod_security_context, restricted_overrides, who
 
 ALLOWED_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 POD_ANNOTATION = "seccomp.security.alpha.kubernetes.io/pod"
@@ -65,7 +65,7 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
     for key in keys:
         if key in annotations and not _allowed_annotation(annotations[key]):
             yield Violation(
-                (*metadata_path(pod), "annotations", key),
+                (*pod.metadata_path, "annotations", key),
                 f"seccomp annotation {key}={annotations[key]!r} is not allowed",
                 who(pod),
             )

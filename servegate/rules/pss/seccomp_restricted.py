@@ -41,7 +41,7 @@ from collections.abc import Iterator
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import is_windows, pod_security_context, unchecked, who
+from servegate.rules.pss._psa import exempt_when, is_windows, pod_security_context, unchecked, who
 
 ALLOWED_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 
@@ -75,10 +75,7 @@ def check_v1_19(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
             )
 
 
-def check_v1_25(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
-    if is_windows(pod):
-        return iter(())
-    return check_v1_19(pod, ctx)
+check_v1_25 = exempt_when("check_v1_25", is_windows, check_v1_19)
 
 
 RULE = rule(
