@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from servegate.resource import FieldPath, Resource
+from servegate.resource import FieldPath, Resource, as_dict
 
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
@@ -109,10 +109,6 @@ class PodSpecView:
         return value
 
 
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _containers(spec: dict[str, Any], path: FieldPath) -> Iterator[ContainerView]:
     for section in CONTAINER_LISTS:
         items = spec.get(section)
@@ -139,14 +135,14 @@ def _view(
         return None
     containers = (*_containers(spec, path), *extra)
     return PodSpecView(
-        resource, label, path, spec, containers, _dict(metadata), pod_level, metadata_path
+        resource, label, path, spec, containers, as_dict(metadata), pod_level, metadata_path
     )
 
 
 def _template(
     resource: Resource, label: str, path: FieldPath, template: Any
 ) -> Iterator[PodSpecView]:
-    template = _dict(template)
+    template = as_dict(template)
     view = _view(
         resource,
         label,
@@ -170,7 +166,7 @@ def _workload(r: Resource) -> Iterator[PodSpecView]:
 
 
 def _cronjob(r: Resource) -> Iterator[PodSpecView]:
-    job = _dict(_dict(r.spec.get("jobTemplate")).get("spec"))
+    job = as_dict(as_dict(r.spec.get("jobTemplate")).get("spec"))
     yield from _template(
         r, "CronJob pod template", ("spec", "jobTemplate", "spec", "template"), job.get("template")
     )
@@ -179,7 +175,7 @@ def _cronjob(r: Resource) -> Iterator[PodSpecView]:
 def _kserve_component(
     r: Resource, label: str, path: FieldPath, component: Any, name: str
 ) -> Iterator[PodSpecView]:
-    component = _dict(component)
+    component = as_dict(component)
     if not component:
         return
     shortcuts = tuple(
@@ -194,8 +190,8 @@ def _kserve_component(
     )
     # KServe copies the component's annotations and labels onto its pods, over the object's
     metadata = {
-        "annotations": {**r.annotations, **_dict(component.get("annotations"))},
-        "labels": {**r.labels, **_dict(component.get("labels"))},
+        "annotations": {**r.annotations, **as_dict(component.get("annotations"))},
+        "labels": {**r.labels, **as_dict(component.get("labels"))},
     }
     view = _view(r, label, path, component, metadata, extra=shortcuts)
     if view is not None:
@@ -223,7 +219,7 @@ def _inference_service(r: Resource) -> Iterator[PodSpecView]:
                 r,
                 f"InferenceService canary[{i}] predictor",
                 ("spec", "canary", i, "predictor"),
-                _dict(entry).get("predictor"),
+                as_dict(entry).get("predictor"),
                 "predictor",
             )
 
@@ -266,13 +262,13 @@ def _argo_workflow(r: Resource) -> Iterator[PodSpecView]:
     path: FieldPath = ("spec",)
     spec = r.spec
     if r.kind == "CronWorkflow":
-        path, spec = ("spec", "workflowSpec"), _dict(r.spec.get("workflowSpec"))
+        path, spec = ("spec", "workflowSpec"), as_dict(r.spec.get("workflowSpec"))
     templates = spec.get("templates")
     if not isinstance(templates, list):
         return
     pod_fields = {k: v for k, v in spec.items() if k in _WORKFLOW_POD_FIELDS}
-    defaults = _dict(spec.get("templateDefaults"))
-    pod_metadata = _dict(spec.get("podMetadata"))
+    defaults = as_dict(spec.get("templateDefaults"))
+    pod_metadata = as_dict(spec.get("podMetadata"))
     for i, raw_template in enumerate(templates):
         if not isinstance(raw_template, dict):
             continue
@@ -285,7 +281,7 @@ def _argo_workflow(r: Resource) -> Iterator[PodSpecView]:
                 containers.append(
                     ContainerView(str(body.get("name") or "main"), key, body, (*tpath, key))
                 )
-        container_set = _dict(template.get("containerSet"))
+        container_set = as_dict(template.get("containerSet"))
         for j, body in enumerate(container_set.get("containers") or []):
             if isinstance(body, dict):
                 containers.append(
@@ -313,7 +309,10 @@ def _argo_workflow(r: Resource) -> Iterator[PodSpecView]:
             pod_fields, path, template, tpath, raw_template
         )
         metadata = {
-            key: {**_dict(pod_metadata.get(key)), **_dict(_dict(template.get("metadata")).get(key))}
+            key: {
+                **as_dict(pod_metadata.get(key)),
+                **as_dict(as_dict(template.get("metadata")).get(key)),
+            }
             for key in ("annotations", "labels")
         }
         name = template.get("name", i)
@@ -357,24 +356,6 @@ def _merge_argo_pod_fields(
     return merged, paths
 
 
-_WORKFLOW_POD_FIELDS = frozenset(
-    {
-        "securityContext",
-        "volumes",
-        "hostNetwork",
-        "dnsPolicy",
-        "nodeSelector",
-        "tolerations",
-        "affinity",
-        "serviceAccountName",
-        "automountServiceAccountToken",
-        "hostAliases",
-        "priorityClassName",
-        "podSpecPatch",
-        "imagePullSecrets",
-        "schedulerName",
-    }
-)
 _TEMPLATE_POD_FIELDS = frozenset(
     {
         "securityContext",
@@ -388,6 +369,14 @@ _TEMPLATE_POD_FIELDS = frozenset(
         "priorityClassName",
     }
 )
+#: Workflow-level pod fields: what a template may set, and a few only the workflow sets.
+_WORKFLOW_POD_FIELDS = _TEMPLATE_POD_FIELDS | {
+    "hostNetwork",
+    "dnsPolicy",
+    "podSpecPatch",
+    "imagePullSecrets",
+    "schedulerName",
+}
 
 _WALKERS: dict[str, Callable[[Resource], Iterator[PodSpecView]]] = {
     "Pod": _pod,

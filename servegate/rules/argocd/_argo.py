@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from servegate.resource import Resource
-
-
-def mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def items(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+from servegate.resource import Resource, as_dict, as_list
 
 
 def who(r: Resource) -> str:
     return f"{r.kind} {r.name!r}"
+
+
+mapping = as_dict
+
+items = as_list

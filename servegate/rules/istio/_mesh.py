@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from servegate.resource import as_dict, as_list
 from servegate.rules.base import Context
 
 INJECTION = "istio-injection"
@@ -31,9 +30,6 @@ def is_prod(ctx: Context) -> bool:
     return not env or env.get("name") == "prod" or env.get("production") is True
 
 
-def items(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
+items = as_list
 
-
-def mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
+mapping = as_dict

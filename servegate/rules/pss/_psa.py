@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from servegate.podspecs import ContainerView, PodSpecView
+from servegate.resource import as_dict
 from servegate.rules.base import Context, Level, PodCheck, Violation
 
 
@@ -49,14 +50,6 @@ def exempt_when(name: str, exempt: Callable[[PodSpecView], bool], check: PodChec
     relaxed.__name__ = name  # the versioned name, as upstream's check_<id>_v1_<minor>
     relaxed.__doc__ = check.__doc__
     return relaxed
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
 
 
 def pod_security_context(pod: PodSpecView) -> dict[str, Any]:

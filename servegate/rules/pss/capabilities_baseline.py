@@ -45,8 +45,9 @@ from collections.abc import Iterator
 
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
+from servegate.resource import as_dict, as_list
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import as_dict, as_list, restricted_overrides, who
+from servegate.rules.pss._psa import restricted_overrides, who
 
 ALLOWED_V1_0 = frozenset(
     {

@@ -43,8 +43,9 @@ from collections.abc import Iterator
 
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
+from servegate.resource import as_dict, as_list
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import as_dict, as_list, exempt_when, is_windows, unchecked, who
+from servegate.rules.pss._psa import exempt_when, is_windows, unchecked, who
 
 
 def check_v1_22(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:

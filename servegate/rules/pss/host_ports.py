@@ -38,8 +38,9 @@ from collections.abc import Iterator
 
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
+from servegate.resource import as_list
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import as_list, who
+from servegate.rules.pss._psa import who
 
 
 def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:

@@ -43,8 +43,9 @@ from typing import Any
 
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
+from servegate.resource import as_dict
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import as_dict, unchecked, who
+from servegate.rules.pss._psa import unchecked, who
 
 _PROBES = ("livenessProbe", "readinessProbe", "startupProbe")
 _HOOKS = ("postStart", "preStop")

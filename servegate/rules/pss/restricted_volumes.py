@@ -43,8 +43,9 @@ from collections.abc import Iterator
 
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
+from servegate.resource import as_list
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import as_list, who
+from servegate.rules.pss._psa import who
 
 ALLOWED = (
     "configMap",

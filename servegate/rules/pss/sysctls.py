@@ -45,8 +45,9 @@ from collections.abc import Iterator
 
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
+from servegate.resource import as_list
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import as_list, pod_security_context, who
+from servegate.rules.pss._psa import pod_security_context, who
 
 ALLOWED_V1_0 = frozenset(
     {

@@ -36,8 +36,9 @@ from collections.abc import Iterator
 
 from servegate.findings import Severity
 from servegate.podspecs import PodSpecView
+from servegate.resource import as_dict
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import as_dict, pod_security_context, who
+from servegate.rules.pss._psa import pod_security_context, who
 
 
 def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:

@@ -39,21 +39,13 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from servegate.findings import Severity
-from servegate.resource import FieldPath, Resource
+from servegate.resource import FieldPath, Resource, as_dict, as_list
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.refs._index import NameIndex
 
 
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _refs(entries: Any, path: FieldPath) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
-    for i, entry in enumerate(_list(entries)):
+    for i, entry in enumerate(as_list(entries)):
         if isinstance(entry, dict) and entry.get("templateName"):
             yield (*path, i), entry
 
@@ -62,26 +54,26 @@ def references(r: Resource) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
     if r.kind == "Experiment":
         yield from _refs(r.spec.get("analyses"), ("spec", "analyses"))
         return
-    strategy = _dict(r.spec.get("strategy"))
-    canary = _dict(strategy.get("canary"))
+    strategy = as_dict(r.spec.get("strategy"))
+    canary = as_dict(strategy.get("canary"))
     base: FieldPath = ("spec", "strategy", "canary")
     yield from _refs(
-        _dict(canary.get("analysis")).get("templates"), (*base, "analysis", "templates")
+        as_dict(canary.get("analysis")).get("templates"), (*base, "analysis", "templates")
     )
-    for i, step in enumerate(_list(canary.get("steps"))):
-        step = _dict(step)
+    for i, step in enumerate(as_list(canary.get("steps"))):
+        step = as_dict(step)
         yield from _refs(
-            _dict(step.get("analysis")).get("templates"),
+            as_dict(step.get("analysis")).get("templates"),
             (*base, "steps", i, "analysis", "templates"),
         )
         yield from _refs(
-            _dict(step.get("experiment")).get("analyses"),
+            as_dict(step.get("experiment")).get("analyses"),
             (*base, "steps", i, "experiment", "analyses"),
         )
-    blue = _dict(strategy.get("blueGreen"))
+    blue = as_dict(strategy.get("blueGreen"))
     for key in ("prePromotionAnalysis", "postPromotionAnalysis"):
         yield from _refs(
-            _dict(blue.get(key)).get("templates"),
+            as_dict(blue.get(key)).get("templates"),
             ("spec", "strategy", "blueGreen", key, "templates"),
         )
 

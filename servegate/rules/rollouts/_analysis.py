@@ -6,15 +6,11 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from servegate.resource import FieldPath, Resource
+from servegate.resource import FieldPath, Resource, as_dict
 
 ANALYSIS_KINDS = frozenset({"AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun"})
 PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
 ARG_REF = re.compile(r"\{\{\s*args\.([A-Za-z0-9_.-]+?)\s*\}\}")
-
-
-def mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
 
 
 def metrics(r: Resource) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
@@ -46,3 +42,6 @@ def strings(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
     elif isinstance(value, list):
         for i, item in enumerate(value):
             yield from strings(item, (*path, i))
+
+
+mapping = as_dict
