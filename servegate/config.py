@@ -71,12 +71,16 @@ class Config:
         """The profile of an overlay dir or file: exact entry, else the longest entry that is
         a folder above it (``argocd/applications/prod.yaml`` or ``overlays/prod``)."""
         rel = rel.strip("/")
-        best: tuple[int, str] | None = None
-        for key, env in self.environments.items():
-            above = rel == key or rel.startswith(key + "/") or not key
-            if above and (best is None or len(key) > best[0]):
-                best = (len(key), env)
-        return best[1] if best else None
+        envs = self.environments
+        # dict lookups of rel and each folder above it, longest first: O(depth), not O(entries)
+        found = envs.get(rel)
+        end = len(rel)
+        while found is None and end > 0:
+            end = rel.rfind("/", 0, end)
+            if end < 0:
+                break
+            found = envs.get(rel[:end])
+        return found if found is not None else envs.get("")
 
 
 def _load_mapping(path: Path, label: str) -> tuple[dict[str, Any], Any]:
