@@ -2,7 +2,9 @@
 
 Each root is built through a throw-away wrapper kustomization in a temporary folder that adds
 ``buildMetadata: [originAnnotations]``, so every rendered object names the source file it came
-from without servegate writing into the user's repo. kustomize runs with load restrictions on,
+from without servegate writing into the user's repo. Roots that cannot affect each other are
+rendered 20 to 30 to a process (``servegate.batching``), about 5x cheaper per root than one
+process each, and split back by root. kustomize runs with load restrictions on,
 without exec or helm plugins, with a minimal environment and a timeout. Outputs are kept in a
 content-hash cache (``servegate.cache``) keyed on every input, the tool version and the flags.
 """
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from servegate.batching import quote
 
 if TYPE_CHECKING:
     from servegate.cache import RenderCache
@@ -127,9 +131,37 @@ def render_one(repo_root: Path, kdir: str, scratch: Path) -> Rendered:
     """Render ``kdir`` (relative to ``repo_root``) through a wrapper created in ``scratch``."""
     wrapper = Path(tempfile.mkdtemp(prefix="wrap-", dir=scratch))
     target = os.path.relpath(repo_root / kdir, wrapper)
-    (wrapper / "kustomization.yaml").write_text(
-        WRAPPER.format(target=_quote(target)), encoding="utf-8"
-    )
+    (wrapper / "kustomization.yaml").write_text(WRAPPER.format(target=quote(target)), "utf-8")
+    output, error, transient = _kustomize(wrapper, repo_root)
+    return Rendered(kdir, output, error, str(wrapper), transient)
+
+
+def render_batch(repo_root: Path, kdirs: Sequence[str], scratch: Path) -> list[Rendered]:
+    """Render ``kdirs`` in one kustomize process (``servegate.batching``). A batch that fails
+    or does not split cleanly is split in two, down to single roots rendered alone, so every
+    error is reported for the root that has it, worded as when that root is rendered alone."""
+    if len(kdirs) == 1:
+        return [render_one(repo_root, kdirs[0], scratch)]
+    from servegate.batching import split, write_wrappers
+
+    wrapper = Path(tempfile.mkdtemp(prefix="batch-", dir=scratch))
+    write_wrappers(str(repo_root), kdirs, str(wrapper))
+    output, _, _ = _kustomize(wrapper, repo_root)
+    parts = split(output, len(kdirs)) if output is not None else None
+    if parts is None:
+        half = len(kdirs) // 2
+        return [
+            *render_batch(repo_root, kdirs[:half], scratch),
+            *render_batch(repo_root, kdirs[half:], scratch),
+        ]
+    return [
+        Rendered(kdir, text, None, str(wrapper), objects=bodies)
+        for kdir, (text, bodies) in zip(kdirs, parts, strict=True)
+    ]
+
+
+def _kustomize(wrapper: Path, repo_root: Path) -> tuple[str | None, str | None, bool]:
+    """Build ``wrapper``: (stdout, None, False) or (None, cleaned error, is it a timeout)."""
     argv = [kubectl_path(), "kustomize", str(wrapper), *FLAGS]
     try:
         done = subprocess.run(
@@ -142,14 +174,12 @@ def render_one(repo_root: Path, kdir: str, scratch: Path) -> Rendered:
             errors="replace",
         )
     except subprocess.TimeoutExpired:
-        return Rendered(
-            kdir, None, f"kustomize took longer than {RENDER_TIMEOUT_S}s", str(wrapper), True
-        )
+        return None, f"kustomize took longer than {RENDER_TIMEOUT_S}s", True
     except OSError as err:
         raise ToolMissing(f"cannot run {argv[0]}: {err.strerror}") from None
     if done.returncode != 0:
-        return Rendered(kdir, None, _clean_error(done.stderr, wrapper, repo_root), str(wrapper))
-    return Rendered(kdir, done.stdout, None, str(wrapper))
+        return None, _clean_error(done.stderr, wrapper, repo_root), False
+    return done.stdout, None, False
 
 
 def render_all(
@@ -161,9 +191,11 @@ def render_all(
     progress: Callable[[int, int], None] | None = None,
     cache: RenderCache | None = None,
     discovery: Discovery | None = None,
+    batch: bool = True,
 ) -> list[Rendered]:
-    """Render every root, ``workers`` kustomize processes at a time, in input order. With a
-    ``cache`` and the ``discovery`` that found the roots, unchanged roots are not rendered."""
+    """Render every root, ``workers`` kustomize processes at a time, in input order. With the
+    ``discovery`` that found the roots, roots are rendered in batches (``batch``) and, with a
+    ``cache``, unchanged roots are not rendered at all."""
     if not kdirs:
         return []
     kubectl_path()  # fail fast, once, when the tool is missing
@@ -178,28 +210,43 @@ def render_all(
     todo = [k for k in kdirs if k not in results]
     done = len(results)
     if todo:
-        workers = workers or min(len(todo), max(2, os.cpu_count() or 2))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            futures = [pool.submit(render_one, repo_root, k, scratch) for k in todo]
+        workers = workers or max(2, os.cpu_count() or 2)
+        if batch and discovery is not None:
+            from servegate.batching import plan
+
+            batches = plan(discovery, todo, workers)
+        else:
+            batches = [[k] for k in todo]
+        with ThreadPoolExecutor(max_workers=min(workers, len(batches))) as pool:
+            futures = [pool.submit(render_batch, repo_root, b, scratch) for b in batches]
             for future in futures:
-                result = future.result()
-                new_key = keys.get(result.kdir)
-                if cache is not None and new_key and not result.error_is_transient:
-                    from dataclasses import replace
-
-                    from servegate.cache import Entry, as_json_data
-
-                    objects = as_json_data(result.output)
-                    entry = Entry(result.output, result.error, result.wrapper, objects)
-                    cache.put(new_key, entry)
-                    result = replace(result, objects=objects)
-                results[result.kdir] = result
-                done += 1
+                for result in future.result():
+                    new_key = keys.get(result.kdir)
+                    if cache is not None and new_key and not result.error_is_transient:
+                        result = _store(cache, new_key, result)
+                    results[result.kdir] = result
+                    done += 1
                 if progress is not None:
                     progress(done, len(kdirs))
     elif progress is not None:
         progress(len(kdirs), len(kdirs))
     return [results[k] for k in kdirs]
+
+
+def _store(cache: RenderCache, key: str, result: Rendered) -> Rendered:
+    """Put ``result`` in the cache (parsed objects too, when JSON holds them exactly)."""
+    import json
+    from dataclasses import replace
+
+    from servegate.cache import Entry, as_json_data
+
+    if result.objects is None:
+        objects = as_json_data(result.output)
+    else:
+        exact = json.loads(json.dumps(result.objects, default=str)) == result.objects
+        objects = result.objects if exact else None
+    cache.put(key, Entry(result.output, result.error, result.wrapper, objects))
+    return replace(result, objects=objects) if result.objects is None else result
 
 
 def cache_keys(discovery: Discovery, kdirs: Sequence[str]) -> dict[str, str]:
@@ -218,10 +265,6 @@ def cache_keys(discovery: Discovery, kdirs: Sequence[str]) -> dict[str, str]:
         )
         for kdir in kdirs
     }
-
-
-def _quote(path: str) -> str:
-    return '"' + path.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _clean_error(stderr: str, wrapper: Path, repo_root: Path) -> str:
