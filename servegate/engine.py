@@ -7,7 +7,7 @@ never prints: the commands and report formats decide what users see.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from servegate.findings import Finding, ResourceRef, Severity
 from servegate.origins import origin_for, strip_build_annotations
 from servegate.podspecs import pod_specs
 from servegate.resource import Origin, Resource, dotted, is_k8s_object
+from servegate.results import UnitResult
 from servegate.rules import all_rules, matches
 from servegate.rules.base import Context, Level, Rule, Scope, Violation
 from servegate.sources import SourceFiles
@@ -66,6 +67,9 @@ class CheckOptions:
     """Reuse kustomize output whose inputs are unchanged (servegate.cache); --no-cache."""
     shard: tuple[int, int] | None = None
     """(I, N): check only the roots of shard I of N (servegate.shard), for fan-out CI."""
+    reuse_results: bool = False
+    """Reuse the findings of units whose inputs and context are unchanged (servegate.results).
+    Their resources are then not loaded: only for callers that need findings alone."""
 
 
 @dataclass(slots=True)
@@ -75,6 +79,12 @@ class Group:
     label: str
     resources: list[Resource]
     environment: str | None
+    unit: str = ""
+    """The result cache's name for it: ``root:<dir>`` or ``plain:<folder>:<environment>``."""
+    findings: list[Finding] = field(default_factory=list)
+    """Findings of loading it (a failed render)."""
+    files: set[str] = field(default_factory=set)
+    """Source files it read."""
 
 
 @dataclass(slots=True)
@@ -173,7 +183,8 @@ def load_resources(options: CheckOptions) -> tuple[list[Group], list[Finding]]:
     """Discover and render, without schema or rules: what ``servegate render`` prints."""
     discovery, config = _setup(options)
     groups, findings = _load(discovery, SourceFiles(discovery.root), config, options)
-    return groups, [*discovery.findings, *config.findings, *findings]
+    loaded = [f for g in groups for f in g.findings]
+    return groups, [*discovery.findings, *config.findings, *findings, *loaded]
 
 
 def check(options: CheckOptions) -> Report:
@@ -195,29 +206,144 @@ def check(options: CheckOptions) -> Report:
     sources = SourceFiles(root)
     report = Report(root)
     raw: list[Finding] = [*discovery.findings, *config.findings]
+    checker = _Checker(options, config, root, k8s_version)
 
-    groups, load_findings = _load(discovery, sources, config, options)
+    store = None
+    hits: dict[str, UnitResult] = {}
+    unit_keys: dict[str, str] = {}
+    render_keys: dict[str, str] | None = None
+    if options.reuse_results and options.cache and options.base is None:
+        from servegate.results import ResultCache
+
+        store = ResultCache()
+        unit_keys, render_keys = _unit_keys(discovery, config, options, checker, crd_dirs)
+        for unit, key in unit_keys.items():
+            found = store.get(key)
+            if found is not None:
+                hits[unit] = found
+
+    groups, load_findings = _load(discovery, sources, config, options, hits, render_keys)
     raw.extend(load_findings)
     report.groups = groups
-    checker = _Checker(options, config, root, k8s_version)
+    exemptions: dict[ResourceRef, dict[str, str]] = {}
+    unreadable = sources.problems
     for group in groups:
-        for resource in group.resources:
-            raw.extend(_schema_findings(resource, schemas))
-        raw.extend(checker.run(group))
-    report.resources = sum(len(g.resources) for g in groups)
-    report.files = sources.count
+        result = _check_group(group, schemas, checker)
+        raw.extend(result.findings)
+        _merge_exemptions(exemptions, result.exemptions)
+        stored_as = unit_keys.get(group.unit)
+        if store is not None and stored_as is not None and group.files.isdisjoint(unreadable):
+            store.put(stored_as, result)
+    for hit in hits.values():
+        raw.extend(hit.findings)
+        _merge_exemptions(exemptions, hit.exemptions)
+    report.resources = sum(len(g.resources) for g in groups) + sum(
+        h.resources for h in hits.values()
+    )
+    report.files = len(sources.names.union(*(h.files for h in hits.values())))
     if options.base is not None:
         from servegate.changes import change_findings
 
         profiles = {g.environment: checker.policy_for(g.environment)[1] for g in groups}
         raw.extend(change_findings(root, options.base, groups, profiles))
-    _finish(report, raw, checker, config, groups, options)
+    _finish(report, raw, checker, config, exemptions, options)
     return report
 
 
+def _check_group(group: Group, schemas: Any, checker: _Checker) -> UnitResult:
+    """Schema, rules and inline exemptions of one group: what the result cache keeps."""
+    findings = list(group.findings)
+    for resource in group.resources:
+        findings.extend(_schema_findings(resource, schemas))
+    findings.extend(checker.run(group))
+    exemptions = _inline_exemptions(group, findings)
+    files = sorted(group.files)
+    return UnitResult(findings, exemptions, len(group.resources), files)
+
+
+def _merge_exemptions(
+    into: dict[ResourceRef, dict[str, str]], more: dict[ResourceRef, dict[str, str]]
+) -> None:
+    for ref, rules in more.items():
+        into.setdefault(ref, {}).update(rules)
+
+
+def _root_unit(kdir: str) -> str:
+    return f"root:{kdir}"
+
+
+def _plain_unit(folder: str, env: str | None) -> str:
+    return f"plain:{folder}:{env or ''}"
+
+
+def _plain_folders(
+    discovery: Discovery, config: Config, options: CheckOptions
+) -> dict[tuple[str, str], list[str]]:
+    """Plain manifests by (folder, environment): deployed, and checked, folder by folder."""
+    folders: dict[tuple[str, str], list[str]] = {}
+    for rel in discovery.plain_files:
+        env = options.env or config.environment_for(rel) or ""
+        folders.setdefault((Path(rel).parent.as_posix(), env), []).append(rel)
+    return folders
+
+
+def _unit_keys(
+    discovery: Discovery,
+    config: Config,
+    options: CheckOptions,
+    checker: _Checker,
+    crd_dirs: Sequence[Path],
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The result cache key of every unit, and the render cache keys of the roots."""
+    from servegate.cache import InputHasher
+    from servegate.render import cache_keys
+    from servegate.results import context_key, tree_digest, unit_key
+
+    crds = tree_digest(crd_dirs) if crd_dirs else ""
+    contexts: dict[str | None, str] = {}
+
+    def context(env: str | None) -> str:
+        found = contexts.get(env)
+        if found is None:
+            policy, profile = checker.policy_for(env)
+            found = context_key(
+                [
+                    list(checker.k8s_version),
+                    env,
+                    options.pss_level,
+                    repr(policy),
+                    profile,
+                    config.policy,
+                    sorted(options.select),
+                    sorted(options.ignore),
+                    crds,
+                ]
+            )
+            contexts[env] = found
+        return found
+
+    render_keys = cache_keys(discovery, discovery.roots)
+    keys = {
+        _root_unit(kdir): unit_key(context(options.env or config.environment_for(kdir)), key)
+        for kdir, key in render_keys.items()
+    }
+    hasher = InputHasher(discovery.root)
+    for (folder, env), files in _plain_folders(discovery, config, options).items():
+        inputs = "".join(f"{rel}\0{hasher.file(rel).hex()}\0" for rel in sorted(files))
+        keys[_plain_unit(folder, env)] = unit_key(context(env or None), inputs)
+    return keys, render_keys
+
+
 def _load(
-    discovery: Discovery, sources: SourceFiles, config: Config, options: CheckOptions
+    discovery: Discovery,
+    sources: SourceFiles,
+    config: Config,
+    options: CheckOptions,
+    hits: Mapping[str, UnitResult] | None = None,
+    render_keys: dict[str, str] | None = None,
 ) -> tuple[list[Group], list[Finding]]:
+    """Parse, render and group what ``hits`` (units whose results are reused) leave."""
+    hits = hits or {}
     findings: list[Finding] = []
     files = set(discovery.yaml_files)
     kustomizations = list(discovery.kustomizations.values())
@@ -229,16 +355,16 @@ def _load(
     for k in kustomizations:
         # a missing file is kustomize's to report, with its own message
         files.update(f for f in k.files if (discovery.root / f).exists())
-    bad_files: set[str] = set()
-    for rel in sorted(files):
-        problems = sources.findings(rel)
-        if problems:
-            bad_files.add(rel)
-            findings.extend(problems)
+    covered = {f for hit in hits.values() for f in hit.files}  # clean when they were stored
+    for rel in sorted(files - covered):
+        findings.extend(sources.findings(rel))
+    bad_files = sources.problems
 
     groups: list[Group] = []
     renderable = []
     for kdir in discovery.roots:
+        if _root_unit(kdir) in hits:
+            continue
         closure = discovery.closure(kdir)
         if any(k.blocked for k in closure) or bad_files.intersection(discovery.inputs(kdir)):
             continue  # the reason is already a finding; rendering would only repeat it
@@ -256,14 +382,16 @@ def _load(
                 progress=options.progress,
                 cache=RenderCache(enabled=options.cache),
                 discovery=discovery,
+                keys=render_keys,
             )
         for result in rendered:
             env = options.env or config.environment_for(result.kdir)
-            group = Group(result.kdir, [], env)
+            group = Group(result.kdir, [], env, _root_unit(result.kdir))
+            group.files = files.intersection(discovery.inputs(result.kdir))
             groups.append(group)
             kfile = discovery.kustomizations[result.kdir].file
             if result.output is None:
-                findings.append(
+                group.findings.append(
                     Finding(
                         "repo.kustomize-error",
                         Severity.ERROR,
@@ -280,22 +408,23 @@ def _load(
                     result.kdir,
                     discovery,
                     sources,
-                    findings,
+                    group.findings,
                     kfile,
                     result.objects,
                 )
             )
-    # plain manifests are deployed folder by folder: cross-object rules look within one folder
-    by_folder: dict[tuple[str, str], Group] = {}
-    for rel in discovery.plain_files:
-        folder = Path(rel).parent.as_posix()
-        env = options.env or config.environment_for(rel)
-        for doc in sources.load(rel).documents:
-            if is_k8s_object(doc.data):
-                key = (folder, env or "")
-                group = by_folder.setdefault(key, Group(folder, [], env))
-                group.resources.append(Resource.from_body(doc.data, Origin(rel, doc)))
-    groups.extend(by_folder[k] for k in sorted(by_folder))
+            group.files.update(r.origin.file for r in group.resources)
+    for (folder, env), rels in sorted(_plain_folders(discovery, config, options).items()):
+        unit = _plain_unit(folder, env)
+        if unit in hits:
+            continue
+        group = Group(folder, [], env or None, unit, files=set(rels))
+        for rel in rels:
+            for doc in sources.load(rel).documents:
+                if is_k8s_object(doc.data):
+                    group.resources.append(Resource.from_body(doc.data, Origin(rel, doc)))
+        if group.resources:
+            groups.append(group)
     return groups, findings
 
 
@@ -441,11 +570,10 @@ def _finish(
     raw: list[Finding],
     checker: _Checker,
     config: Config,
-    groups: list[Group],
+    annotations: dict[ResourceRef, dict[str, str]],
     options: CheckOptions,
 ) -> None:
     rules = all_rules()
-    annotations = _inline_exemptions(groups, raw)
     seen: set[Finding] = set()
     for finding in raw:
         if finding in seen:
@@ -492,32 +620,29 @@ def _replace(finding: Finding, **changes: Any) -> Finding:
     return replace(finding, **changes)
 
 
-def _inline_exemptions(
-    groups: list[Group], raw: list[Finding]
-) -> dict[ResourceRef, dict[str, str]]:
+def _inline_exemptions(group: Group, raw: list[Finding]) -> dict[ResourceRef, dict[str, str]]:
     """Exemption annotations by resource; one without a reason is itself a finding."""
     found: dict[ResourceRef, dict[str, str]] = {}
-    for group in groups:
-        for resource in group.resources:
-            for key, value in resource.annotations.items():
-                if not str(key).startswith(EXEMPT_ANNOTATION_PREFIX):
-                    continue
-                rule_id = str(key)[len(EXEMPT_ANNOTATION_PREFIX) :]
-                reason = str(value or "").strip()
-                if not reason:
-                    file, line = resource.locate(("metadata", "annotations", key))
-                    raw.append(
-                        Finding(
-                            "repo.exemption-invalid",
-                            Severity.ERROR,
-                            f"inline exemption for {rule_id} has no reason",
-                            file,
-                            line,
-                            resource.ref,
-                        )
+    for resource in group.resources:
+        for key, value in resource.annotations.items():
+            if not str(key).startswith(EXEMPT_ANNOTATION_PREFIX):
+                continue
+            rule_id = str(key)[len(EXEMPT_ANNOTATION_PREFIX) :]
+            reason = str(value or "").strip()
+            if not reason:
+                file, line = resource.locate(("metadata", "annotations", key))
+                raw.append(
+                    Finding(
+                        "repo.exemption-invalid",
+                        Severity.ERROR,
+                        f"inline exemption for {rule_id} has no reason",
+                        file,
+                        line,
+                        resource.ref,
                     )
-                    continue
-                found.setdefault(resource.ref, {})[rule_id] = reason
+                )
+                continue
+            found.setdefault(resource.ref, {})[rule_id] = reason
     return found
 
 

@@ -192,17 +192,21 @@ def render_all(
     cache: RenderCache | None = None,
     discovery: Discovery | None = None,
     batch: bool = True,
+    keys: dict[str, str] | None = None,
 ) -> list[Rendered]:
     """Render every root, ``workers`` kustomize processes at a time, in input order. With the
     ``discovery`` that found the roots, roots are rendered in batches (``batch``) and, with a
-    ``cache``, unchanged roots are not rendered at all."""
+    ``cache``, unchanged roots are not rendered at all (``keys``: their cache keys, when the
+    caller has computed them already)."""
     if not kdirs:
         return []
     kubectl_path()  # fail fast, once, when the tool is missing
-    keys = cache_keys(discovery, kdirs) if cache is not None and discovery else {}
+    if keys is None:
+        keys = cache_keys(discovery, kdirs) if cache is not None and discovery else {}
     results: dict[str, Rendered] = {}
-    for kdir, key in keys.items():
-        entry = cache.get(key) if cache is not None else None
+    for kdir in kdirs:
+        key = keys.get(kdir)
+        entry = cache.get(key) if cache is not None and key is not None else None
         if entry is not None:
             results[kdir] = Rendered(
                 kdir, entry.output, entry.error, entry.wrapper, objects=entry.objects

@@ -70,3 +70,13 @@ class SourceFiles:
     @property
     def count(self) -> int:
         return len(self._loaded)
+
+    @property
+    def names(self) -> set[str]:
+        """The files loaded so far."""
+        return set(self._loaded)
+
+    @property
+    def problems(self) -> set[str]:
+        """The files loaded so far that have yaml.* findings."""
+        return {rel for rel, result in self._loaded.items() if result.problems}

@@ -77,7 +77,8 @@ def _progress() -> object:
     "--no-cache",
     "no_cache",
     is_flag=True,
-    help="Render every root again instead of reusing cached kustomize output.",
+    help="Render and check everything again instead of reusing cached kustomize output "
+    "and the findings of unchanged roots.",
 )
 @engine_options
 def check(
@@ -122,6 +123,7 @@ def check(
         ignore=split_ids(ignore),
         progress=_progress(),  # type: ignore[arg-type]
         cache=not no_cache,
+        reuse_results=fmt != "junit",  # JUnit lists every resource, not only findings
     )
     try:
         if shard is not None:

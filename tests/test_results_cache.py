@@ -1,0 +1,173 @@
+"""The result cache (servegate.results): a warm check reuses the findings of unchanged units
+without rendering them, and any change to a unit's inputs or to its context is seen."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import servegate.render
+from servegate import results
+from tests.conftest import Run
+
+Tree = Callable[[Mapping[str, str | bytes]], Path]
+
+POD = """
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}}}
+spec:
+  securityContext: {{runAsNonRoot: true, seccompProfile: {{type: RuntimeDefault}}}}
+  containers:
+  - name: app
+    image: registry.example.com/app@sha256:{digest}
+    securityContext:
+      allowPrivilegeEscalation: false
+      capabilities: {{drop: [ALL]}}
+      privileged: {privileged}
+"""
+DIGEST = "a" * 64
+FILES: dict[str, str | bytes] = {
+    "apps/a/kustomization.yaml": "namespace: team-a\nresources: [pod.yaml]\n",
+    "apps/a/pod.yaml": POD.format(name="a", digest=DIGEST, privileged="true"),
+    "apps/b/kustomization.yaml": "namespace: team-b\nresources: [pod.yaml]\n",
+    "apps/b/pod.yaml": POD.format(name="b", digest=DIGEST, privileged="false").replace(
+        "runAsNonRoot: true, ", ""
+    ),
+    "plain/pod.yaml": POD.format(name="p", digest=DIGEST, privileged="true"),
+}
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("SERVEGATE_CACHE_DIR", str(directory))
+    return directory
+
+
+@pytest.fixture
+def renders(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The roots each check hands to kustomize (a spy on the real renderer, which still runs)."""
+    seen: list[str] = []
+    real = servegate.render.render_all
+
+    def spy(repo_root: Path, kdirs: Any, *args: Any, **kwargs: Any) -> Any:
+        seen.extend(kdirs)
+        return real(repo_root, kdirs, *args, **kwargs)
+
+    monkeypatch.setattr(servegate.render, "render_all", spy)
+    yield seen
+
+
+def check(cli: Callable[..., Run], repo: Path, *args: str) -> dict[str, Any]:
+    done = cli("check", str(repo), "--format", "json", *args)
+    assert done.code in (0, 1), done.err
+    report: dict[str, Any] = done.json()
+    return report
+
+
+def where(report: dict[str, Any], rule: str = "pss.privileged") -> list[str]:
+    return sorted(f["file"] for f in report["findings"] if f["rule"] == rule)
+
+
+def test_warm_run_reuses_results_and_renders_nothing(
+    tree: Tree, cli: Callable[..., Run], cache_dir: Path, renders: list[str]
+) -> None:
+    repo = tree(FILES)
+    cold = check(cli, repo)
+    assert sorted(renders) == ["apps/a", "apps/b"]
+    assert where(cold) == ["apps/a/pod.yaml", "plain/pod.yaml"]
+    assert list((cache_dir / results.FORMAT).rglob("*.json")), "units were stored"
+    renders.clear()
+    warm = check(cli, repo)
+    assert renders == [], "nothing rendered or re-checked"
+    assert warm == cold
+    junit = cli("check", str(repo), "--format", "junit")
+    assert junit.code == 1 and renders, "JUnit lists every resource: it does not reuse results"
+
+
+def test_changed_inputs_are_checked_again(
+    tree: Tree, cli: Callable[..., Run], cache_dir: Path, renders: list[str]
+) -> None:
+    repo = tree(FILES)
+    check(cli, repo)
+    renders.clear()
+    (repo / "apps/a/pod.yaml").write_text(
+        POD.format(name="a", digest=DIGEST, privileged="false"), encoding="utf-8"
+    )
+    (repo / "plain/pod.yaml").write_text(
+        POD.format(name="p", digest=DIGEST, privileged="false"), encoding="utf-8"
+    )
+    after = check(cli, repo)
+    assert renders == ["apps/a"], "only the changed root"
+    assert where(after) == []
+    # a file kustomize could read although no kustomization lists it
+    renders.clear()
+    (repo / "apps/b/notes.txt").write_text("x", encoding="utf-8")
+    check(cli, repo)
+    assert renders == ["apps/b"]
+
+
+def test_context_changes_are_checked_again(
+    tree: Tree, cli: Callable[..., Run], cache_dir: Path, renders: list[str]
+) -> None:
+    repo = tree(FILES)
+    full = check(cli, repo)
+    assert where(full)
+    # --select: the same units, other rules
+    only_images = check(cli, repo, "--select", "image")
+    assert where(only_images) == [] and only_images["summary"]["resources"] == 3
+    # a policy parameter in servegate.yaml
+    (repo / "servegate.yaml").write_text(
+        "version: 1\npolicy:\n  allowedRegistries: [other.example.com]\n", encoding="utf-8"
+    )
+    strict = check(cli, repo)
+    assert len(where(strict, "image.registry")) == 3
+    # an exemption is applied to reused findings too (it is not part of the key)
+    (repo / "servegate.yaml").write_text(
+        "version: 1\nexemptions:\n- rule: pss.privileged\n  resource: {kind: Pod, name: a}\n"
+        "  reason: test\n  expires: 2999-01-01\n",
+        encoding="utf-8",
+    )
+    renders.clear()
+    exempt = check(cli, repo)
+    assert where(exempt) == ["plain/pod.yaml"]
+    assert renders == []
+    assert [f["file"] for f in exempt["suppressed"]] == ["apps/a/pod.yaml"]
+    # --pss-level: restricted-only checks come and go with it
+    assert where(exempt, "pss.run-as-non-root") == ["apps/b/pod.yaml"]
+    assert where(check(cli, repo, "--pss-level", "baseline"), "pss.run-as-non-root") == []
+    assert where(check(cli, repo), "pss.run-as-non-root") == ["apps/b/pod.yaml"]
+
+
+def test_code_fingerprint_follows_servegate_files() -> None:
+    results.code_fingerprint.cache_clear()
+    before = results.code_fingerprint()
+    rule = Path(servegate.render.__file__).parent / "rules" / "pss" / "privileged.py"
+    stat = rule.stat()
+    try:
+        os.utime(rule, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        results.code_fingerprint.cache_clear()
+        assert results.code_fingerprint() != before
+    finally:
+        os.utime(rule, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        results.code_fingerprint.cache_clear()
+    assert results.code_fingerprint() == before
+
+
+def test_damaged_entries_are_misses(tmp_path: Path) -> None:
+    store = results.ResultCache(tmp_path)
+    key = "cd" * 32
+    assert store.get(key) is None
+    unit = results.UnitResult([], {}, 2, ["a.yaml"])
+    store.put(key, unit)
+    assert store.get(key) == unit
+    path = next(tmp_path.rglob(f"{key}.json"))
+    path.write_text(json.dumps({"findings": [["x"]]}), encoding="utf-8")
+    assert store.get(key) is None
+    assert results.ResultCache(tmp_path, enabled=False).get(key) is None
