@@ -35,9 +35,13 @@ _MAX_INSTANCE = 60
 
 @cache
 def _bundle_dir() -> Path:
-    import kubernetes_validate
+    # located, not imported: importing kubernetes_validate pulls in jsonschema (about 0.2 s)
+    from importlib.util import find_spec
 
-    return Path(kubernetes_validate.__file__).resolve().parent / _BUNDLE
+    spec = find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("kubernetes-validate is not installed")
+    return Path(next(iter(spec.submodule_search_locations))).resolve() / _BUNDLE
 
 
 @cache
