@@ -7,6 +7,8 @@ those), the kubectl/kustomize version, the flags, the absolute repo root and the
 A changed, added or removed input changes the key, so a stale entry is never read. Entries are
 written to a temporary file and renamed into place, so concurrent runs never see half an entry.
 The folder is ``platformdirs.user_cache_dir("servegate")``, or ``$SERVEGATE_CACHE_DIR``.
+File digests are remembered across runs in a stat index (``hash-v1``), trusted only for files
+whose stat is unchanged and that had not changed within ``RACY_NS`` of being hashed.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import tempfile
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,26 +54,131 @@ class Entry:
     JSON round trip unchanged (no timestamps, binary or non-string keys)."""
 
 
+#: Bump when the stat index format changes: old indexes are then never read.
+HASH_FORMAT = "hash-v1"
+#: A file whose mtime or ctime is this close to (or after) the moment it was hashed may have
+#: changed again within the timestamp granularity ("racy git"): its entry is not trusted.
+RACY_NS = 2_000_000_000
+_stat_index = False
+
+
+def use_stat_index(enabled: bool) -> None:
+    """Turn the persistent stat index of ``InputHasher`` on or off for this process (off by
+    default; ``servegate.sources.use_parse_cache`` sets it with the caches)."""
+    global _stat_index
+    _stat_index = enabled
+
+
+#: (size, mtime_ns, ctime_ns, inode, device, hashed at ns, sha256 digest)
+_IndexEntry = tuple[int, int, int, int, int, int, bytes]
+
+
+class _StatIndex:
+    """Digests of one repo's files by repo-relative path, trusted while the file's stat is the
+    same and was not recent when hashed; kept in ``<cache>/hash-v1/<sha256 of the root>``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, _IndexEntry] | None = None
+        self.dirty = False
+
+    def load(self) -> dict[str, _IndexEntry]:
+        if self.entries is None:
+            import marshal
+
+            self.entries = {}
+            try:
+                with open(self.path, "rb") as handle:
+                    # the user's own cache folder, written only by servegate: as trusted as its code
+                    fmt, entries = marshal.loads(handle.read())  # noqa: S302
+                if fmt == HASH_FORMAT and isinstance(entries, dict):
+                    self.entries = entries
+            except (OSError, ValueError, EOFError, TypeError):
+                pass  # absent or damaged: hash everything (and rewrite it)
+        return self.entries
+
+    def save(self) -> None:
+        if self.dirty and self.entries is not None:
+            import marshal
+
+            self.dirty = False
+            write_atomic(self.path, marshal.dumps((HASH_FORMAT, self.entries)))
+
+
+def _hash_file(path: str) -> bytes:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).digest()
+    except IsADirectoryError:
+        return b"dir"
+    except OSError:
+        return b"missing"  # creating the file later changes the key
+
+
 class InputHasher:
-    """Digests of files and directory trees of one repo, each computed once per run."""
+    """Digests of files and directory trees of one repo, each computed once per run. With the
+    stat index on (``use_stat_index``), a file whose size, mtime, ctime, inode and device are
+    those recorded when it was hashed at least ``RACY_NS`` after its last change is not read
+    again; the index is saved by ``save()`` or when the hasher is dropped."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._base = str(root)
         self._files: dict[str, bytes] = {}
         self._trees: dict[str, list[tuple[str, bytes]]] = {}
+        self._index: _StatIndex | None = None
+        if _stat_index:
+            import weakref
+
+            name = hashlib.sha256(os.fsencode(self._base)).hexdigest()
+            self._index = _StatIndex(cache_dir() / HASH_FORMAT / name)
+            self._saver = weakref.finalize(self, self._index.save)
+
+    def save(self) -> None:
+        """Write the stat index now (when anything in it changed)."""
+        if self._index is not None:
+            self._index.save()
 
     def file(self, rel: str) -> bytes:
         found = self._files.get(rel)
         if found is None:
-            path = self.root / rel
-            try:
-                found = hashlib.sha256(path.read_bytes()).digest()
-            except IsADirectoryError:
-                found = b"dir"
-            except OSError:
-                found = b"missing"  # creating the file later changes the key
+            if rel.endswith(("/", "/.")) or rel == ".":
+                path = str(self.root / rel)  # what pathlib would open
+            else:
+                path = os.path.join(self._base, rel)
+            found = _hash_file(path) if self._index is None else self._indexed(rel, path)
             self._files[rel] = found
         return found
+
+    def _indexed(self, rel: str, path: str) -> bytes:
+        assert self._index is not None
+        entries = self._index.load()
+        started = time.time_ns()
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            if entries.pop(rel, None) is not None:
+                self._index.dirty = True
+            return _hash_file(path)
+        if not stat.S_ISREG(st.st_mode):
+            return _hash_file(path)
+        sig = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+        known = entries.get(rel)
+        if (
+            type(known) is tuple
+            and len(known) == 7
+            and known[:5] == sig
+            and max(st.st_mtime_ns, st.st_ctime_ns) < known[5] - RACY_NS
+            and type(known[6]) is bytes
+        ):
+            return known[6]
+        digest = _hash_file(path)
+        if len(digest) == 32:
+            entries[rel] = (*sig, started, digest)
+        else:
+            entries.pop(rel, None)
+        self._index.dirty = True
+        return digest
 
     def tree(self, rel_dir: str) -> list[tuple[str, bytes]]:
         """(path, digest) of every file under ``rel_dir``, recursively, sorted."""
@@ -79,11 +188,30 @@ class InputHasher:
             base = self.root / rel_dir
             for dirpath, dirnames, filenames in os.walk(base):
                 dirnames[:] = sorted(d for d in dirnames if d not in _SKIP_DIRS)
+                prefix = self._rel_prefix(dirpath)
                 for name in sorted(filenames):
-                    rel = Path(os.path.relpath(os.path.join(dirpath, name), self.root)).as_posix()
+                    if prefix is None:
+                        full = os.path.join(dirpath, name)
+                        rel = Path(os.path.relpath(full, self.root)).as_posix()
+                    else:
+                        rel = prefix + name
                     found.append((rel, self.file(rel)))
             self._trees[rel_dir] = found
         return found
+
+    def _rel_prefix(self, dirpath: str) -> str | None:
+        """``dirpath`` relative to the root plus "/", by string when that is what relpath
+        gives (a plain path below the root); None: ask relpath."""
+        if os.sep != "/":
+            return None
+        if dirpath == self._base:
+            return ""
+        if not dirpath.startswith(self._base + "/") or self._base.endswith("/"):
+            return None
+        rest = dirpath[len(self._base) + 1 :]
+        if any(part in ("", ".", "..") for part in rest.split("/")):
+            return None
+        return rest + "/"
 
 
 def render_key(
@@ -202,33 +330,46 @@ PARSE_FORMAT = "parse-v1"
 class ParseCache:
     """Strict-parse results of source files by sha256 of their bytes and servegate's version,
     stored with ``marshal`` (data, node positions and problems; about 10x faster to read back
-    than parsing). Results marshal cannot hold (timestamps) are simply not stored."""
+    than parsing). Results marshal cannot hold (timestamps) are simply not stored. A file
+    loaded again under the same ``name`` with the same bytes gets the result already built
+    (discovery and the source files both read patch files)."""
 
     def __init__(self, directory: Path | None = None, *, enabled: bool = True) -> None:
-        self.enabled = enabled
-        self.directory = (directory or cache_dir()) / PARSE_FORMAT if enabled else Path()
-
-    def _path(self, raw: bytes) -> Path:
         from servegate import __version__
 
-        key = hashlib.sha256(__version__.encode() + b"\0" + raw).hexdigest()
-        return self.directory / key[:2] / key
+        self.enabled = enabled
+        self.directory = (directory or cache_dir()) / PARSE_FORMAT if enabled else Path()
+        self._dir = str(self.directory)
+        self._salt = __version__.encode() + b"\0"
+        self._memo: dict[tuple[str, str], LoadResult] = {}
 
-    def load(self, raw: bytes) -> LoadResult:
+    def _path(self, raw: bytes) -> Path:
+        return Path(self._file(hashlib.sha256(self._salt + raw).hexdigest()))
+
+    def _file(self, key: str) -> str:
+        return os.path.join(self._dir, key[:2], key)
+
+    def load(self, raw: bytes, name: str | None = None) -> LoadResult:
         """``raw`` strictly parsed (``servegate.yamlsafe.load_bytes``), from the cache if there."""
         from servegate.yamlsafe import load_bytes
 
         if not self.enabled:
             return load_bytes(raw)
-        path = self._path(raw)
+        key = hashlib.sha256(self._salt + raw).hexdigest()
+        if name is not None:
+            known = self._memo.get((name, key))
+            if known is not None:
+                return known
+        path = self._file(key)
         found = _unpack(path)
-        if found is not None:
-            return found
-        result = load_bytes(raw)
-        packed = _pack(result)
-        if packed is not None:
-            write_atomic(path, packed)
-        return result
+        if found is None:
+            found = load_bytes(raw)
+            packed = _pack(found)
+            if packed is not None:
+                write_atomic(Path(path), packed)
+        if name is not None:
+            self._memo[(name, key)] = found
+        return found
 
 
 def _pack(result: LoadResult) -> bytes | None:
@@ -242,14 +383,15 @@ def _pack(result: LoadResult) -> bytes | None:
         return None  # a value marshal cannot hold (a datetime): parse this file every time
 
 
-def _unpack(path: Path) -> LoadResult | None:
+def _unpack(path: Path | str) -> LoadResult | None:
     import marshal
 
     from servegate.yamlsafe import Document, LoadResult, YAMLProblem
 
     try:
-        # the user's own cache folder, written only by servegate: as trusted as its code
-        docs, problems = marshal.loads(path.read_bytes())  # noqa: S302
+        with open(path, "rb") as handle:
+            # the user's own cache folder, written only by servegate: as trusted as its code
+            docs, problems = marshal.loads(handle.read())  # noqa: S302
         return LoadResult(
             [Document(data, line, positions) for data, line, positions in docs],
             [YAMLProblem(rule, message, line) for rule, message, line in problems],

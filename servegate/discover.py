@@ -65,9 +65,20 @@ class Discovery:
     findings: list[Finding]
     yaml_files: list[str]
     """Every YAML file in scope (strict-parsed once for yaml.* findings)."""
+    _closures: dict[str, list[Kustomization]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    """closure() by dir: asked once per rendered object (``kustomizations`` is never changed
+    after discovery; narrowing and sharding make a new Discovery, with a new memo)."""
 
     def closure(self, kdir: str) -> list[Kustomization]:
         """The kustomization and every kustomization it includes, transitively."""
+        known = self._closures.get(kdir)
+        if known is None:
+            known = self._closures[kdir] = self._closure(kdir)
+        return list(known)
+
+    def _closure(self, kdir: str) -> list[Kustomization]:
         seen: dict[str, Kustomization] = {}
         stack = [kdir]
         while stack:
@@ -107,6 +118,89 @@ def inside(root: Path, path: Path) -> bool:
     return real == base or real.startswith(base + os.sep)
 
 
+class _Paths:
+    """Path arithmetic of one discovery run on plain strings (no pathlib objects on the hot
+    path), with ``os.path.realpath`` answers memoized per folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.base = str(root)
+        # the string shortcut of rel() holds for an absolute, normalised root on POSIX
+        self._fast = os.sep == "/" and self.base == os.path.abspath(self.base) != "/"
+        self._real: dict[str, tuple[str, bool]] = {"/": ("/", True)}
+        self.kfile_names: dict[str, str] = {}
+        """Kustomization file name by dir, as the walk saw it."""
+        self.base_real = self.real(self.base)
+
+    def rel(self, path: str) -> str:
+        """``rel(root, path)``."""
+        if self._fast:
+            normal = os.path.normpath(path)
+            if normal.startswith(self.base + "/"):
+                return normal[len(self.base) + 1 :]
+            if normal == self.base:
+                return "."
+        return rel(self.root, path)
+
+    def inside(self, path: str) -> bool:
+        """``inside(root, path)``."""
+        real = self.real(path)
+        return real == self.base_real or real.startswith(self.base_real + os.sep)
+
+    def directory(self, kdir: str) -> str:
+        """``str(root / kdir)`` for a dir from rel()."""
+        return self.base if kdir == "." else join(self.base, kdir)
+
+    def real(self, path: str) -> str:
+        """``os.path.realpath(path)``: each component resolved once per run. The parent's
+        answer is reused only while no symlink was met on the way ("plain"), where realpath
+        is the parent's realpath joined with the name (".." its dirname, "." itself)."""
+        known = self._real.get(path)
+        if known is not None:
+            return known[0]
+        if "\0" in path or not os.path.isabs(path):
+            return os.path.realpath(path)  # as before (a NUL raises ValueError)
+        chain: list[tuple[str, str]] = []
+        at = path
+        while known is None:
+            head, tail = os.path.split(at)
+            if not tail or head == at:
+                known = (os.path.realpath(at), False)
+                break
+            chain.append((at, tail))
+            at = head
+            known = self._real.get(at)
+        for at, tail in reversed(chain):
+            parent, plain = known
+            if not plain:
+                known = (os.path.realpath(at), False)
+            elif tail == ".":
+                known = (parent, True)
+            elif tail == "..":
+                known = (os.path.dirname(parent), True)
+            else:
+                joined = os.path.join(parent, tail)
+                link = os.path.islink(joined)
+                known = (os.path.realpath(at), False) if link else (joined, True)
+            self._real[at] = known
+        return known[0]
+
+
+def join(directory: str, entry: str) -> str:
+    """``str(Path(directory) / entry)``: pathlib drops empty and "." parts, keeps ".."."""
+    if any(part in ("", ".") for part in entry.split("/")):
+        return str(Path(directory) / entry)
+    return os.path.join(directory, entry)
+
+
+def _kfile_in(directory: str, names: list[str]) -> str | None:
+    """The name of ``directory``'s kustomization file among the walk's file ``names``."""
+    for name in KUSTOMIZATION_NAMES:
+        if name in names and os.path.isfile(os.path.join(directory, name)):
+            return name
+    return None
+
+
 def kustomization_file(directory: Path) -> Path | None:
     for name in KUSTOMIZATION_NAMES:
         candidate = directory / name
@@ -121,67 +215,70 @@ def discover(paths: list[Path], root: Path | None = None) -> Discovery:
         if not p.exists():
             raise UsageError(f"path does not exist: {p}")
     root = (root or find_repo_root(paths[0].resolve())).resolve()
+    scan = _Paths(root)
     findings: list[Finding] = []
     yaml_files: list[str] = []
-    kdirs: list[Path] = []
+    kdirs: list[str] = []
     for p in paths:
         p = p.resolve()
         if not inside(root, p):
             raise UsageError(f"path {p} is outside the repo root {root}")
         if p.is_file():
             if p.name in KUSTOMIZATION_NAMES:
-                kdirs.append(p.parent)
+                kdirs.append(scan.rel(str(p.parent)))
             else:
                 yaml_files.append(rel(root, p))
             continue
-        for dirpath, dirnames, filenames in os.walk(p):
-            here = Path(dirpath)
+        for here, dirnames, filenames in os.walk(p):
             kept = []
             for d in sorted(dirnames):
                 if d.startswith("."):
                     continue
-                sub = here / d
-                if sub.is_symlink() and not inside(root, sub):
+                sub = os.path.join(here, d)
+                if os.path.islink(sub) and not scan.inside(sub):
                     findings.append(_escape_finding(root, sub))
                     continue
                 kept.append(d)
             dirnames[:] = kept
-            if kustomization_file(here) is not None:
-                kdirs.append(here)
+            kname = _kfile_in(here, filenames)
+            if kname is not None:
+                kdir = scan.rel(here)
+                kdirs.append(kdir)
+                scan.kfile_names[kdir] = kname
             for name in sorted(filenames):
-                full = here / name
                 if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
                     continue
-                if full.is_symlink() and not inside(root, full):
+                full = os.path.join(here, name)
+                if os.path.islink(full) and not scan.inside(full):
                     findings.append(_escape_finding(root, full))
                     continue
                 if name not in KUSTOMIZATION_NAMES:
-                    yaml_files.append(rel(root, full))
+                    yaml_files.append(scan.rel(full))
 
     kustomizations: dict[str, Kustomization] = {}
-    pending = [rel(root, d) for d in kdirs]
+    pending = list(kdirs)
     while pending:
         d = pending.pop()
         if d in kustomizations:
             continue
-        k = _read_kustomization(root, d, findings)
+        k = _read_kustomization(root, d, findings, scan)
         kustomizations[d] = k
         pending.extend(x for x in k.dirs if x not in kustomizations)
 
     included = {d for k in kustomizations.values() for d in k.dirs}
-    scanned = {rel(root, d) for d in kdirs}
+    scanned = set(kdirs)
     roots = sorted(d for d in scanned if d not in included)
     referenced = {f for k in kustomizations.values() for f in k.files}
     kdir_set = set(kustomizations)
     plain = [
         f
         for f in sorted(set(yaml_files))
-        if f not in referenced and Path(f).parent.as_posix() not in kdir_set
+        if f not in referenced and posix_parent(f) not in kdir_set
     ]
     return Discovery(root, kustomizations, roots, plain, findings, sorted(set(yaml_files)))
 
 
-def _escape_finding(root: Path, path: Path) -> Finding:
+def _escape_finding(root: Path, path: str) -> Finding:
     return Finding(
         "repo.symlink-escape",
         Severity.ERROR,
@@ -191,10 +288,16 @@ def _escape_finding(root: Path, path: Path) -> Finding:
     )
 
 
-def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kustomization:
-    directory = root / kdir
-    kfile = kustomization_file(directory)
-    if kfile is None:
+def _read_kustomization(
+    root: Path, kdir: str, findings: list[Finding], scan: _Paths | None = None
+) -> Kustomization:
+    scan = scan or _Paths(root)
+    directory = scan.directory(kdir)
+    kname = scan.kfile_names.get(kdir)
+    if kname is None:
+        found = kustomization_file(Path(directory))
+        kname = found.name if found is not None else None
+    if kname is None:
         k = Kustomization(kdir, f"{kdir}/kustomization.yaml", None, blocked=True)
         findings.append(
             Finding(
@@ -206,10 +309,12 @@ def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kusto
             )
         )
         return k
-    kfile_rel = rel(root, kfile)
+    kfile = os.path.join(directory, kname)
+    kfile_rel = scan.rel(kfile)
     k = Kustomization(kdir, kfile_rel, None)
     try:
-        raw = kfile.read_bytes()
+        with open(kfile, "rb") as handle:
+            raw = handle.read()
     except OSError as err:
         findings.append(
             Finding(
@@ -218,7 +323,7 @@ def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kusto
         )
         k.blocked = True
         return k
-    loaded = load_bytes(raw)
+    loaded = load_bytes(raw, kfile_rel)
     for problem in loaded.problems:
         findings.append(
             Finding(problem.rule, Severity.ERROR, problem.message, kfile_rel, problem.line)
@@ -245,7 +350,7 @@ def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kusto
         findings.append(Finding(rule, Severity.ERROR, message, kfile_rel, doc.line_of(path)))
         k.blocked = True
 
-    def local(entry: str, path: tuple[str | int, ...]) -> Path | None:
+    def local(entry: str, path: tuple[str | int, ...]) -> str | None:
         if _REMOTE.search(entry):
             flag(
                 "repo.remote-base",
@@ -254,8 +359,8 @@ def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kusto
                 path,
             )
             return None
-        target = directory / entry
-        if not inside(root, target):
+        target = join(directory, entry)
+        if not scan.inside(target):
             flag(
                 "repo.kustomize-escape",
                 f"{entry!r} leaves the repo root; kustomize roots must stay inside the repo",
@@ -274,12 +379,12 @@ def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kusto
             target = local(entry, (fname, i))
             if target is None:
                 continue
-            if target.is_dir():
-                k.dirs.append(rel(root, target))
+            if os.path.isdir(target):
+                k.dirs.append(scan.rel(target))
             else:
-                k.files.append(rel(root, target))
+                k.files.append(scan.rel(target))
                 if fname == "patchesStrategicMerge":
-                    _add_patch_docs(root, target, None, k)
+                    _add_patch_docs(scan, target, None, k)
     for fname in ("patches", "patchesJson6902"):
         entries = data.get(fname)
         if not isinstance(entries, list):
@@ -291,8 +396,8 @@ def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kusto
                 continue
             target = local(entry["path"], (fname, i, "path"))
             if target is not None:
-                k.files.append(rel(root, target))
-                _add_patch_docs(root, target, entry.get("target"), k)
+                k.files.append(scan.rel(target))
+                _add_patch_docs(scan, target, entry.get("target"), k)
     for gname in ("configMapGenerator", "secretGenerator"):
         for i, gen in enumerate(data.get(gname) or []):
             if not isinstance(gen, dict):
@@ -302,7 +407,7 @@ def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kusto
                     if isinstance(item, str):
                         target = local(item.partition("=")[2] or item, (gname, i, fkey, j))
                         if target is not None:
-                            k.files.append(rel(root, target))
+                            k.files.append(scan.rel(target))
     if "helmCharts" in data or "helmChartInflationGenerator" in data:
         key = "helmCharts" if "helmCharts" in data else "helmChartInflationGenerator"
         flag(
@@ -323,26 +428,35 @@ def _read_kustomization(root: Path, kdir: str, findings: list[Finding]) -> Kusto
                     )
             elif isinstance(entry, str):
                 target = local(entry, (fname, i))
-                if target is not None and target.is_dir():
-                    k.dirs.append(rel(root, target))
+                if target is not None and os.path.isdir(target):
+                    k.dirs.append(scan.rel(target))
                 elif target is not None:
-                    k.files.append(rel(root, target))
-                    _check_plugin_file(root, target, kfile_rel, fname, findings, k)
+                    k.files.append(scan.rel(target))
+                    _check_plugin_file(scan, target, kfile_rel, fname, findings, k)
     return k
 
 
+def _read(path: str) -> bytes | None:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
 def _check_plugin_file(
-    root: Path,
-    target: Path,
+    scan: _Paths,
+    target: str,
     kfile_rel: str,
     fname: str,
     findings: list[Finding],
     k: Kustomization,
 ) -> None:
-    try:
-        loaded = load_bytes(target.read_bytes())
-    except OSError:
+    raw = _read(target)
+    if raw is None:
         return
+    target_rel = scan.rel(target)
+    loaded = load_bytes(raw, target_rel)
     for d in loaded.documents:
         if isinstance(d.data, dict) and d.data.get("apiVersion") not in (None, "builtin"):
             findings.append(
@@ -351,25 +465,26 @@ def _check_plugin_file(
                     Severity.ERROR,
                     f"{fname} plugin {d.data.get('kind')!r} ({d.data.get('apiVersion')}) would run "
                     "code; only builtin plugins are allowed",
-                    rel(root, target),
+                    target_rel,
                     d.line,
                 )
             )
             k.blocked = True
 
 
-def _add_patch_docs(root: Path, target: Path, selector: Any, k: Kustomization) -> None:
-    try:
-        loaded = load_bytes(target.read_bytes())
-    except OSError:
+def _add_patch_docs(scan: _Paths, target: str, selector: Any, k: Kustomization) -> None:
+    raw = _read(target)
+    if raw is None:
         return
+    target_rel = scan.rel(target)
+    loaded = load_bytes(raw, target_rel)
     sel = selector if isinstance(selector, dict) else {}
     for d in loaded.documents:
         data = d.data if isinstance(d.data, dict) else {}
         meta = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
         kind = sel.get("kind") or data.get("kind")
         name = sel.get("name") or (meta or {}).get("name")
-        k.patches.append(PatchDoc(rel(root, target), d, kind, name))
+        k.patches.append(PatchDoc(target_rel, d, kind, name))
 
 
 #: Kustomization fields whose string entries (or entries' ``path``) name a file or directory.
@@ -422,10 +537,11 @@ def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
 
     findings: list[Finding] = []
     read: dict[str, Kustomization] = {}
+    scan = _Paths(root)
 
     def full(k: str) -> Kustomization:
         if k not in read:
-            read[k] = _read_kustomization(root, k, findings)
+            read[k] = _read_kustomization(root, k, findings, scan)
         return read[k]
 
     # kustomizations reading a changed file, then (transitively) those including them
@@ -479,7 +595,7 @@ def _path_entries(root: Path, kdir: str, kfile: str) -> set[str]:
     import posixpath
 
     try:
-        loaded = load_bytes((root / kfile).read_bytes())
+        loaded = load_bytes((root / kfile).read_bytes(), kfile)
     except OSError:
         return set()
     if not loaded.documents or not isinstance(loaded.documents[0].data, dict):

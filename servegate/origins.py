@@ -58,8 +58,7 @@ def origin_for(
     name = str((meta or {}).get("name") or "")
     file = None
     if origin_path:
-        absolute = os.path.normpath(os.path.join(wrapper, origin_path))
-        file = Path(os.path.relpath(absolute, root)).as_posix()
+        file = _relative(os.path.normpath(os.path.join(wrapper, origin_path)), root)
         if file.startswith("../"):
             file = None
     patches = tuple(
@@ -72,6 +71,20 @@ def origin_for(
         kfile = discovery.kustomizations[kdir].file if kdir in discovery.kustomizations else kdir
         return Origin(kfile, None, patches, kdir)
     return Origin(file, _find_document(sources, file, kind, name), patches, kdir)
+
+
+def _relative(absolute: str, root: Path) -> str:
+    """``Path(os.path.relpath(absolute, root)).as_posix()`` for a normalised ``absolute``; by
+    string for a path below an absolute, normalised root (every object of a render)."""
+    base = str(root)
+    if (
+        os.sep == "/"
+        and absolute.startswith(base + "/")
+        and os.path.isabs(absolute)
+        and base == os.path.abspath(base)
+    ):
+        return absolute[len(base) + 1 :]
+    return Path(os.path.relpath(absolute, root)).as_posix()
 
 
 def _targets(patch: PatchDoc, kind: Any, name: str) -> bool:

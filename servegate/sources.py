@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,19 +19,19 @@ def use_parse_cache(enabled: bool) -> None:
     """Turn the persistent parse cache (``servegate.cache.ParseCache``) on or off for this
     process; the engine calls it per check with ``--no-cache`` and $SERVEGATE_CACHE_DIR."""
     global _parse_cache
-    if enabled:
-        from servegate.cache import ParseCache
+    from servegate import cache
 
-        _parse_cache = ParseCache()
-    else:
-        _parse_cache = None
+    # the render inputs' stat index lives and dies with the caches (--no-cache: neither)
+    cache.use_stat_index(enabled)
+    _parse_cache = cache.ParseCache() if enabled else None
 
 
-def parse(raw: bytes) -> LoadResult:
-    """``raw`` strictly parsed, through the parse cache when it is on."""
+def parse(raw: bytes, name: str | None = None) -> LoadResult:
+    """``raw`` strictly parsed, through the parse cache when it is on; ``name`` (the file's
+    repo-relative path) lets a second load of the same bytes reuse the first result."""
     if _parse_cache is None:
         return load_bytes(raw)
-    return _parse_cache.load(raw)
+    return _parse_cache.load(raw, name)
 
 
 class SourceFiles:
@@ -38,6 +39,7 @@ class SourceFiles:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._base = str(root)
         self._loaded: dict[str, LoadResult] = {}
 
     def load(self, rel: str) -> LoadResult:
@@ -48,18 +50,19 @@ class SourceFiles:
         return found
 
     def _read(self, rel: str) -> LoadResult:
-        path = self.root / rel
+        path = str(self.root / rel) if rel.endswith(("/", "/.")) else os.path.join(self._base, rel)
         try:
-            if path.stat().st_size > 64 * 1024 * 1024:
-                return LoadResult([], [YAMLProblem("yaml.too-large", "file is over 64 MiB")])
-            raw = path.read_bytes()
+            with open(path, "rb") as handle:
+                if os.fstat(handle.fileno()).st_size > 64 * 1024 * 1024:
+                    return LoadResult([], [YAMLProblem("yaml.too-large", "file is over 64 MiB")])
+                raw = handle.read()
         except IsADirectoryError:
             return LoadResult([], [YAMLProblem("yaml.unreadable", "is a directory, not a file")])
         except OSError as err:
             return LoadResult(
                 [], [YAMLProblem("yaml.unreadable", f"cannot read file: {err.strerror}")]
             )
-        return parse(raw)
+        return parse(raw, rel)
 
     def findings(self, rel: str) -> list[Finding]:
         """The yaml.* findings of one file."""
