@@ -102,18 +102,29 @@ def servegate_rows(repo: Path, defects: list[Defect], cache: Path) -> tuple[list
         objects = report["summary"]["resources"]
         rows.append(Row(tool, seconds, objects, peak, f"{found(report, defects)}/{len(defects)}"))
 
-    # issue 4: the whole pack may cost at most 2x a schema-only check of the same input
-    argv = [*SERVEGATE, "check", ".", "--select", "schema", "--format", "json"]
-    seconds, peak, _ = run([*argv, "-o", str(report_file)], repo, env)
-    full = rows[-1].seconds
+    # every rule run again over the cached renders: what the result cache saves, and issue 4's
+    # measure (the whole pack may cost at most 2x a schema-only check of the same input)
+    recheck = [*SERVEGATE, "check", ".", "--no-result-cache", "--format", "json"]
+    seconds, peak, _ = run([*recheck, "-o", str(report_file)], repo, env)
+    report = json.loads(report_file.read_text())
+    full = Row(
+        "servegate warm, --no-result-cache",
+        seconds,
+        objects,
+        peak,
+        f"{found(report, defects)}/{len(defects)}",
+        "renders reused, schema and every rule run again",
+    )
+    rows.append(full)
+    seconds, peak, _ = run([*recheck, "--select", "schema", "-o", str(report_file)], repo, env)
     rows.append(
         Row(
-            "servegate warm, --select schema",
+            "servegate warm, --no-result-cache --select schema",
             seconds,
             objects,
             peak,
             "n/a",
-            f"full pack / schema only = {full / seconds:.2f}x (issue 4 target <= 2x)",
+            f"full pack / schema only = {full.seconds / seconds:.2f}x (issue 4 target <= 2x)",
         )
     )
 
@@ -272,9 +283,12 @@ def write_results(path: Path, results: list[SizeResult], version: float, loads: 
         parts.append(f"warm {warm.rate:,.0f} objects/s")
     if one:
         parts.append(f"one changed file {one.seconds:.2f} s")
-    schema = big.get("servegate warm, --select schema")
-    if schema and warm:
-        parts.append(f"full pack / --select schema {warm.seconds / schema.seconds:.2f}x (warm)")
+    recheck = big.get("servegate warm, --no-result-cache")
+    if recheck:
+        parts.append(f"warm without the result cache {recheck.rate:,.0f} objects/s")
+    schema = big.get("servegate warm, --no-result-cache --select schema")
+    if schema and recheck:
+        parts.append(f"full pack / --select schema {recheck.seconds / schema.seconds:.2f}x")
     if checkov and checkov.seconds and cold and warm:
         parts.append(
             f"checkov/servegate {checkov.seconds / cold.seconds:.1f}x (cold), "
@@ -328,6 +342,10 @@ def write_results(path: Path, results: list[SizeResult], version: float, loads: 
         "way the pre-commit hook does: `servegate check --changed-files FILE`.",
         "- Sharded: both shards run here one after the other against a warm cache; the time is "
         "the slower shard plus `servegate merge`, what a 2-way CI fan-out waits for.",
+        "- 'warm' reuses both caches: rendered output, and the findings of every root whose "
+        "inputs, servegate code, policy and options are unchanged (servegate.results). "
+        "'--no-result-cache' reuses only the rendered output and runs the schema check and every "
+        "rule again over all objects.",
         "",
     ]
     path.write_text("\n".join(lines))

@@ -89,6 +89,8 @@ def test_warm_run_reuses_results_and_renders_nothing(
     assert warm == cold
     junit = cli("check", str(repo), "--format", "junit")
     assert junit.code == 1 and renders, "JUnit lists every resource: it does not reuse results"
+    renders.clear()
+    assert check(cli, repo, "--no-result-cache") == cold and sorted(renders) == ["apps/a", "apps/b"]
 
 
 def test_changed_inputs_are_checked_again(

@@ -80,6 +80,12 @@ def _progress() -> object:
     help="Render and check everything again instead of reusing cached kustomize output "
     "and the findings of unchanged roots.",
 )
+@click.option(
+    "--no-result-cache",
+    "no_result_cache",
+    is_flag=True,
+    help="Check every root again, still reusing cached kustomize output.",
+)
 @engine_options
 def check(
     paths: tuple[str, ...],
@@ -96,6 +102,7 @@ def check(
     changed_files: bool = False,
     shard: str | None = None,
     no_cache: bool = False,
+    no_result_cache: bool = False,
 ) -> int:
     """Render every kustomize root under PATHS with the real kustomize, then check schemas
     and security rules. PATHS are a repo, overlay dirs or YAML files (default: .).
@@ -123,7 +130,8 @@ def check(
         ignore=split_ids(ignore),
         progress=_progress(),  # type: ignore[arg-type]
         cache=not no_cache,
-        reuse_results=fmt != "junit",  # JUnit lists every resource, not only findings
+        # JUnit lists every resource, not only findings
+        reuse_results=fmt != "junit" and not no_result_cache,
     )
     try:
         if shard is not None:
