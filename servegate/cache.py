@@ -323,8 +323,8 @@ def read_text(path: Path) -> str | None:
         return None
 
 
-#: Bump when the parse entry format changes.
-PARSE_FORMAT = "parse-v1"
+#: Bump when the parse entry format changes (v2: positions marshalled apart, decoded on use).
+PARSE_FORMAT = "parse-v2"
 
 
 class ParseCache:
@@ -375,9 +375,9 @@ class ParseCache:
 def _pack(result: LoadResult) -> bytes | None:
     import marshal
 
-    docs = [(d.data, d.line, d.positions) for d in result.documents]
     problems = [(p.rule, p.message, p.line) for p in result.problems]
     try:
+        docs = [(d.data, d.line, marshal.dumps(d.positions)) for d in result.documents]
         return marshal.dumps((docs, problems))
     except ValueError:
         return None  # a value marshal cannot hold (a datetime): parse this file every time
@@ -392,9 +392,13 @@ def _unpack(path: Path | str) -> LoadResult | None:
         with open(path, "rb") as handle:
             # the user's own cache folder, written only by servegate: as trusted as its code
             docs, problems = marshal.loads(handle.read())  # noqa: S302
+        documents = []
+        for data, line, positions in docs:
+            if type(positions) is not bytes:
+                return None
+            documents.append(Document(data, line, packed=positions))
         return LoadResult(
-            [Document(data, line, positions) for data, line, positions in docs],
-            [YAMLProblem(rule, message, line) for rule, message, line in problems],
+            documents, [YAMLProblem(rule, message, line) for rule, message, line in problems]
         )
     except (OSError, ValueError, EOFError, TypeError):
         return None  # absent or damaged: parse again (and overwrite)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -49,21 +49,66 @@ class YAMLProblem(Exception):
         self.line = line
 
 
-@dataclass(slots=True)
 class Document:
-    """One YAML document: its data, the line it starts on, and the line of every node path."""
+    """One YAML document: its data, the line it starts on, and the line of every node path.
 
-    data: Any
-    line: int
-    positions: dict[Path_, int] = field(default_factory=dict)
+    A document read back from the parse cache holds its positions still marshalled
+    (``packed``) and decodes them on first use: most documents never need a line number.
+    """
+
+    __slots__ = ("_packed", "_positions", "data", "line")
+
+    def __init__(
+        self,
+        data: Any,
+        line: int,
+        positions: dict[Path_, int] | None = None,
+        *,
+        packed: bytes | None = None,
+    ) -> None:
+        self.data = data
+        self.line = line
+        self._positions: dict[Path_, int] = {} if positions is None else positions
+        self._packed = packed
+
+    @property
+    def positions(self) -> dict[Path_, int]:
+        packed = self._packed
+        if packed is not None:
+            import marshal
+
+            self._packed = None
+            try:
+                # written by servegate's own parse cache, as trusted as the data beside it
+                decoded = marshal.loads(packed)  # noqa: S302
+            except (ValueError, EOFError, TypeError):
+                decoded = None  # a damaged entry: line numbers fall back to the document's
+            self._positions = decoded if isinstance(decoded, dict) else {}
+        return self._positions
+
+    @positions.setter
+    def positions(self, value: dict[Path_, int]) -> None:
+        self._positions = value
+        self._packed = None
 
     def line_of(self, path: Path_) -> int:
         """Line of the deepest node on ``path`` that exists in this document."""
+        positions = self.positions
         for end in range(len(path), 0, -1):
-            found = self.positions.get(path[:end])
+            found = positions.get(path[:end])
             if found is not None:
                 return found
         return self.line
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Document):
+            return NotImplemented
+        return (self.data, self.line, self.positions) == (other.data, other.line, other.positions)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value (as the dataclass was)
+
+    def __repr__(self) -> str:
+        return f"Document(data={self.data!r}, line={self.line!r}, positions={self.positions!r})"
 
 
 @dataclass(slots=True)

@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from bench.synth import scaffold_template, synth
-from servegate.cache import Entry, InputHasher, RenderCache, render_key, write_atomic
+from servegate.cache import (
+    PARSE_FORMAT,
+    Entry,
+    InputHasher,
+    RenderCache,
+    render_key,
+    write_atomic,
+)
 from servegate.discover import discover
 from servegate.engine import CheckOptions, check
 from servegate.render import cache_keys
@@ -189,7 +196,7 @@ def test_parse_cache_writes_entries_and_survives_damage(tmp_path: Path) -> None:
 
     parse_cache = ParseCache(tmp_path)
     parse_cache.load(PARSE_SAMPLES[0])
-    entries = [p for p in (tmp_path / "parse-v1").rglob("*") if p.is_file()]
+    entries = [p for p in (tmp_path / PARSE_FORMAT).rglob("*") if p.is_file()]
     assert len(entries) == 1
     entries[0].write_bytes(b"garbage")
     assert parse_cache.load(PARSE_SAMPLES[0]).documents[1].data["kind"] == "Pod"
@@ -201,7 +208,7 @@ def test_parse_cache_writes_entries_and_survives_damage(tmp_path: Path) -> None:
 def test_warm_check_findings_equal_no_cache_findings(repo: Path, cache_dir: Path) -> None:
     (repo / "models/model-0001/base/broken.yaml").write_text("a: 1\na: 2\n")
     first = check(CheckOptions(paths=(repo,)))
-    assert (cache_dir / "parse-v1").is_dir()
+    assert (cache_dir / PARSE_FORMAT).is_dir()
     warm = check(CheckOptions(paths=(repo,)))
     cold = check(CheckOptions(paths=(repo,), cache=False))
     assert first.findings == warm.findings == cold.findings

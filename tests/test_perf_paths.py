@@ -304,3 +304,37 @@ def test_memoized_realpath_equals_os_realpath(tmp_path: Path) -> None:
         probes.append(f"{root}/{tail}")
     for path in probes:
         assert scan.real(path) == os.path.realpath(path), path
+
+
+# --- parse results read back once, positions decoded on use -----------------------------------
+
+SAMPLE = b"kind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n  - name: c\n---\na: [1, 2]\n"
+
+
+def test_cached_documents_equal_fresh_ones_and_decode_positions_on_use(tmp_path: Path) -> None:
+    from servegate.cache import ParseCache
+    from servegate.yamlsafe import Document, load_bytes
+
+    fresh = load_bytes(SAMPLE)
+    ParseCache(tmp_path).load(SAMPLE)  # writes the entry
+    cached = ParseCache(tmp_path).load(SAMPLE)  # a new run reads it back
+    assert cached.documents == fresh.documents
+    first = cached.documents[0]
+    assert first.line_of(("spec", "containers", 0, "name")) == 6
+    assert first.line_of(("spec", "containers", 0, "image")) == 6  # deepest existing node
+    assert first.positions == fresh.documents[0].positions
+    assert repr(first) == repr(fresh.documents[0])
+    damaged = Document({"a": 1}, 3, packed=b"\xff not marshal")
+    assert damaged.line_of(("a",)) == 3 and damaged.positions == {}
+
+
+def test_a_file_loaded_twice_under_one_name_is_unpacked_once(tmp_path: Path) -> None:
+    from servegate.cache import ParseCache
+
+    ParseCache(tmp_path).load(SAMPLE)
+    parse_cache = ParseCache(tmp_path)
+    first = parse_cache.load(SAMPLE, "a.yaml")
+    assert parse_cache.load(SAMPLE, "a.yaml") is first  # discovery, then the source files
+    assert parse_cache.load(SAMPLE, "b.yaml") is not first  # another file: its own objects
+    changed = parse_cache.load(SAMPLE.replace(b"name: p", b"name: q"), "a.yaml")
+    assert changed.documents[0].data["metadata"]["name"] == "q"
