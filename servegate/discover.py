@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,14 +121,15 @@ def inside(root: Path, path: Path) -> bool:
 
 class _Paths:
     """Path arithmetic of one discovery run on plain strings (no pathlib objects on the hot
-    path), with ``os.path.realpath`` answers memoized per folder."""
+    path), with ``os.path.realpath`` answers memoized per path and symlink tests per prefix."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.base = str(root)
         # the string shortcut of rel() holds for an absolute, normalised root on POSIX
         self._fast = os.sep == "/" and self.base == os.path.abspath(self.base) != "/"
-        self._real: dict[str, tuple[str, bool]] = {"/": ("/", True)}
+        self._real: dict[str, str] = {}
+        self._links: dict[str, bool] = {}
         self.kfile_names: dict[str, str] = {}
         """Kustomization file name by dir, as the walk saw it."""
         self.base_real = self.real(self.base)
@@ -152,38 +154,31 @@ class _Paths:
         return self.base if kdir == "." else join(self.base, kdir)
 
     def real(self, path: str) -> str:
-        """``os.path.realpath(path)``: each component resolved once per run. The parent's
-        answer is reused only while no symlink was met on the way ("plain"), where realpath
-        is the parent's realpath joined with the name (".." its dirname, "." itself)."""
+        """``os.path.realpath(path)``, walking the components as realpath does but asking
+        whether a prefix is a symlink once per run; at the first symlink, realpath itself."""
         known = self._real.get(path)
-        if known is not None:
-            return known[0]
-        if "\0" in path or not os.path.isabs(path):
+        if known is None:
+            known = self._real[path] = self._resolve(path)
+        return known
+
+    def _resolve(self, path: str) -> str:
+        if os.sep != "/" or "\0" in path or not path.startswith("/"):
             return os.path.realpath(path)  # as before (a NUL raises ValueError)
-        chain: list[tuple[str, str]] = []
-        at = path
-        while known is None:
-            head, tail = os.path.split(at)
-            if not tail or head == at:
-                known = (os.path.realpath(at), False)
-                break
-            chain.append((at, tail))
-            at = head
-            known = self._real.get(at)
-        for at, tail in reversed(chain):
-            parent, plain = known
-            if not plain:
-                known = (os.path.realpath(at), False)
-            elif tail == ".":
-                known = (parent, True)
-            elif tail == "..":
-                known = (os.path.dirname(parent), True)
-            else:
-                joined = os.path.join(parent, tail)
-                link = os.path.islink(joined)
-                known = (os.path.realpath(at), False) if link else (joined, True)
-            self._real[at] = known
-        return known[0]
+        current = "/"
+        for name in path.split("/"):
+            if not name or name == ".":
+                continue
+            if name == "..":
+                current = os.path.dirname(current)
+                continue
+            joined = current + name if current == "/" else f"{current}/{name}"
+            link = self._links.get(joined)
+            if link is None:
+                link = self._links[joined] = os.path.islink(joined)
+            if link:
+                return os.path.realpath(path)
+            current = joined
+        return current
 
 
 def join(directory: str, entry: str) -> str:
@@ -191,6 +186,35 @@ def join(directory: str, entry: str) -> str:
     if any(part in ("", ".") for part in entry.split("/")):
         return str(Path(directory) / entry)
     return os.path.join(directory, entry)
+
+
+def _walk(top: str) -> Iterator[tuple[str, list[str], list[str], set[str]]]:
+    """``os.walk(top)`` (top-down, the caller may prune the folder names, symlinked folders
+    listed but not entered, unreadable folders skipped), also naming the entries that are
+    symlinks as the folder listing says, so no entry needs its own lstat."""
+    stack = [top]
+    while stack:
+        here = stack.pop()
+        dirs: list[str] = []
+        files: list[str] = []
+        links: set[str] = set()
+        try:
+            with os.scandir(here) as entries:
+                for entry in entries:
+                    try:
+                        is_dir = entry.is_dir()
+                    except OSError:
+                        is_dir = False
+                    (dirs if is_dir else files).append(entry.name)
+                    try:
+                        if entry.is_symlink():
+                            links.add(entry.name)
+                    except OSError:
+                        pass  # as os.path.islink: not a link when it cannot be told
+        except OSError:
+            continue
+        yield here, dirs, files, links
+        stack.extend(os.path.join(here, d) for d in reversed(dirs) if d not in links)
 
 
 def _kfile_in(directory: str, names: list[str]) -> str | None:
@@ -229,13 +253,13 @@ def discover(paths: list[Path], root: Path | None = None) -> Discovery:
             else:
                 yaml_files.append(rel(root, p))
             continue
-        for here, dirnames, filenames in os.walk(p):
+        for here, dirnames, filenames, links in _walk(str(p)):
             kept = []
             for d in sorted(dirnames):
                 if d.startswith("."):
                     continue
                 sub = os.path.join(here, d)
-                if os.path.islink(sub) and not scan.inside(sub):
+                if d in links and not scan.inside(sub):
                     findings.append(_escape_finding(root, sub))
                     continue
                 kept.append(d)
@@ -249,7 +273,7 @@ def discover(paths: list[Path], root: Path | None = None) -> Discovery:
                 if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
                     continue
                 full = os.path.join(here, name)
-                if os.path.islink(full) and not scan.inside(full):
+                if name in links and not scan.inside(full):
                     findings.append(_escape_finding(root, full))
                     continue
                 if name not in KUSTOMIZATION_NAMES:

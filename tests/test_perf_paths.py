@@ -298,7 +298,7 @@ def test_memoized_realpath_equals_os_realpath(tmp_path: Path) -> None:
     scan = _Paths(root)
     names = ["base", "sub", "link", "over", "linkdir", "plain", "etc", "loop1.yaml", "..", ".", "x"]
     rng = random.Random(3)
-    probes = [str(root), "/", f"{root}/plain/loop2/x/..", f"{root}//base/./sub/"]
+    probes = [str(root), "/", "//x/../..", f"{root}/plain/loop2/x/..", f"{root}//base/./sub/"]
     for _ in range(2000):
         tail = "/".join(rng.choice(names) for _ in range(rng.randint(1, 5)))
         probes.append(f"{root}/{tail}")
@@ -338,3 +338,23 @@ def test_a_file_loaded_twice_under_one_name_is_unpacked_once(tmp_path: Path) -> 
     assert parse_cache.load(SAMPLE, "b.yaml") is not first  # another file: its own objects
     changed = parse_cache.load(SAMPLE.replace(b"name: p", b"name: q"), "a.yaml")
     assert changed.documents[0].data["metadata"]["name"] == "q"
+
+
+def test_walk_lists_what_os_walk_lists_and_names_the_symlinks(tmp_path: Path) -> None:
+    from servegate.discover import _walk
+
+    root = _tricky_repo(tmp_path / "repo")
+    (root / "base/.hidden").mkdir()
+    (root / "base/.hidden/x.yaml").write_text("a: 1\n")
+    ours = []
+    for here, dirs, files, links in _walk(str(root)):
+        ours.append((here, sorted(dirs), sorted(files)))
+        assert links == {n for n in dirs + files if os.path.islink(os.path.join(here, n))}
+        dirs[:] = [d for d in dirs if not d.startswith(".")]  # pruned as discovery does
+    theirs = []
+    for here, dirs, files in os.walk(root):
+        theirs.append((here, sorted(dirs), sorted(files)))
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+    assert ours == theirs
+    assert any(here.endswith("/plain") and "etc" in dirs for here, dirs, _ in ours)
+    assert not any(".hidden" in here for here, _, _ in ours)
