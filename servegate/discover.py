@@ -128,7 +128,7 @@ class _Paths:
         self.base = str(root)
         # the string shortcut of rel() holds for an absolute, normalised root on POSIX
         self._fast = os.sep == "/" and self.base == os.path.abspath(self.base) != "/"
-        self._real: dict[str, str] = {}
+        self._real: dict[str, tuple[str, bool]] = {}
         self._links: dict[str, bool] = {}
         self.kfile_names: dict[str, str] = {}
         """Kustomization file name by dir, as the walk saw it."""
@@ -146,7 +146,13 @@ class _Paths:
 
     def inside(self, path: str) -> bool:
         """``inside(root, path)``."""
-        real = self.real(path)
+        return self._below(self.real(path))
+
+    def inside_entry(self, directory: str, entry: str, path: str) -> bool:
+        """``inside(root, path)`` for ``path`` = ``join(directory, entry)``."""
+        return self._below(self.real_entry(directory, entry, path))
+
+    def _below(self, real: str) -> bool:
         return real == self.base_real or real.startswith(self.base_real + os.sep)
 
     def directory(self, kdir: str) -> str:
@@ -158,14 +164,29 @@ class _Paths:
         whether a prefix is a symlink once per run; at the first symlink, realpath itself."""
         known = self._real.get(path)
         if known is None:
-            known = self._real[path] = self._resolve(path)
-        return known
+            known = self._real[path] = self._resolve(path, "/", path)
+        return known[0]
 
-    def _resolve(self, path: str) -> str:
+    def real_entry(self, directory: str, entry: str, path: str) -> str:
+        """``real(path)`` for ``path`` = ``join(directory, entry)``: realpath reaches
+        ``real(directory)`` first, so when no symlink was met there, it goes on from it."""
+        known = self._real.get(path)
+        if known is None:
+            self.real(directory)
+            start, plain = self._real[directory]
+            if plain and not entry.startswith("/"):
+                known = self._resolve(path, start, entry)
+            else:
+                known = self._resolve(path, "/", path)
+            self._real[path] = known
+        return known[0]
+
+    def _resolve(self, path: str, current: str, rest: str) -> tuple[str, bool]:
+        """(realpath of ``path``, no symlink met), going from the resolved ``current`` over
+        the components of ``rest``."""
         if os.sep != "/" or "\0" in path or not path.startswith("/"):
-            return os.path.realpath(path)  # as before (a NUL raises ValueError)
-        current = "/"
-        for name in path.split("/"):
+            return os.path.realpath(path), False  # as before (a NUL raises ValueError)
+        for name in rest.split("/"):
             if not name or name == ".":
                 continue
             if name == "..":
@@ -176,9 +197,9 @@ class _Paths:
             if link is None:
                 link = self._links[joined] = os.path.islink(joined)
             if link:
-                return os.path.realpath(path)
+                return os.path.realpath(path), False
             current = joined
-        return current
+        return current, True
 
 
 def join(directory: str, entry: str) -> str:
@@ -384,7 +405,7 @@ def _read_kustomization(
             )
             return None
         target = join(directory, entry)
-        if not scan.inside(target):
+        if not scan.inside_entry(directory, entry, target):
             flag(
                 "repo.kustomize-escape",
                 f"{entry!r} leaves the repo root; kustomize roots must stay inside the repo",

@@ -9,6 +9,7 @@ or else to the base line.
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -76,15 +77,16 @@ def origin_for(
 def _relative(absolute: str, root: Path) -> str:
     """``Path(os.path.relpath(absolute, root)).as_posix()`` for a normalised ``absolute``; by
     string for a path below an absolute, normalised root (every object of a render)."""
-    base = str(root)
-    if (
-        os.sep == "/"
-        and absolute.startswith(base + "/")
-        and os.path.isabs(absolute)
-        and base == os.path.abspath(base)
-    ):
-        return absolute[len(base) + 1 :]
+    prefix = _prefix(str(root))
+    if prefix and absolute.startswith(prefix) and os.path.isabs(absolute):
+        return absolute[len(prefix) :]
     return Path(os.path.relpath(absolute, root)).as_posix()
+
+
+@cache
+def _prefix(base: str) -> str:
+    """``base + "/"`` when relpath against ``base`` is a plain prefix cut, else ""."""
+    return base + "/" if os.sep == "/" and base == os.path.abspath(base) != "/" else ""
 
 
 def _targets(patch: PatchDoc, kind: Any, name: str) -> bool:

@@ -292,7 +292,7 @@ def test_discovery_of_tricky_paths(
 
 
 def test_memoized_realpath_equals_os_realpath(tmp_path: Path) -> None:
-    from servegate.discover import _Paths
+    from servegate.discover import _Paths, join
 
     root = _tricky_repo(tmp_path / "repo").resolve()
     scan = _Paths(root)
@@ -304,6 +304,12 @@ def test_memoized_realpath_equals_os_realpath(tmp_path: Path) -> None:
         probes.append(f"{root}/{tail}")
     for path in probes:
         assert scan.real(path) == os.path.realpath(path), path
+    fresh = _Paths(root)  # entries of kustomization folders, resolved on from the folder
+    for _ in range(2000):
+        directory = f"{root}/" + "/".join(rng.choice(names) for _ in range(rng.randint(0, 3)))
+        entry = "/".join(rng.choice([*names, "", "/etc"]) for _ in range(rng.randint(1, 4)))
+        path = join(directory.rstrip("/"), entry)
+        assert fresh.real_entry(directory.rstrip("/"), entry, path) == os.path.realpath(path)
 
 
 # --- parse results read back once, positions decoded on use -----------------------------------
@@ -358,3 +364,16 @@ def test_walk_lists_what_os_walk_lists_and_names_the_symlinks(tmp_path: Path) ->
     assert ours == theirs
     assert any(here.endswith("/plain") and "etc" in dirs for here, dirs, _ in ours)
     assert not any(".hidden" in here for here, _, _ in ours)
+
+
+def test_origin_file_by_string_equals_relpath() -> None:
+    from servegate.origins import _relative
+
+    rng = random.Random(5)
+    parts = ["r", "repo", "a", "..", "b.yaml", "repo2"]
+    roots = [Path("/r/repo"), Path("/"), Path("/r/repo/a"), Path("rel/repo")]
+    for _ in range(2000):
+        absolute = os.path.normpath("/" + "/".join(rng.choice(parts) for _ in range(5)))
+        for root in roots:
+            expected = Path(os.path.relpath(absolute, root)).as_posix()
+            assert _relative(absolute, root) == expected, (absolute, root)
