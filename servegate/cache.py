@@ -69,6 +69,10 @@ def use_stat_index(enabled: bool) -> None:
     _stat_index = enabled
 
 
+def stat_index_enabled() -> bool:
+    return _stat_index
+
+
 #: (size, mtime_ns, ctime_ns, inode, device, hashed at ns, sha256 digest)
 _IndexEntry = tuple[int, int, int, int, int, int, bytes]
 
@@ -267,6 +271,10 @@ class RenderCache:
             return None
         self.hits += 1
         return entry
+
+    def has(self, key: str) -> bool:
+        """Whether an entry exists (without reading it)."""
+        return self.enabled and self._path(key).is_file()
 
     def put(self, key: str, entry: Entry) -> None:
         if not self.enabled:

@@ -547,10 +547,11 @@ def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
     kfiles: dict[str, str] = {}
     yaml_files: set[str] = set()
     stack = [""]
+    base = str(root)
     while stack:
         d = stack.pop()
         try:
-            entries = list(os.scandir(root / d))
+            entries = list(os.scandir(os.path.join(base, d) if d else base))
         except OSError:
             return None
         names = {e.name for e in entries}
@@ -568,17 +569,21 @@ def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
                 stack.append(path)
             elif e.name.endswith(YAML_SUFFIXES) and e.name not in KUSTOMIZATION_NAMES:
                 yaml_files.add(path)
-    refs = {k: _path_entries(root, k, kfiles[k]) for k in kdirs}
-    for named in refs.values():
+    refs = _all_path_entries(root, kfiles)
+    named_by: dict[str, list[str]] = {}  # path -> kustomizations naming it (or it is theirs)
+    for k, named in refs.items():
         for entry in named:
-            parts = entry.split("/")
-            while parts and parts[0] == "..":
-                parts.pop(0)
-            if any(p.startswith(".") and p != "." for p in parts):
-                return None  # into a hidden folder, which the walk (like discover) skips
+            if "/." in entry or entry.startswith("."):
+                parts = entry.split("/")
+                while parts and parts[0] == "..":
+                    parts.pop(0)
+                if any(p.startswith(".") and p != "." for p in parts):
+                    return None  # into a hidden folder, which the walk (like discover) skips
+            named_by.setdefault(entry, []).append(k)
+        named_by.setdefault(kfiles[k], []).append(k)
 
-    def hits(k: str, targets: set[str]) -> bool:
-        return bool(targets.intersection(refs[k])) or kfiles[k] in targets
+    def naming(targets: set[str]) -> set[str]:
+        return {k for t in targets for k in named_by.get(t, ())}
 
     findings: list[Finding] = []
     read: dict[str, Kustomization] = {}
@@ -590,18 +595,18 @@ def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
         return read[k]
 
     # kustomizations reading a changed file, then (transitively) those including them
-    touched = {k for k in kdirs if hits(k, changed)}
+    touched = naming(changed)
     touched = {k for k in touched if changed.intersection([*full(k).files, full(k).file])}
     frontier = set(touched)
     while frontier:
-        new = {k for k in kdirs - touched if hits(k, frontier) and frontier & set(full(k).dirs)}
+        new = {k for k in naming(frontier) - touched if frontier & set(full(k).dirs)}
         touched |= new
         frontier = new
     included = {d for k in touched for d in full(k).dirs}
     roots = sorted(
         k
         for k in touched
-        if k not in included and not any(k in refs[o] and k in full(o).dirs for o in kdirs)
+        if k not in included and not any(k in full(o).dirs for o in named_by.get(k, ()))
     )
     kustomizations: dict[str, Kustomization] = {}
     pending = list(roots)
@@ -613,7 +618,7 @@ def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
             return None  # a base the walk did not see (hidden folder, missing): no shortcut
         kustomizations[d] = full(d)
         pending.extend(full(d).dirs)
-    referenced = {f for k in kdirs if changed.intersection(refs[k]) for f in full(k).files}
+    referenced = {f for k in naming(changed) for f in full(k).files}
     plain = sorted(
         f
         for f in changed
@@ -621,8 +626,8 @@ def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
     )
     discovery = Discovery(root, kustomizations, roots, plain, [], [])
     keep = set(plain) | {f for r in roots for f in discovery.inputs(r)}
-    for k in kdirs:
-        if hits(k, keep | changed) and k not in kustomizations:
+    for k in sorted(naming(keep | changed)):
+        if k not in kustomizations:
             full(k)  # for its findings on kept files
     discovery.yaml_files = sorted(f for f in yaml_files if f in keep or f in changed)
     discovery.findings = [f for f in findings if f.file in keep or f.file in changed]
@@ -634,15 +639,72 @@ def posix_parent(path: str) -> str:
     return parent or "."
 
 
+#: Bump when ``_path_entries`` changes what it returns.
+REFS_FORMAT = "refs-v1"
+
+
+def _all_path_entries(root: Path, kfiles: dict[str, str]) -> dict[str, set[str]]:
+    """``_path_entries`` of every kustomization; with the caches on, remembered per repo by
+    the content digest of each kustomization file (``InputHasher``, whose stat index spares
+    reading unchanged files), so a pre-commit run parses only the kustomizations that changed."""
+    from servegate import cache
+
+    if not cache.stat_index_enabled():
+        return {k: _path_entries(root, k, f) for k, f in kfiles.items()}
+    import hashlib
+    import marshal
+
+    hasher = cache.InputHasher(root)
+    name = hashlib.sha256(os.fsencode(str(root))).hexdigest()
+    memo_path = cache.cache_dir() / REFS_FORMAT / name
+    memo: dict[str, tuple[str, bytes, list[str]]] = {}
+    try:
+        with open(memo_path, "rb") as handle:
+            # the user's own cache folder, written only by servegate: as trusted as its code
+            fmt, loaded = marshal.loads(handle.read())  # noqa: S302
+        if fmt == REFS_FORMAT and isinstance(loaded, dict):
+            memo = loaded
+    except (OSError, ValueError, EOFError, TypeError):
+        pass  # absent or damaged: parse every kustomization (and rewrite it)
+    found: dict[str, set[str]] = {}
+    fresh: dict[str, tuple[str, bytes, list[str]]] = {}
+    for kdir, kfile in kfiles.items():
+        digest = hasher.file(kfile)
+        known = memo.get(kdir)
+        if type(known) is tuple and len(known) == 3 and known[:2] == (kfile, digest):
+            entries = set(known[2])
+        else:
+            try:
+                raw = (root / kfile).read_bytes()
+            except OSError:
+                found[kdir] = set()
+                continue
+            entries = _entries_of(raw, kdir, kfile)
+            if hashlib.sha256(raw).digest() != digest:
+                found[kdir] = entries
+                continue  # changed while being read: use it, but do not remember it
+        found[kdir] = entries
+        fresh[kdir] = (kfile, digest, sorted(entries))
+    hasher.save()
+    if fresh != memo:
+        cache.write_atomic(memo_path, marshal.dumps((REFS_FORMAT, fresh)))
+    return found
+
+
 def _path_entries(root: Path, kdir: str, kfile: str) -> set[str]:
     """Every path a kustomization's entries name, normalised repo-relative; a superset of
     what ``_read_kustomization`` lists (it parses the file through the parse cache)."""
-    import posixpath
-
     try:
-        loaded = load_bytes((root / kfile).read_bytes(), kfile)
+        raw_bytes = (root / kfile).read_bytes()
     except OSError:
         return set()
+    return _entries_of(raw_bytes, kdir, kfile)
+
+
+def _entries_of(raw_bytes: bytes, kdir: str, kfile: str) -> set[str]:
+    import posixpath
+
+    loaded = load_bytes(raw_bytes, kfile)
     if not loaded.documents or not isinstance(loaded.documents[0].data, dict):
         return set()
     data: dict[str, Any] = loaded.documents[0].data

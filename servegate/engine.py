@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servegate.config import (
     DEFAULT_POLICY_SET,
@@ -22,7 +23,7 @@ from servegate.config import (
     load_policy_set,
     load_profile,
 )
-from servegate.discover import Discovery, UsageError, discover, inside
+from servegate.discover import YAML_SUFFIXES, Discovery, UsageError, discover, inside
 from servegate.findings import Finding, ResourceRef, Severity
 from servegate.origins import origin_for, strip_build_annotations
 from servegate.podspecs import pod_specs
@@ -31,6 +32,12 @@ from servegate.results import UnitResult
 from servegate.rules import all_rules, matches
 from servegate.rules.base import Context, Level, Rule, Scope, Violation
 from servegate.sources import SourceFiles
+
+if TYPE_CHECKING:
+    from servegate.render import Prefetch
+
+#: A check of at most this many roots (pre-commit's) starts kustomize before anything else.
+PREFETCH_ROOTS = 4
 
 #: Families whose findings mean the input could not be read: reported even outside --select.
 ALWAYS_REPORTED = (
@@ -161,7 +168,7 @@ def _narrow(discovery: Discovery, options: CheckOptions) -> Discovery:
     return changes.narrow(discovery, touched)
 
 
-def _setup(options: CheckOptions) -> tuple[Discovery, Config]:
+def _discover(options: CheckOptions) -> Discovery:
     from servegate.sources import use_parse_cache
 
     use_parse_cache(options.cache)
@@ -172,16 +179,31 @@ def _setup(options: CheckOptions) -> tuple[Discovery, Config]:
         from servegate.shard import select
 
         discovery = select(discovery, *options.shard)
+    return discovery
+
+
+def _config(discovery: Discovery, options: CheckOptions) -> Config:
     try:
-        config = load_config(discovery.root, options.config)
+        return load_config(discovery.root, options.config)
     except ConfigError as err:
         raise UsageError(str(err)) from None
-    return discovery, config
+
+
+def _prefetch(discovery: Discovery, options: CheckOptions) -> Prefetch | None:
+    """For a pre-commit sized check, start kustomize on the roots now, so that it runs while
+    the configuration, policies, rules and schemas are loaded."""
+    if options.changed is None or not 0 < len(discovery.roots) <= PREFETCH_ROOTS:
+        return None
+    from servegate.cache import RenderCache
+    from servegate.render import Prefetch
+
+    return Prefetch(discovery, RenderCache(enabled=options.cache))
 
 
 def load_resources(options: CheckOptions) -> tuple[list[Group], list[Finding]]:
     """Discover and render, without schema or rules: what ``servegate render`` prints."""
-    discovery, config = _setup(options)
+    discovery = _discover(options)
+    config = _config(discovery, options)
     groups, findings = _load(discovery, SourceFiles(discovery.root), config, options)
     loaded = [f for g in groups for f in g.findings]
     return groups, [*discovery.findings, *config.findings, *findings, *loaded]
@@ -189,7 +211,18 @@ def load_resources(options: CheckOptions) -> tuple[list[Group], list[Finding]]:
 
 def check(options: CheckOptions) -> Report:
     """Run the whole pipeline. Raises UsageError/ConfigError/ToolMissing (exit code 2)."""
-    discovery, config = _setup(options)
+    discovery = _discover(options)
+    prefetch = _prefetch(discovery, options)
+    try:
+        return _check(discovery, _config(discovery, options), options, prefetch)
+    finally:
+        if prefetch is not None:
+            prefetch.close()
+
+
+def _check(
+    discovery: Discovery, config: Config, options: CheckOptions, prefetch: Prefetch | None
+) -> Report:
     root = discovery.root
     from servegate.schema.validate import SchemaSet, newest_version
 
@@ -222,7 +255,12 @@ def check(options: CheckOptions) -> Report:
             if found is not None:
                 hits[unit] = found
 
-    groups, load_findings = _load(discovery, sources, config, options, hits, render_keys)
+    def meanwhile(roots: Sequence[str]) -> None:
+        _prepare(roots, discovery, sources, schemas, checker, config, options)
+
+    groups, load_findings = _load(
+        discovery, sources, config, options, hits, render_keys, meanwhile, prefetch
+    )
     raw.extend(load_findings)
     report.groups = groups
     exemptions: dict[ResourceRef, dict[str, str]] = {}
@@ -248,6 +286,33 @@ def check(options: CheckOptions) -> Report:
         raw.extend(change_findings(root, options.base, groups, profiles))
     _finish(report, raw, checker, config, exemptions, options)
     return report
+
+
+def _prepare(
+    roots: Sequence[str],
+    discovery: Discovery,
+    sources: SourceFiles,
+    schemas: Any,
+    checker: _Checker,
+    config: Config,
+    options: CheckOptions,
+) -> None:
+    """Work the checks of ``roots`` will need, done while kustomize renders them: the rule
+    registry, their policies and profiles, and the schemas of the kinds their sources hold."""
+    all_rules()
+    kinds: set[tuple[str, str]] = set()
+    for kdir in roots[:50]:  # enough to cover the kinds of a repo; the rest compile on demand
+        checker.policy_for(options.env or config.environment_for(kdir))
+        for rel in discovery.inputs(kdir):
+            if rel.endswith(YAML_SUFFIXES) and rel in sources.names:
+                for doc in sources.load(rel).documents:
+                    data = doc.data
+                    if isinstance(data, dict):
+                        api_version, kind = data.get("apiVersion"), data.get("kind")
+                        if isinstance(api_version, str) and isinstance(kind, str):
+                            kinds.add((api_version, kind))
+    for api_version, kind in sorted(kinds):
+        schemas.knows(api_version, kind)
 
 
 def _check_group(group: Group, schemas: Any, checker: _Checker) -> UnitResult:
@@ -341,8 +406,11 @@ def _load(
     options: CheckOptions,
     hits: Mapping[str, UnitResult] | None = None,
     render_keys: dict[str, str] | None = None,
+    meanwhile: Callable[[Sequence[str]], None] | None = None,
+    prefetch: Prefetch | None = None,
 ) -> tuple[list[Group], list[Finding]]:
-    """Parse, render and group what ``hits`` (units whose results are reused) leave."""
+    """Parse, render and group what ``hits`` (units whose results are reused) leave;
+    ``meanwhile`` runs while kustomize renders (the roots being rendered)."""
     hits = hits or {}
     findings: list[Finding] = []
     files = set(discovery.yaml_files)
@@ -373,8 +441,12 @@ def _load(
         from servegate.cache import RenderCache
         from servegate.render import render_all
 
-        with tempfile.TemporaryDirectory(prefix="servegate-") as scratch:
-            rendered = render_all(
+        with (
+            tempfile.TemporaryDirectory(prefix="servegate-") as scratch,
+            ThreadPoolExecutor(max_workers=1) as background,
+        ):
+            job = background.submit(
+                render_all,
                 discovery.root,
                 renderable,
                 Path(scratch),
@@ -383,7 +455,11 @@ def _load(
                 cache=RenderCache(enabled=options.cache),
                 discovery=discovery,
                 keys=render_keys,
+                prefetch=prefetch,
             )
+            if meanwhile is not None:
+                meanwhile(renderable)  # kustomize runs in other processes: no GIL contention
+            rendered = job.result()
         for result in rendered:
             env = options.env or config.environment_for(result.kdir)
             group = Group(result.kdir, [], env, _root_unit(result.kdir))

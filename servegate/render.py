@@ -182,6 +182,32 @@ def _kustomize(wrapper: Path, repo_root: Path) -> tuple[str | None, str | None, 
     return done.stdout, None, False
 
 
+class Prefetch:
+    """Roots rendered in the background from the moment they are known, so kustomize runs
+    while the caller loads what it needs to check them; ``render_all`` takes the results.
+    Roots whose output is in the cache are not rendered."""
+
+    def __init__(self, discovery: Discovery, cache: RenderCache) -> None:
+        kubectl_path()
+        keys = cache_keys(discovery, discovery.roots) if cache.enabled else {}
+        todo = [k for k in discovery.roots if k not in keys or not cache.has(keys[k])]
+        self._scratch = tempfile.TemporaryDirectory(prefix="servegate-")
+        self._pool = ThreadPoolExecutor(max_workers=max(1, min(len(todo), 2)))
+        self._jobs = {
+            k: self._pool.submit(render_one, discovery.root, k, Path(self._scratch.name))
+            for k in todo
+        }
+
+    def take(self, kdir: str) -> Rendered | None:
+        """The root's render, waiting for it; None if it was not prefetched."""
+        job = self._jobs.pop(kdir, None)
+        return job.result() if job is not None else None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._scratch.cleanup()
+
+
 def render_all(
     repo_root: Path,
     kdirs: Sequence[str],
@@ -193,11 +219,12 @@ def render_all(
     discovery: Discovery | None = None,
     batch: bool = True,
     keys: dict[str, str] | None = None,
+    prefetch: Prefetch | None = None,
 ) -> list[Rendered]:
     """Render every root, ``workers`` kustomize processes at a time, in input order. With the
     ``discovery`` that found the roots, roots are rendered in batches (``batch``) and, with a
     ``cache``, unchanged roots are not rendered at all (``keys``: their cache keys, when the
-    caller has computed them already)."""
+    caller has computed them already; ``prefetch``: roots already being rendered)."""
     if not kdirs:
         return []
     kubectl_path()  # fail fast, once, when the tool is missing
@@ -211,7 +238,18 @@ def render_all(
             results[kdir] = Rendered(
                 kdir, entry.output, entry.error, entry.wrapper, objects=entry.objects
             )
-    todo = [k for k in kdirs if k not in results]
+    todo = []
+    for kdir in kdirs:
+        if kdir in results:
+            continue
+        early = prefetch.take(kdir) if prefetch is not None else None
+        if early is None:
+            todo.append(kdir)
+            continue
+        key = keys.get(kdir)
+        if cache is not None and key and not early.error_is_transient:
+            early = _store(cache, key, early)
+        results[kdir] = early
     done = len(results)
     if todo:
         workers = workers or max(2, os.cpu_count() or 2)

@@ -80,3 +80,32 @@ def test_symlinks_fall_back_to_full_discovery(repo: Path) -> None:
         assert discover_changed(repo, {"models/model-0001/base/rbac.yaml"}) is None
     finally:
         copy.unlink()
+
+
+def test_shortcut_with_the_path_entry_memo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the caches on, kustomizations' path entries are remembered by content digest:
+    a second run agrees with full discovery, and an edited kustomization is read afresh."""
+    from servegate.sources import use_parse_cache
+
+    synth(tmp_path / "repo", 6, template=scaffold_template(tmp_path / "tpl"))
+    repo = tmp_path / "repo"
+    monkeypatch.setenv("SERVEGATE_CACHE_DIR", str(tmp_path / "cache"))
+    use_parse_cache(True)
+    try:
+        changed = {"models/model-0001/overlays/prod/extra.yaml"}
+        for _ in range(2):
+            fast = discover_changed(repo, changed)
+            assert fast is not None and fast.roots == []
+        assert list((tmp_path / "cache").glob("refs-v1/*")), "the memo was written"
+        overlay = repo / "models/model-0001/overlays/prod"
+        (overlay / "extra.yaml").write_text(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: e}\n"
+        )
+        kfile = overlay / "kustomization.yaml"
+        kfile.write_text(kfile.read_text().replace("resources:\n", "resources:\n  - extra.yaml\n"))
+        fast = discover_changed(repo, changed)
+        full = changes.narrow(discover([repo]), changed)
+        assert fast is not None and full.roots == ["models/model-0001/overlays/prod"]
+        assert changes.narrow(fast, changed).roots == full.roots
+    finally:
+        use_parse_cache(False)
