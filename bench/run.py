@@ -290,10 +290,13 @@ def write_results(path: Path, results: list[SizeResult], version: float, loads: 
     if schema and recheck:
         parts.append(f"full pack / --select schema {recheck.seconds / schema.seconds:.2f}x")
     if checkov and checkov.seconds and cold and warm:
-        parts.append(
+        text = (
             f"checkov/servegate {checkov.seconds / cold.seconds:.1f}x (cold), "
             f"{checkov.seconds / warm.seconds:.1f}x (warm)"
         )
+        if recheck:
+            text += f", {checkov.seconds / recheck.seconds:.1f}x (warm, --no-result-cache)"
+        parts.append(text)
     parts.append(f"`servegate --version` {version:.0f} ms")
     if cold:
         peak = max(r.peak_mb for r in big.rows if r.tool.startswith("servegate"))
