@@ -92,6 +92,8 @@ class Group:
     """Findings of loading it (a failed render)."""
     files: set[str] = field(default_factory=set)
     """Source files it read."""
+    reusable: bool = True
+    """False when its findings hold a transient failure (a kustomize timeout)."""
 
 
 @dataclass(slots=True)
@@ -270,7 +272,12 @@ def _check(
         raw.extend(result.findings)
         _merge_exemptions(exemptions, result.exemptions)
         stored_as = unit_keys.get(group.unit)
-        if store is not None and stored_as is not None and group.files.isdisjoint(unreadable):
+        if (
+            store is not None
+            and stored_as is not None
+            and group.reusable
+            and group.files.isdisjoint(unreadable)
+        ):
             store.put(stored_as, result)
     for hit in hits.values():
         raw.extend(hit.findings)
@@ -467,6 +474,7 @@ def _load(
             groups.append(group)
             kfile = discovery.kustomizations[result.kdir].file
             if result.output is None:
+                group.reusable = not result.error_is_transient
                 group.findings.append(
                     Finding(
                         "repo.kustomize-error",

@@ -173,3 +173,23 @@ def test_damaged_entries_are_misses(tmp_path: Path) -> None:
     path.write_text(json.dumps({"findings": [["x"]]}), encoding="utf-8")
     assert store.get(key) is None
     assert results.ResultCache(tmp_path, enabled=False).get(key) is None
+
+
+def test_a_kustomize_timeout_is_not_reused(
+    tree: Tree,
+    cli: Callable[..., Run],
+    cache_dir: Path,
+    renders: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    repo = tree(FILES)
+    with monkeypatch.context() as m:
+        m.setattr(servegate.render, "RENDER_TIMEOUT_S", 0.001)  # a real timeout of kustomize
+        slow = check(cli, repo)
+    assert {f["rule"] for f in slow["findings"] if f["file"].startswith("apps/")} == {
+        "repo.kustomize-error"
+    }
+    renders.clear()
+    again = check(cli, repo)
+    assert sorted(renders) == ["apps/a", "apps/b"], "the timed-out roots are rendered again"
+    assert where(again) == ["apps/a/pod.yaml", "plain/pod.yaml"]
