@@ -139,14 +139,17 @@ def render_one(repo_root: Path, kdir: str, scratch: Path) -> Rendered:
 def render_batch(repo_root: Path, kdirs: Sequence[str], scratch: Path) -> list[Rendered]:
     """Render ``kdirs`` in one kustomize process (``servegate.batching``). A batch that fails
     or does not split cleanly is split in two, down to single roots rendered alone, so every
-    error is reported for the root that has it, worded as when that root is rendered alone."""
+    error is reported for the root that has it, worded as when that root is rendered alone;
+    a batch that times out goes straight to single roots."""
     if len(kdirs) == 1:
         return [render_one(repo_root, kdirs[0], scratch)]
     from servegate.batching import split, write_wrappers
 
     wrapper = Path(tempfile.mkdtemp(prefix="batch-", dir=scratch))
     write_wrappers(str(repo_root), kdirs, str(wrapper))
-    output, _, _ = _kustomize(wrapper, repo_root)
+    output, _, timed_out = _kustomize(wrapper, repo_root)
+    if timed_out:  # halving would wait out the timeout again at every level: go to singles
+        return [render_one(repo_root, kdir, scratch) for kdir in kdirs]
     parts = split(output, len(kdirs)) if output is not None else None
     if parts is None:
         half = len(kdirs) // 2

@@ -165,3 +165,18 @@ def test_split_refuses_unstamped_output() -> None:
     assert BATCH_ANNOTATION not in parts[0][0]
     assert split("kind: A\nmetadata: {name: a}\n", 1) is None
     assert split(stamped.replace('"0"', '"3"'), 1) is None
+
+
+def test_timed_out_batch_goes_to_single_roots(
+    tree: Tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import servegate.render
+
+    repo = tree(REPO)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(servegate.render, "RENDER_TIMEOUT_S", 0.001)  # a real timeout
+    results = render_batch(repo, ["other", "other2", "app/overlays/dev"], scratch)
+    assert [r.error_is_transient for r in results] == [True, True, True]
+    assert len(list(scratch.glob("batch-*"))) == 1, "no halving after a timeout"
+    assert len(list(scratch.glob("wrap-*"))) == 3
