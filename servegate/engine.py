@@ -394,12 +394,12 @@ def _unit_keys(
             contexts[env] = found
         return found
 
-    render_keys = cache_keys(discovery, discovery.roots)
+    hasher = InputHasher(discovery.root)
+    render_keys = cache_keys(discovery, discovery.roots, hasher)
     keys = {
         _root_unit(kdir): unit_key(context(options.env or config.environment_for(kdir)), key)
         for kdir, key in render_keys.items()
     }
-    hasher = InputHasher(discovery.root)
     for (folder, env), files in _plain_folders(discovery, config, options).items():
         inputs = "".join(f"{rel}\0{hasher.file(rel).hex()}\0" for rel in sorted(files))
         keys[_plain_unit(folder, env)] = unit_key(context(env or None), inputs)

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from servegate.batching import quote
 
 if TYPE_CHECKING:
-    from servegate.cache import RenderCache
+    from servegate.cache import InputHasher, RenderCache
     from servegate.discover import Discovery
 
 RENDER_TIMEOUT_S = 120
@@ -294,12 +294,15 @@ def _store(cache: RenderCache, key: str, result: Rendered) -> Rendered:
     return replace(result, objects=objects) if result.objects is None else result
 
 
-def cache_keys(discovery: Discovery, kdirs: Sequence[str]) -> dict[str, str]:
+def cache_keys(
+    discovery: Discovery, kdirs: Sequence[str], hasher: InputHasher | None = None
+) -> dict[str, str]:
     """The render cache key of each root (see ``servegate.cache``): its listed inputs, every
-    file under its closure's directories, the tool version, flags, repo root and wrapper."""
+    file under its closure's directories, the tool version, flags, repo root and wrapper
+    (``hasher``: the caller's, to share file digests with its other keys)."""
     from servegate.cache import InputHasher, render_key
 
-    hasher = InputHasher(discovery.root)
+    hasher = hasher or InputHasher(discovery.root)
     common = (kubectl_version(), " ".join(FLAGS), str(discovery.root), WRAPPER)
     return {
         kdir: render_key(
