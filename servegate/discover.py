@@ -12,11 +12,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servegate.findings import Finding, Severity
 from servegate.sources import parse as load_bytes
 from servegate.yamlsafe import Document
+
+if TYPE_CHECKING:
+    from servegate.cache import InputHasher
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -643,10 +646,21 @@ def posix_parent(path: str) -> str:
 REFS_FORMAT = "refs-v1"
 
 
-def _all_path_entries(root: Path, kfiles: dict[str, str]) -> dict[str, set[str]]:
-    """``_path_entries`` of every kustomization; with the caches on, remembered per repo by
-    the content digest of each kustomization file (``InputHasher``, whose stat index spares
-    reading unchanged files), so a pre-commit run parses only the kustomizations that changed."""
+def remember_path_entries(discovery: Discovery, hasher: InputHasher) -> None:
+    """After discovering a whole repo: bring the path entry memo of ``_all_path_entries`` up
+    to date (``hasher`` has usually digested the kustomizations already), so the next
+    ``--changed-files`` run reads none of them."""
+    kfiles = {k.dir: k.file for k in discovery.kustomizations.values()}
+    _all_path_entries(discovery.root, kfiles, hasher)
+
+
+def _all_path_entries(
+    root: Path, kfiles: dict[str, str], hasher: InputHasher | None = None
+) -> dict[str, set[str]]:
+    """``_path_entries`` of every kustomization of the repo (``kfiles``: all of them); with the
+    caches on, remembered per repo by the content digest of each kustomization file
+    (``InputHasher``, whose stat index spares reading unchanged files), so a pre-commit run
+    parses only the kustomizations that changed."""
     from servegate import cache
 
     if not cache.stat_index_enabled():
@@ -654,7 +668,7 @@ def _all_path_entries(root: Path, kfiles: dict[str, str]) -> dict[str, set[str]]
     import hashlib
     import marshal
 
-    hasher = cache.InputHasher(root)
+    hasher = hasher or cache.InputHasher(root)
     name = hashlib.sha256(os.fsencode(str(root))).hexdigest()
     memo_path = cache.cache_dir() / REFS_FORMAT / name
     memo: dict[str, tuple[str, bytes, list[str]]] = {}

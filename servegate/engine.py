@@ -396,6 +396,11 @@ def _unit_keys(
 
     hasher = InputHasher(discovery.root)
     render_keys = cache_keys(discovery, discovery.roots, hasher)
+    whole_repo = [p.resolve() for p in options.paths] == [discovery.root]
+    if whole_repo and options.changed is None and options.shard is None:
+        from servegate.discover import remember_path_entries
+
+        remember_path_entries(discovery, hasher)  # for the next --changed-files run
     keys = {
         _root_unit(kdir): unit_key(context(options.env or config.environment_for(kdir)), key)
         for kdir, key in render_keys.items()
