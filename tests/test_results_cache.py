@@ -13,7 +13,6 @@ import pytest
 
 import servegate.render
 from servegate import results
-from tests.conftest import Run
 
 Tree = Callable[[Mapping[str, str | bytes]], Path]
 
@@ -64,7 +63,7 @@ def renders(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield seen
 
 
-def check(cli: Callable[..., Run], repo: Path, *args: str) -> dict[str, Any]:
+def check(cli: Callable[..., Any], repo: Path, *args: str) -> dict[str, Any]:
     done = cli("check", str(repo), "--format", "json", *args)
     assert done.code in (0, 1), done.err
     report: dict[str, Any] = done.json()
@@ -76,7 +75,7 @@ def where(report: dict[str, Any], rule: str = "pss.privileged") -> list[str]:
 
 
 def test_warm_run_reuses_results_and_renders_nothing(
-    tree: Tree, cli: Callable[..., Run], cache_dir: Path, renders: list[str]
+    tree: Tree, cli: Callable[..., Any], cache_dir: Path, renders: list[str]
 ) -> None:
     repo = tree(FILES)
     cold = check(cli, repo)
@@ -94,7 +93,7 @@ def test_warm_run_reuses_results_and_renders_nothing(
 
 
 def test_changed_inputs_are_checked_again(
-    tree: Tree, cli: Callable[..., Run], cache_dir: Path, renders: list[str]
+    tree: Tree, cli: Callable[..., Any], cache_dir: Path, renders: list[str]
 ) -> None:
     repo = tree(FILES)
     check(cli, repo)
@@ -116,7 +115,7 @@ def test_changed_inputs_are_checked_again(
 
 
 def test_context_changes_are_checked_again(
-    tree: Tree, cli: Callable[..., Run], cache_dir: Path, renders: list[str]
+    tree: Tree, cli: Callable[..., Any], cache_dir: Path, renders: list[str]
 ) -> None:
     repo = tree(FILES)
     full = check(cli, repo)
@@ -177,7 +176,7 @@ def test_damaged_entries_are_misses(tmp_path: Path) -> None:
 
 def test_a_kustomize_timeout_is_not_reused(
     tree: Tree,
-    cli: Callable[..., Run],
+    cli: Callable[..., Any],
     cache_dir: Path,
     renders: list[str],
     monkeypatch: pytest.MonkeyPatch,
