@@ -22,13 +22,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from servegate.yamlsafe import LoadResult
 
 #: Bump when the entry format or the key recipe changes: old entries are then never read.
 FORMAT = "render-v1"
+_T = TypeVar("_T")
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 
 
@@ -239,54 +240,80 @@ def render_key(
     return digest.hexdigest()
 
 
-class RenderCache:
-    """Entries by key; a disabled cache (``--no-cache``) never reads nor writes."""
+class JSONStore:
+    """JSON entries by key in one folder (``fmt``) of the cache directory, written atomically;
+    a disabled store (``--no-cache``) never reads nor writes. Subclasses give entries a type."""
 
-    def __init__(self, directory: Path | None = None, *, enabled: bool = True) -> None:
+    def __init__(self, fmt: str, directory: Path | None = None, *, enabled: bool = True) -> None:
         self.enabled = enabled
-        self.directory = (directory or cache_dir()) / FORMAT if enabled else Path()
+        self.directory = (directory or cache_dir()) / fmt if enabled else Path()
         self.hits = 0
         self.misses = 0
 
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> Entry | None:
-        if not self.enabled:
-            return None
-        try:
-            data: Any = json.loads(self._path(key).read_bytes())
-            objects = data.get("objects")
-            entry = Entry(
-                data["output"],
-                data["error"],
-                data["wrapper"],
-                objects if isinstance(objects, list) else None,
-            )
-        except (OSError, ValueError, KeyError, TypeError):
-            self.misses += 1
-            return None  # absent or unreadable: render again (and overwrite)
-        if not isinstance(entry.wrapper, str) or (entry.output is None) == (entry.error is None):
-            self.misses += 1
-            return None
-        self.hits += 1
-        return entry
-
     def has(self, key: str) -> bool:
         """Whether an entry exists (without reading it)."""
         return self.enabled and self._path(key).is_file()
 
-    def put(self, key: str, entry: Entry) -> None:
+    def read(self, key: str) -> Any:
+        """The entry's JSON data, or None when disabled, absent or unreadable."""
         if not self.enabled:
-            return
-        path = self._path(key)
+            return None
+        try:
+            return json.loads(self._path(key).read_bytes())
+        except (OSError, ValueError):
+            return None
+
+    def write(self, key: str, data: Any) -> None:
+        if self.enabled:
+            write_atomic(self._path(key), json.dumps(data).encode("utf-8"))
+
+    def counted(self, entry: _T | None) -> _T | None:
+        """``entry``, counted as a hit or (None: absent or damaged, so redone) a miss."""
+        if entry is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return entry
+
+
+class RenderCache(JSONStore):
+    """Rendered roots by render key (``render_key``)."""
+
+    def __init__(self, directory: Path | None = None, *, enabled: bool = True) -> None:
+        super().__init__(FORMAT, directory, enabled=enabled)
+
+    def get(self, key: str) -> Entry | None:
+        if not self.enabled:
+            return None
+        return self.counted(_entry(self.read(key)))
+
+    def put(self, key: str, entry: Entry) -> None:
         data = {
             "output": entry.output,
             "error": entry.error,
             "wrapper": entry.wrapper,
             "objects": entry.objects,
         }
-        write_atomic(path, json.dumps(data).encode("utf-8"))
+        self.write(key, data)
+
+
+def _entry(data: Any) -> Entry | None:
+    try:
+        objects = data.get("objects")
+        entry = Entry(
+            data["output"],
+            data["error"],
+            data["wrapper"],
+            objects if isinstance(objects, list) else None,
+        )
+    except (AttributeError, KeyError, TypeError):
+        return None
+    if not isinstance(entry.wrapper, str) or (entry.output is None) == (entry.error is None):
+        return None
+    return entry
 
 
 def as_json_data(output: str | None) -> list[Any] | None:

@@ -23,6 +23,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from servegate.cache import JSONStore
 from servegate.findings import Finding, ResourceRef, Severity
 
 #: Bump when the entry format or the key recipe changes.
@@ -94,47 +95,35 @@ def unit_key(context: str, inputs: str) -> str:
     return hashlib.sha256(f"{FORMAT}\0{context}\0{inputs}".encode()).hexdigest()
 
 
-class ResultCache:
-    """UnitResults by key; a disabled cache never reads nor writes."""
+class ResultCache(JSONStore):
+    """UnitResults by key (``unit_key``)."""
 
     def __init__(self, directory: Path | None = None, *, enabled: bool = True) -> None:
-        from servegate.cache import cache_dir
-
-        self.enabled = enabled
-        self.directory = (directory or cache_dir()) / FORMAT if enabled else Path()
-        self.hits = 0
-
-    def _path(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.json"
+        super().__init__(FORMAT, directory, enabled=enabled)
 
     def get(self, key: str) -> UnitResult | None:
         if not self.enabled:
             return None
+        data = self.read(key)
         try:
-            data = json.loads(self._path(key).read_bytes())
             result = UnitResult(
                 [_finding(item) for item in data["findings"]],
                 {_ref(ref): dict(rules) for ref, rules in data["exemptions"]},
                 int(data["resources"]),
                 [str(f) for f in data["files"]],
             )
-        except (OSError, ValueError, KeyError, TypeError, IndexError):
-            return None  # absent or damaged: check again (and overwrite)
-        self.hits += 1
-        return result
+        except (ValueError, KeyError, TypeError, IndexError):
+            result = None  # absent or damaged: check again (and overwrite)
+        return self.counted(result)
 
     def put(self, key: str, result: UnitResult) -> None:
-        if not self.enabled:
-            return
-        from servegate.cache import write_atomic
-
         data = {
             "findings": [_finding_data(f) for f in result.findings],
             "exemptions": [[_ref_data(r), rules] for r, rules in result.exemptions.items()],
             "resources": result.resources,
             "files": result.files,
         }
-        write_atomic(self._path(key), json.dumps(data).encode("utf-8"))
+        self.write(key, data)
 
 
 def _ref_data(ref: ResourceRef | None) -> list[Any] | None:
