@@ -12,24 +12,13 @@ from typing import Any
 
 import pytest
 import yaml
+from manifests import PRIVILEGED_POD
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SERVEGATE = BIN / "servegate"
 KUBECTL = BIN / "kubectl"
 
-PRIVILEGED_POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: debug
-spec:
-  containers:
-  - name: shell
-    image: busybox:1.36
-    securityContext:
-      privileged: true
-"""
 # Fine at Pod Security baseline, not at restricted (no runAsNonRoot, no seccomp, caps kept).
 BASELINE_POD = """\
 apiVersion: v1

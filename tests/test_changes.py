@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from conftest import Run
+from manifests import PRIVILEGED_POD
 
 from servegate.changes import affected, normalize
 from servegate.discover import discover
@@ -27,18 +28,6 @@ GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
     "HOME": "/nonexistent",
 }
-PRIVILEGED_POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: debug
-spec:
-  containers:
-  - name: shell
-    image: busybox:1.36
-    securityContext:
-      privileged: true
-"""
 PATCH = "overlays/prod/inferenceservice-patch.yaml"
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from conftest import Run
+from manifests import PRIVILEGED_POD
 
 Tree = Callable[[Mapping[str, str | bytes]], Path]
 CLI = Callable[..., Run]
@@ -24,18 +25,6 @@ spec:
       modelFormat:
         name: sklearn
       storageUri: s3://models/fraud/v1
-"""
-PRIVILEGED_POD = """
-apiVersion: v1
-kind: Pod
-metadata:
-  name: debug
-spec:
-  containers:
-  - name: shell
-    image: busybox:1.36
-    securityContext:
-      privileged: true
 """
 PATCH = """
 apiVersion: serving.kserve.io/v1beta1

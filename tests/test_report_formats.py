@@ -9,6 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from manifests import PRIVILEGED_POD
 from upstream import upstream_dir
 
 from servegate.engine import Group, Report
@@ -174,27 +175,13 @@ def test_github_property_escaping() -> None:
     assert github.escape_property("a:b,c%\n") == "a%3Ab%2Cc%25%0A"
 
 
-FAILING_POD = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: debug
-spec:
-  containers:
-  - name: shell
-    image: busybox:1.36
-    securityContext:
-      privileged: true
-"""
-
-
 def failing_repo(tmp_path: Path) -> Path:
     import shutil
 
     repo = tmp_path / "repo"
     shutil.copytree(Path(__file__).parent / "fixtures/model-repo", repo)
     (repo / ".git").mkdir()
-    (repo / "overlays/prod/debug.yaml").write_text(FAILING_POD, encoding="utf-8")
+    (repo / "overlays/prod/debug.yaml").write_text(PRIVILEGED_POD, encoding="utf-8")
     kfile = repo / "overlays/prod/kustomization.yaml"
     kfile.write_text(
         kfile.read_text().replace("- ../../base\n", "- ../../base\n- debug.yaml\n"),
