@@ -34,6 +34,7 @@ from servegate.rules.base import Context, Level, Rule, Scope, Violation
 from servegate.sources import SourceFiles
 
 if TYPE_CHECKING:
+    from servegate.cache import InputHasher
     from servegate.render import Prefetch
 
 #: A check of at most this many roots (pre-commit's) starts kustomize before anything else.
@@ -191,7 +192,7 @@ def _config(discovery: Discovery, options: CheckOptions) -> Config:
         raise UsageError(str(err)) from None
 
 
-def _prefetch(discovery: Discovery, options: CheckOptions) -> Prefetch | None:
+def _prefetch(discovery: Discovery, options: CheckOptions, hasher: InputHasher) -> Prefetch | None:
     """For a pre-commit sized check, start kustomize on the roots now, so that it runs while
     the configuration, policies, rules and schemas are loaded."""
     if options.changed is None or not 0 < len(discovery.roots) <= PREFETCH_ROOTS:
@@ -199,7 +200,7 @@ def _prefetch(discovery: Discovery, options: CheckOptions) -> Prefetch | None:
     from servegate.cache import RenderCache
     from servegate.render import Prefetch
 
-    return Prefetch(discovery, RenderCache(enabled=options.cache))
+    return Prefetch(discovery, RenderCache(enabled=options.cache), hasher)
 
 
 def load_resources(options: CheckOptions) -> tuple[list[Group], list[Finding]]:
@@ -213,17 +214,24 @@ def load_resources(options: CheckOptions) -> tuple[list[Group], list[Finding]]:
 
 def check(options: CheckOptions) -> Report:
     """Run the whole pipeline. Raises UsageError/ConfigError/ToolMissing (exit code 2)."""
+    from servegate.cache import InputHasher
+
     discovery = _discover(options)
-    prefetch = _prefetch(discovery, options)
+    hasher = InputHasher(discovery.root)  # one per run: each file is digested once
+    prefetch = _prefetch(discovery, options, hasher)
     try:
-        return _check(discovery, _config(discovery, options), options, prefetch)
+        return _check(discovery, _config(discovery, options), options, prefetch, hasher)
     finally:
         if prefetch is not None:
             prefetch.close()
 
 
 def _check(
-    discovery: Discovery, config: Config, options: CheckOptions, prefetch: Prefetch | None
+    discovery: Discovery,
+    config: Config,
+    options: CheckOptions,
+    prefetch: Prefetch | None,
+    hasher: InputHasher,
 ) -> Report:
     root = discovery.root
     from servegate.schema.validate import SchemaSet, newest_version
@@ -247,11 +255,20 @@ def _check(
     hits: dict[str, UnitResult] = {}
     unit_keys: dict[str, str] = {}
     render_keys: dict[str, str] | None = None
-    if options.reuse_results and options.cache and options.base is None:
+    if options.cache:
+        from servegate.render import cache_keys
+
+        render_keys = cache_keys(discovery, discovery.roots, hasher)
+    if options.reuse_results and render_keys is not None and options.base is None:
         from servegate.results import ResultCache
 
         store = ResultCache()
-        unit_keys, render_keys = _unit_keys(discovery, config, options, checker, crd_dirs)
+        unit_keys = _unit_keys(discovery, config, options, checker, crd_dirs, hasher, render_keys)
+        whole_repo = [p.resolve() for p in options.paths] == [discovery.root]
+        if whole_repo and options.changed is None and options.shard is None:
+            from servegate.discover import remember_path_entries
+
+            remember_path_entries(discovery, hasher)  # for the next --changed-files run
         for unit, key in unit_keys.items():
             found = store.get(key)
             if found is not None:
@@ -365,10 +382,10 @@ def _unit_keys(
     options: CheckOptions,
     checker: _Checker,
     crd_dirs: Sequence[Path],
-) -> tuple[dict[str, str], dict[str, str]]:
-    """The result cache key of every unit, and the render cache keys of the roots."""
-    from servegate.cache import InputHasher
-    from servegate.render import cache_keys
+    hasher: InputHasher,
+    render_keys: dict[str, str],
+) -> dict[str, str]:
+    """The result cache key of every unit (``render_keys``: those of the roots)."""
     from servegate.results import context_key, tree_digest, unit_key
 
     crds = tree_digest(crd_dirs) if crd_dirs else ""
@@ -394,13 +411,6 @@ def _unit_keys(
             contexts[env] = found
         return found
 
-    hasher = InputHasher(discovery.root)
-    render_keys = cache_keys(discovery, discovery.roots, hasher)
-    whole_repo = [p.resolve() for p in options.paths] == [discovery.root]
-    if whole_repo and options.changed is None and options.shard is None:
-        from servegate.discover import remember_path_entries
-
-        remember_path_entries(discovery, hasher)  # for the next --changed-files run
     keys = {
         _root_unit(kdir): unit_key(context(options.env or config.environment_for(kdir)), key)
         for kdir, key in render_keys.items()
@@ -408,7 +418,7 @@ def _unit_keys(
     for (folder, env), files in _plain_folders(discovery, config, options).items():
         inputs = "".join(f"{rel}\0{hasher.file(rel).hex()}\0" for rel in sorted(files))
         keys[_plain_unit(folder, env)] = unit_key(context(env or None), inputs)
-    return keys, render_keys
+    return keys
 
 
 def _load(

@@ -190,9 +190,11 @@ class Prefetch:
     while the caller loads what it needs to check them; ``render_all`` takes the results.
     Roots whose output is in the cache are not rendered."""
 
-    def __init__(self, discovery: Discovery, cache: RenderCache) -> None:
+    def __init__(
+        self, discovery: Discovery, cache: RenderCache, hasher: InputHasher | None = None
+    ) -> None:
         kubectl_path()
-        keys = cache_keys(discovery, discovery.roots) if cache.enabled else {}
+        keys = cache_keys(discovery, discovery.roots, hasher) if cache.enabled else {}
         todo = [k for k in discovery.roots if k not in keys or not cache.has(keys[k])]
         self._scratch = tempfile.TemporaryDirectory(prefix="servegate-")
         self._pool = ThreadPoolExecutor(max_workers=max(1, min(len(todo), 2)))
