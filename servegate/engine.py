@@ -198,9 +198,12 @@ def _prefetch(discovery: Discovery, options: CheckOptions, hasher: InputHasher) 
     if options.changed is None or not 0 < len(discovery.roots) <= PREFETCH_ROOTS:
         return None
     from servegate.cache import RenderCache
-    from servegate.render import Prefetch
+    from servegate.render import Prefetch, ToolMissing
 
-    return Prefetch(discovery, RenderCache(enabled=options.cache), hasher)
+    try:
+        return Prefetch(discovery, RenderCache(enabled=options.cache), hasher)
+    except ToolMissing:
+        return None  # reported by the render step, if anything is left to render
 
 
 def load_resources(options: CheckOptions) -> tuple[list[Group], list[Finding]]:
