@@ -51,12 +51,15 @@ def code_fingerprint() -> str:
     from servegate.datafiles import data_dir
 
     digest = hashlib.sha256(__version__.encode())
-    folders = [Path(__file__).resolve().parent]
+    package = Path(__file__).resolve().parent
+    folders = [package]
     for name in _DATA:
         try:
-            folders.append(data_dir(name))
+            folder = data_dir(name)
         except FileNotFoundError:
             continue
+        if not folder.is_relative_to(package):  # a wheel keeps them in the package already
+            folders.append(folder)
     for folder in folders:
         for dirpath, dirnames, filenames in os.walk(folder):
             dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
