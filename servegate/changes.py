@@ -2,9 +2,10 @@
 
 Two entry points narrow a check to what changed: ``--base REF`` (git: everything that differs
 from REF, committed or not) and ``--changed-files`` (the files pre-commit passes). A changed file
-maps to every kustomize root whose inputs include it (the reverse of ``Discovery.inputs``); a
-change to servegate's own configuration (``servegate.yaml``, ``environments/``, ``policies/``)
-affects every root.
+maps to every kustomize root that can read it (``Discovery.reads_any``: a file it names, or any
+file in or below its kustomization folders, as its render cache key hashes them); a change to
+servegate's own configuration (``servegate.yaml``, ``environments/``, ``policies/``) affects
+every root.
 
 With ``--base`` the base revision is exported with ``git archive`` (read-only: no worktree, no
 checkout), the affected roots are rendered there too, and the change rules
@@ -97,7 +98,7 @@ def affected(discovery: Discovery, changed: set[str]) -> tuple[list[str], list[s
     """Kustomize roots and plain files a set of changed files touches."""
     if any(f == p or f.startswith(p) for f in changed for p in CONFIG_PREFIXES):
         return list(discovery.roots), list(discovery.plain_files)
-    roots = [k for k in discovery.roots if changed.intersection(discovery.inputs(k))]
+    roots = [k for k in discovery.roots if discovery.reads_any(k, changed)]
     plain = [f for f in discovery.plain_files if f in changed]
     return roots, plain
 

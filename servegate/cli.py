@@ -79,22 +79,32 @@ def cli() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point; returns the exit code (never raises for user errors)."""
+    from servegate.procs import Terminated, stopping_children
+
     try:
-        result = cli.main(
-            args=list(argv) if argv is not None else None,
-            prog_name="servegate",
-            standalone_mode=False,
-        )
+        with stopping_children():  # SIGTERM/SIGINT stop kustomize and clean up, then exit
+            result = cli.main(
+                args=list(argv) if argv is not None else None,
+                prog_name="servegate",
+                standalone_mode=False,
+            )
     except click.exceptions.Exit as done:
         return done.exit_code
     except click.ClickException as err:
         err.show()
         return 2 if err.exit_code in (1, 2) else err.exit_code
-    except click.exceptions.Abort:
+    except click.exceptions.Abort as err:
+        if isinstance(err.__context__, KeyboardInterrupt):
+            click.echo("servegate: interrupted", err=True)
+            return 130
         click.echo("servegate: aborted", err=True)
         return 2
     except KeyboardInterrupt:
+        click.echo("servegate: interrupted", err=True)
         return 130
+    except Terminated as stop:
+        click.echo("servegate: terminated", err=True)
+        return stop.code
     except BrokenPipeError:
         return 1
     except Exception as err:  # a bug of ours: one line, not a traceback, unless asked

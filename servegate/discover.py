@@ -8,13 +8,13 @@ the repo root are findings (``repo.*``), never something to fetch or follow.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from servegate.findings import Finding, Severity
+from servegate.remotes import remote_kind
 from servegate.sources import parse as load_bytes
 from servegate.yamlsafe import Document
 
@@ -23,11 +23,6 @@ if TYPE_CHECKING:
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
-_REMOTE = re.compile(
-    r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref="
-)
-#: Kustomization fields whose entries name files or directories.
-_REF_FIELDS = ("resources", "bases", "components", "crds", "patchesStrategicMerge")
 _PLUGIN_FIELDS = ("generators", "transformers", "validators")
 
 
@@ -51,9 +46,13 @@ class Kustomization:
     file: str
     document: Document | None
     dirs: list[str] = field(default_factory=list)
-    """Kustomization directories it includes (bases, components)."""
+    """Kustomization directories it includes (bases, components), by their real path."""
+    dir_lines: list[int] = field(default_factory=list)
+    """The line of each ``dirs`` entry in ``file``."""
     files: list[str] = field(default_factory=list)
-    """Files it reads directly (resources, patches, generator inputs)."""
+    """Files it reads as YAML (resources, patches, configurations...), with symlink targets."""
+    data_files: list[str] = field(default_factory=list)
+    """Files it reads as data (generator ``files``/``envs``), with symlink targets."""
     patches: list[PatchDoc] = field(default_factory=list)
     blocked: bool = False
     """A finding makes rendering unsafe or pointless (remote base, escape, bad YAML)."""
@@ -95,12 +94,34 @@ class Discovery:
         return list(seen.values())
 
     def inputs(self, kdir: str) -> list[str]:
-        """Every file rendering ``kdir`` reads, sorted (for caching and change mapping)."""
+        """Every file rendering ``kdir`` names, sorted: its kustomizations and the files they
+        list (with symlink targets). With the trees under ``folders(kdir)``, what its render
+        cache key covers (``servegate.render.cache_keys``)."""
         files: set[str] = set()
         for k in self.closure(kdir):
             files.add(k.file)
             files.update(k.files)
+            files.update(k.data_files)
         return sorted(files)
+
+    def folders(self, kdir: str) -> list[str]:
+        """The kustomization folders rendering ``kdir`` builds: kustomize reads files only in
+        or below these (``LoadRestrictionsRootOnly``: kubernetes-sigs/kustomize
+        ``api/internal/loader/loadrestrictions.go``, after resolving symlinks)."""
+        return sorted({k.dir for k in self.closure(kdir)})
+
+    def reads_any(self, kdir: str, changed: set[str]) -> bool:
+        """Whether rendering ``kdir`` can read one of ``changed`` (repo-relative paths): a file
+        it names, or any file in or below one of its folders, as the render key hashes them.
+        Narrowing (``--changed-files``, ``--base``) selects roots by this."""
+        if not changed:
+            return False
+        if changed.intersection(self.inputs(kdir)):
+            return True
+        folders = set(self.folders(kdir))
+        if "." in folders:
+            return True
+        return any(not folders.isdisjoint(ancestors(f)) for f in changed)
 
 
 def find_repo_root(path: Path) -> Path:
@@ -313,10 +334,8 @@ def discover(paths: list[Path], root: Path | None = None) -> Discovery:
         kustomizations[d] = k
         pending.extend(x for x in k.dirs if x not in kustomizations)
 
-    included = {d for k in kustomizations.values() for d in k.dirs}
-    scanned = set(kdirs)
-    roots = sorted(d for d in scanned if d not in included)
-    referenced = {f for k in kustomizations.values() for f in k.files}
+    roots = check_graph(kustomizations, set(kdirs), findings)
+    referenced = {f for k in kustomizations.values() for f in (*k.files, *k.data_files)}
     kdir_set = set(kustomizations)
     plain = [
         f
@@ -393,95 +412,246 @@ def _read_kustomization(
     doc = loaded.documents[0]
     k.document = doc
     data: dict[str, Any] = doc.data
+    _Reader(scan, k, directory, findings).read(data, doc)
+    for key in ("helmCharts", "helmChartInflationGenerator"):
+        if key in data:
+            findings.append(
+                Finding(
+                    "repo.kustomize-plugin",
+                    Severity.ERROR,
+                    "helm charts run an external program; servegate renders without helm "
+                    "(vendor the rendered chart instead)",
+                    kfile_rel,
+                    doc.line_of((key,)),
+                )
+            )
+            k.blocked = True
+            break
+    return k
 
-    def flag(rule: str, message: str, path: tuple[str | int, ...]) -> None:
-        findings.append(Finding(rule, Severity.ERROR, message, kfile_rel, doc.line_of(path)))
-        k.blocked = True
 
-    def local(entry: str, path: tuple[str | int, ...]) -> str | None:
-        if _REMOTE.search(entry):
-            flag(
+class _Reader:
+    """The references of one kustomization, checked and recorded on its ``Kustomization``:
+    remote ones (``servegate.remotes``) and escapes are findings at their line and block the
+    render; local ones become ``dirs`` (kustomizations, by their real path, as kustomize's
+    ``filesys.ConfirmDir`` resolves them) and ``files`` (with a symlink's target too)."""
+
+    def __init__(self, scan: _Paths, k: Kustomization, directory: str, findings: list[Finding]):
+        self.scan = scan
+        self.k = k
+        self.directory = directory
+        self.findings = findings
+
+    def flag(self, rule: str, message: str, file: str, line: int) -> None:
+        self.findings.append(Finding(rule, Severity.ERROR, message, file, line))
+        self.k.blocked = True
+
+    def read(self, data: dict[str, Any], doc: Document) -> None:
+        k = self.k
+        for ref in references(data):
+            line = doc.line_of(ref.path)
+            if ref.how == "inline":
+                continue
+            target = self.local(ref.value, k.file, line, remote_only=ref.how == "remote")
+            if target is None:
+                continue
+            if ref.how in ("ref", "plugin") and os.path.isdir(target):
+                k.dirs.append(self.scan.rel(self.scan.real(target)))
+                k.dir_lines.append(line)
+                continue
+            self.add_file(target, data=ref.how == "data")
+            if ref.how == "patch":
+                _add_patch_docs(self.scan, target, ref.selector, k)
+            elif ref.how == "plugin":
+                self.plugin_file(target, ref.path[0])
+
+    def local(self, entry: str, file: str, line: int, *, remote_only: bool = False) -> str | None:
+        """The entry's path, or None when it is remote (a finding), escapes (a finding) or
+        is not a location at all."""
+        target = join(self.directory, entry) if entry else self.directory
+        kind = remote_kind(entry, lambda: os.path.lexists(target))
+        if kind is not None:
+            self.flag(
                 "repo.remote-base",
-                f"remote reference {entry!r}: servegate does not fetch remote bases; vendor it "
-                "into the repo",
-                path,
+                f"remote reference {entry!r} ({kind}): servegate never fetches remote content; "
+                "vendor it into the repo",
+                file,
+                line,
             )
             return None
-        target = join(directory, entry)
-        if not scan.inside_entry(directory, entry, target):
-            flag(
+        if remote_only:
+            return None
+        if not self.scan.inside_entry(self.directory, entry, target):
+            self.flag(
                 "repo.kustomize-escape",
                 f"{entry!r} leaves the repo root; kustomize roots must stay inside the repo",
-                path,
+                file,
+                line,
             )
             return None
         return target
 
-    for fname in _REF_FIELDS:
-        entries = data.get(fname)
-        if not isinstance(entries, list):
-            continue
-        for i, entry in enumerate(entries):
-            if not isinstance(entry, str):
+    def add_file(self, target: str, *, data: bool = False) -> None:
+        files = self.k.data_files if data else self.k.files
+        files.append(self.scan.rel(target))
+        real = self.scan.real(target)
+        if real != os.path.normpath(target) and self.scan.inside(real):
+            files.append(self.scan.rel(real))  # a symlink: its target is read too
+
+    def plugin_file(self, target: str, field_name: str | int) -> None:
+        """A generator, transformer or validator configuration file: only builtin plugins,
+        and the files those name are read too (relative to the kustomization)."""
+        raw = _read(target)
+        if raw is None:
+            return
+        target_rel = self.scan.rel(target)
+        for d in load_bytes(raw, target_rel).documents:
+            if not isinstance(d.data, dict):
                 continue
-            target = local(entry, (fname, i))
-            if target is None:
+            if d.data.get("apiVersion") not in (None, "builtin"):
+                self.flag(
+                    "repo.kustomize-plugin",
+                    f"{field_name} plugin {d.data.get('kind')!r} ({d.data.get('apiVersion')}) "
+                    "would run code; only builtin plugins are allowed",
+                    target_rel,
+                    d.line,
+                )
                 continue
-            if os.path.isdir(target):
-                k.dirs.append(scan.rel(target))
-            else:
-                k.files.append(scan.rel(target))
-                if fname == "patchesStrategicMerge":
-                    _add_patch_docs(scan, target, None, k)
-    for fname in ("patches", "patchesJson6902"):
-        entries = data.get(fname)
-        if not isinstance(entries, list):
-            continue
-        for i, entry in enumerate(entries):
+            for ref in plugin_references(d.data, ()):
+                if ref.how == "inline":
+                    continue
+                local = self.local(
+                    ref.value, target_rel, d.line_of(ref.path), remote_only=ref.how == "remote"
+                )
+                if local is not None:
+                    self.add_file(local, data=ref.how == "data")
+                    if ref.how == "patch":
+                        _add_patch_docs(self.scan, local, ref.selector, self.k)
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """One location a kustomization names: ``value`` at ``path`` in its document.
+
+    ``how``: ``ref`` a file or a kustomization folder (resources, bases, components);
+    ``file`` a file kustomize reads as YAML; ``data`` a file it reads as data (generator
+    ``files`` and ``envs``: never parsed as YAML); ``patch`` a patch file (``selector``: its
+    target); ``plugin`` a generator, transformer or validator configuration file or folder;
+    ``remote`` only ever a URL (a helm repository); ``inline`` content, not a location."""
+
+    path: tuple[str | int, ...]
+    value: str
+    how: str
+    selector: Any = None
+
+
+def _strings(value: Any) -> list[tuple[int | None, str]]:
+    if isinstance(value, str):
+        return [(None, value)]
+    if isinstance(value, list):
+        return [(i, v) for i, v in enumerate(value) if isinstance(v, str)]
+    return []
+
+
+def _at(base: tuple[str | int, ...], index: int | None) -> tuple[str | int, ...]:
+    return base if index is None else (*base, index)
+
+
+def references(data: dict[str, Any]) -> Iterator[Reference]:
+    """Every location a kustomization names, in every field kustomize reads a file or folder
+    from (kubernetes-sigs/kustomize ``api/types/kustomization.go``; ``bases`` and a
+    generator's ``env`` as ``FixKustomization`` folds them in)."""
+    for name, how in _LOCATION_LISTS:
+        for i, value in _strings(data.get(name)):
+            inline = name == "patchesStrategicMerge" and ("\n" in value or value.startswith("{"))
+            yield Reference(
+                (name, i) if i is not None else (name,), value, "inline" if inline else how
+            )
+    for name in ("patches", "patchesJson6902"):
+        entries = data.get(name)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
             if isinstance(entry, str):
-                entry = {"path": entry}
-            if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-                continue
-            target = local(entry["path"], (fname, i, "path"))
-            if target is not None:
-                k.files.append(scan.rel(target))
-                _add_patch_docs(scan, target, entry.get("target"), k)
-    for gname in ("configMapGenerator", "secretGenerator"):
-        for i, gen in enumerate(data.get(gname) or []):
-            if not isinstance(gen, dict):
-                continue
-            for fkey in ("files", "envs"):
-                for j, item in enumerate(gen.get(fkey) or []):
-                    if isinstance(item, str):
-                        target = local(item.partition("=")[2] or item, (gname, i, fkey, j))
-                        if target is not None:
-                            k.files.append(scan.rel(target))
-    if "helmCharts" in data or "helmChartInflationGenerator" in data:
-        key = "helmCharts" if "helmCharts" in data else "helmChartInflationGenerator"
-        flag(
-            "repo.kustomize-plugin",
-            "helm charts run an external program; servegate renders without helm (vendor the "
-            "rendered chart instead)",
-            (key,),
-        )
-    for fname in _PLUGIN_FIELDS:
-        for i, entry in enumerate(data.get(fname) or []):
+                yield Reference((name, i), entry, "patch")
+            elif isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                yield Reference((name, i, "path"), entry["path"], "patch", entry.get("target"))
+    for name in ("replacements",):
+        entries = data.get(name)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                yield Reference((name, i, "path"), entry["path"], "file")
+    openapi = data.get("openapi")
+    if isinstance(openapi, dict) and isinstance(openapi.get("path"), str):
+        yield Reference(("openapi", "path"), openapi["path"], "file")
+    for name in ("configMapGenerator", "secretGenerator"):
+        entries = data.get(name)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
             if isinstance(entry, dict):
-                if entry.get("apiVersion") != "builtin":
-                    flag(
-                        "repo.kustomize-plugin",
-                        f"inline {fname} plugin {entry.get('kind')!r} would run code; only "
-                        "builtin plugins are allowed",
-                        (fname, i),
-                    )
-            elif isinstance(entry, str):
-                target = local(entry, (fname, i))
-                if target is not None and os.path.isdir(target):
-                    k.dirs.append(scan.rel(target))
-                elif target is not None:
-                    k.files.append(scan.rel(target))
-                    _check_plugin_file(scan, target, kfile_rel, fname, findings, k)
-    return k
+                yield from _generator_references(entry, (name, i))
+    for name in ("helmCharts", "helmChartInflationGenerator"):
+        entries = data.get(name)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if isinstance(entry, dict):
+                yield from _helm_references(entry, (name, i))
+    globals_ = data.get("helmGlobals")
+    if isinstance(globals_, dict):
+        yield from _helm_references(globals_, ("helmGlobals",))
+    for name in _PLUGIN_FIELDS:
+        entries = data.get(name)
+        for i, entry in enumerate(entries if isinstance(entries, list) else []):
+            if isinstance(entry, str):
+                yield Reference((name, i), entry, "plugin")
+            elif isinstance(entry, dict):
+                yield from plugin_references(entry, (name, i))
+
+
+def plugin_references(config: dict[str, Any], at: tuple[str | int, ...]) -> Iterator[Reference]:
+    """The locations a builtin plugin's configuration names (``PatchTransformer.path``,
+    ``PatchStrategicMergeTransformer.paths``, ``ConfigMapGenerator.files``,
+    ``ReplacementTransformer.replacements[].path``, ``HelmChartInflationGenerator``...:
+    kubernetes-sigs/kustomize ``plugin/builtin/*``)."""
+    for key, how in (("path", "patch"), ("paths", "patch")):
+        for i, value in _strings(config.get(key)):
+            yield Reference(_at((*at, key), i), value, how, config.get("target"))
+    yield from _generator_references(config, at)
+    yield from _helm_references(config, at)
+    entries = config.get("replacements")
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+            yield Reference((*at, "replacements", i, "path"), entry["path"], "file")
+
+
+def _generator_references(entry: dict[str, Any], at: tuple[str | int, ...]) -> Iterator[Reference]:
+    for key in ("files", "envs", "env"):
+        for i, value in _strings(entry.get(key)):
+            path = value.partition("=")[2] or value if key == "files" else value
+            yield Reference(_at((*at, key), i), path, "data")
+
+
+def _helm_references(entry: dict[str, Any], at: tuple[str | int, ...]) -> Iterator[Reference]:
+    for key, how in _HELM_KEYS:
+        for i, value in _strings(entry.get(key)):
+            yield Reference(_at((*at, key), i), value, how)
+
+
+#: Kustomization fields that list locations, and what each entry is.
+_LOCATION_LISTS = (
+    ("resources", "ref"),
+    ("bases", "ref"),
+    ("components", "ref"),
+    ("crds", "file"),
+    ("configurations", "file"),
+    ("patchesStrategicMerge", "patch"),
+)
+#: Helm chart fields: repositories (URLs only) and the files and folders helm would read.
+_HELM_KEYS = (
+    ("repo", "remote"),
+    ("chartRepoUrl", "remote"),
+    ("valuesFile", "file"),
+    ("values", "file"),
+    ("additionalValuesFiles", "file"),
+    ("chartHome", "file"),
+    ("configHome", "file"),
+)
 
 
 def _read(path: str) -> bytes | None:
@@ -490,34 +660,6 @@ def _read(path: str) -> bytes | None:
             return handle.read()
     except OSError:
         return None
-
-
-def _check_plugin_file(
-    scan: _Paths,
-    target: str,
-    kfile_rel: str,
-    fname: str,
-    findings: list[Finding],
-    k: Kustomization,
-) -> None:
-    raw = _read(target)
-    if raw is None:
-        return
-    target_rel = scan.rel(target)
-    loaded = load_bytes(raw, target_rel)
-    for d in loaded.documents:
-        if isinstance(d.data, dict) and d.data.get("apiVersion") not in (None, "builtin"):
-            findings.append(
-                Finding(
-                    "repo.kustomize-plugin",
-                    Severity.ERROR,
-                    f"{fname} plugin {d.data.get('kind')!r} ({d.data.get('apiVersion')}) would run "
-                    "code; only builtin plugins are allowed",
-                    target_rel,
-                    d.line,
-                )
-            )
-            k.blocked = True
 
 
 def _add_patch_docs(scan: _Paths, target: str, selector: Any, k: Kustomization) -> None:
@@ -533,10 +675,6 @@ def _add_patch_docs(scan: _Paths, target: str, selector: Any, k: Kustomization) 
         kind = sel.get("kind") or data.get("kind")
         name = sel.get("name") or (meta or {}).get("name")
         k.patches.append(PatchDoc(target_rel, d, kind, name))
-
-
-#: Kustomization fields whose string entries (or entries' ``path``) name a file or directory.
-_PATH_FIELDS = (*_REF_FIELDS, *_PLUGIN_FIELDS)
 
 
 def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
@@ -599,12 +737,22 @@ def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
 
     # kustomizations reading a changed file, then (transitively) those including them
     touched = naming(changed)
-    touched = {k for k in touched if changed.intersection([*full(k).files, full(k).file])}
+    touched = {
+        k
+        for k in touched
+        if changed.intersection([*full(k).files, *full(k).data_files, full(k).file])
+    }
+    # and those whose folder holds a changed file: kustomize may read any file in or below it
+    # (a symlink's target, a file named in a transformer configuration), and the render key
+    # hashes them all (Discovery.reads_any)
+    touched.update(a for f in changed for a in (*ancestors(f), ".") if a in kdirs)
     frontier = set(touched)
     while frontier:
         new = {k for k in naming(frontier) - touched if frontier & set(full(k).dirs)}
         touched |= new
         frontier = new
+    if _cycles({k: full(k) for k in touched}, _components({k: full(k) for k in touched})):
+        return None  # discover() reports cycles and gives them roots
     included = {d for k in touched for d in full(k).dirs}
     roots = sorted(
         k
@@ -621,7 +769,8 @@ def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
             return None  # a base the walk did not see (hidden folder, missing): no shortcut
         kustomizations[d] = full(d)
         pending.extend(full(d).dirs)
-    referenced = {f for k in naming(changed) for f in full(k).files}
+    check_graph(kustomizations, set(roots), findings)
+    referenced = {f for k in naming(changed) for f in (*full(k).files, *full(k).data_files)}
     plain = sorted(
         f
         for f in changed
@@ -637,13 +786,187 @@ def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
     return discovery
 
 
+def ancestors(path: str) -> Iterator[str]:
+    """The folders above a repo-relative ``path``, nearest first, without "."."""
+    parent = path.rpartition("/")[0]
+    while parent:
+        yield parent
+        parent = parent.rpartition("/")[0]
+
+
+#: The most kustomization builds one root may cost. kustomize builds an included kustomization
+#: again on every path that reaches it (kubernetes-sigs/kustomize ``api/internal/target/
+#: kusttarget.go``: each ``accumulateDirectory`` makes a new ``KustTarget``), so includes that
+#: share bases can double the work at every level; about 2,000 builds of a few objects took
+#: 30 s on the project's 2-core machine. A real overlay costs tens.
+MAX_BUILDS = 10_000
+
+
+def check_graph(
+    kustomizations: dict[str, Kustomization], candidates: set[str], findings: list[Finding]
+) -> list[str]:
+    """The roots among ``candidates`` (kustomization folders found by the walk), after
+    reporting include cycles and roots whose include graph costs more than ``MAX_BUILDS``
+    builds. Every member of a cycle gets a ``repo.kustomize-error`` at the entry that continues
+    the cycle and is blocked; a cycle no other kustomization includes is a root of its own,
+    so that its findings belong to a root (kustomize itself refuses it: "cycle detected",
+    ``api/internal/loader/fileloader.go``)."""
+    component = _components(kustomizations)
+    for members in _cycles(kustomizations, component):
+        for d in members:
+            k = kustomizations[d]
+            k.blocked = True
+            for target, line in zip(k.dirs, k.dir_lines, strict=False):
+                if component.get(target) == component[d]:
+                    path = " -> ".join(_cycle_path(kustomizations, component, d, target))
+                    findings.append(
+                        Finding(
+                            "repo.kustomize-error",
+                            Severity.ERROR,
+                            f"kustomization cycle: {path}; kustomize refuses it ('cycle detected')",
+                            k.file,
+                            line,
+                        )
+                    )
+                    break
+    from_outside = {
+        d
+        for k in kustomizations.values()
+        for d in k.dirs
+        if component.get(d) != component.get(k.dir)
+    }
+    roots = sorted(d for d in candidates if d not in from_outside)
+    builds = _build_counts(kustomizations, component)
+    for r in roots:
+        root_k = kustomizations.get(r)
+        count = builds.get(r, 0)
+        if root_k is not None and count > MAX_BUILDS:
+            root_k.blocked = True
+            findings.append(
+                Finding(
+                    "repo.kustomize-error",
+                    Severity.ERROR,
+                    f"rendering {r} would build {_count(count)} kustomizations (kustomize "
+                    f"builds an included base again on every path that reaches it; servegate "
+                    f"allows {MAX_BUILDS:,}): include each shared base once, higher up",
+                    root_k.file,
+                    1,
+                )
+            )
+    return roots
+
+
+def _count(n: int) -> str:
+    return f"more than {10**15:,}" if n > 10**15 else f"{n:,}"
+
+
+def _components(kustomizations: dict[str, Kustomization]) -> dict[str, int]:
+    """Strongly connected components of the include graph (Tarjan's algorithm, iterative):
+    folder -> component number."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    component: dict[str, int] = {}
+    counter = components = 0
+    for start in sorted(kustomizations):
+        if start in index:
+            continue
+        work: list[tuple[str, int]] = [(start, 0)]
+        while work:
+            node, i = work.pop()
+            if i == 0:
+                index[node] = low[node] = counter
+                counter += 1
+                stack.append(node)
+                on_stack.add(node)
+            edges = [d for d in kustomizations[node].dirs if d in kustomizations]
+            if i < len(edges):
+                work.append((node, i + 1))
+                nxt = edges[i]
+                if nxt not in index:
+                    work.append((nxt, 0))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component[member] = components
+                    if member == node:
+                        break
+                components += 1
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+    return component
+
+
+def _cycles(kustomizations: dict[str, Kustomization], component: dict[str, int]) -> list[list[str]]:
+    """The members of each component that holds a cycle (two members, or a self-include)."""
+    groups: dict[int, list[str]] = {}
+    for d, c in component.items():
+        groups.setdefault(c, []).append(d)
+    return [
+        sorted(members)
+        for members in groups.values()
+        if len(members) > 1 or members[0] in kustomizations[members[0]].dirs
+    ]
+
+
+def _cycle_path(
+    kustomizations: dict[str, Kustomization], component: dict[str, int], start: str, first: str
+) -> list[str]:
+    """A shortest include path ``start -> first -> ... -> start`` inside one component."""
+    came: dict[str, str | None] = {first: None}
+    queue = [first]
+    while queue and start not in came:
+        here = queue.pop(0)
+        for d in kustomizations[here].dirs:
+            if d not in came and component.get(d) == component[start]:
+                came[d] = here
+                queue.append(d)
+    path: list[str] = []
+    at: str | None = start if start in came else None
+    while at is not None:
+        path.append(at)
+        at = came[at]
+    return [start, *reversed(path)] if path else [start, first]
+
+
+def _build_counts(
+    kustomizations: dict[str, Kustomization], component: dict[str, int]
+) -> dict[str, int]:
+    """How many kustomization builds rendering each folder costs: itself plus the builds of
+    every entry of ``dirs`` (with repeats), not following includes inside a cycle."""
+    counts: dict[str, int] = {}
+    for start in sorted(kustomizations):
+        work = [(start, False)]
+        while work:
+            node, expanded = work.pop()
+            if node in counts:
+                continue
+            edges = [
+                d
+                for d in kustomizations[node].dirs
+                if d in kustomizations and component.get(d) != component.get(node)
+            ]
+            if not expanded:
+                work.append((node, True))
+                work.extend((d, False) for d in edges if d not in counts)
+                continue
+            counts[node] = min(1 + sum(counts[d] for d in edges), 10**18)
+    return counts
+
+
 def posix_parent(path: str) -> str:
     parent = path.rpartition("/")[0]
     return parent or "."
 
 
 #: Bump when ``_path_entries`` changes what it returns.
-REFS_FORMAT = "refs-v1"
+REFS_FORMAT = "refs-v2"
 
 
 def remember_path_entries(discovery: Discovery, hasher: InputHasher) -> None:
@@ -722,19 +1045,6 @@ def _entries_of(raw_bytes: bytes, kdir: str, kfile: str) -> set[str]:
     if not loaded.documents or not isinstance(loaded.documents[0].data, dict):
         return set()
     data: dict[str, Any] = loaded.documents[0].data
-    raw: list[str] = []
-    for fname in (*_PATH_FIELDS, "patches", "patchesJson6902"):
-        for entry in data.get(fname) or [] if isinstance(data.get(fname), list) else []:
-            if isinstance(entry, dict):
-                entry = entry.get("path")
-            if isinstance(entry, str):
-                raw.append(entry)
-    for gname in ("configMapGenerator", "secretGenerator"):
-        gens = data.get(gname)
-        for gen in gens if isinstance(gens, list) else []:
-            for fkey in ("files", "envs"):
-                items = gen.get(fkey) if isinstance(gen, dict) else None
-                listed = items if isinstance(items, list) else []
-                raw.extend(i.partition("=")[2] or i for i in listed if isinstance(i, str))
+    raw = [r.value for r in references(data) if r.how not in ("inline", "remote")]
     base = "" if kdir == "." else kdir
     return {posixpath.normpath(posixpath.join(base, e)) for e in raw}

@@ -494,13 +494,7 @@ def _load(
             if result.output is None:
                 group.reusable = not result.error_is_transient
                 group.findings.append(
-                    Finding(
-                        "repo.kustomize-error",
-                        Severity.ERROR,
-                        f"kustomize build failed: {result.error}",
-                        kfile,
-                        1,
-                    )
+                    Finding(result.rule, Severity.ERROR, result.message, kfile, 1)
                 )
                 continue
             group.resources.extend(

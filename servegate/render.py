@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -29,7 +30,15 @@ if TYPE_CHECKING:
     from servegate.cache import InputHasher, RenderCache
     from servegate.discover import Discovery
 
+#: The longest one kustomize process may run (and never past the run's budget).
 RENDER_TIMEOUT_S = 120
+#: The run's kustomize budget, wall-clock seconds in total for every kustomize process of one
+#: run: a base plus a share per root to render (a cold M=300 repo, 900 roots, renders in
+#: about 25 s; its budget is 270 s). ``SERVEGATE_RENDER_BUDGET`` (seconds) replaces it. A
+#: root that does not render within it is an error finding, never skipped and never cached.
+RENDER_BUDGET_S = 45.0
+RENDER_BUDGET_PER_ROOT_S = 0.25
+BUDGET_VARIABLE = "SERVEGATE_RENDER_BUDGET"
 FLAGS = ("--load-restrictor", "LoadRestrictionsRootOnly")
 #: The wrapper kustomization; ``{target}`` is the root's path relative to the wrapper.
 WRAPPER = (
@@ -51,9 +60,54 @@ class Rendered:
     wrapper: str
     """The wrapper folder: origin paths in ``output`` are relative to it."""
     error_is_transient: bool = False
-    """A timeout: not a property of the inputs, so never cached."""
+    """A timeout, or a render that read content outside the repo: not a property of the
+    hashed inputs, so never cached."""
     objects: list[Any] | None = None
     """``output`` already parsed (plain data), when the cache could hold it as JSON."""
+    rule: str = "repo.kustomize-error"
+    """The rule of the finding that ``error`` makes."""
+
+    @property
+    def message(self) -> str:
+        """The finding's message for ``error``."""
+        if self.rule == "repo.kustomize-error":
+            return f"kustomize build failed: {self.error}"
+        return str(self.error)
+
+
+class Budget:
+    """The kustomize time of one run: a deadline every kustomize process of the run shares,
+    so a slow graph costs the run at most ``seconds`` in total, not one timeout per root."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.deadline = time.monotonic() + seconds
+
+    @classmethod
+    def for_roots(cls, count: int) -> Budget:
+        """``RENDER_BUDGET_S`` plus ``RENDER_BUDGET_PER_ROOT_S`` per root, or the operator's
+        ``SERVEGATE_RENDER_BUDGET``; UsageError when that is not a positive number."""
+        raw = os.environ.get(BUDGET_VARIABLE)
+        if raw is None or not raw.strip():
+            return cls(RENDER_BUDGET_S + RENDER_BUDGET_PER_ROOT_S * count)
+        try:
+            seconds = float(raw)
+        except ValueError:
+            seconds = -1.0
+        if not 0 < seconds < float("inf"):
+            from servegate.discover import UsageError
+
+            raise UsageError(f"{BUDGET_VARIABLE}={raw!r}: expected a number of seconds above 0")
+        return cls(seconds)
+
+    def remaining(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def spent(self) -> str:
+        return (
+            f"kustomize did not finish within the run's render budget ({self.seconds:g} s for "
+            f"every root together; {BUDGET_VARIABLE} sets it)"
+        )
 
 
 @cache
@@ -127,35 +181,47 @@ def _environment() -> dict[str, str]:
     return env
 
 
-def render_one(repo_root: Path, kdir: str, scratch: Path) -> Rendered:
-    """Render ``kdir`` (relative to ``repo_root``) through a wrapper created in ``scratch``."""
+def render_one(repo_root: Path, kdir: str, scratch: Path, budget: Budget | None = None) -> Rendered:
+    """Render ``kdir`` (relative to ``repo_root``) through a wrapper created in ``scratch``,
+    within ``budget`` (by default, one root's)."""
+    budget = budget or Budget.for_roots(1)
     wrapper = Path(tempfile.mkdtemp(prefix="wrap-", dir=scratch))
     target = os.path.relpath(repo_root / kdir, wrapper)
     (wrapper / "kustomization.yaml").write_text(WRAPPER.format(target=quote(target)), "utf-8")
-    output, error, transient = _kustomize(wrapper, repo_root)
+    output, error, transient = _kustomize(wrapper, repo_root, budget)
+    if output is not None:
+        foreign = foreign_origin(output, str(wrapper), repo_root)
+        if foreign is not None:
+            return Rendered(kdir, None, foreign, str(wrapper), True, rule="repo.remote-base")
     return Rendered(kdir, output, error, str(wrapper), transient)
 
 
-def render_batch(repo_root: Path, kdirs: Sequence[str], scratch: Path) -> list[Rendered]:
+def render_batch(
+    repo_root: Path, kdirs: Sequence[str], scratch: Path, budget: Budget | None = None
+) -> list[Rendered]:
     """Render ``kdirs`` in one kustomize process (``servegate.batching``). A batch that fails
     or does not split cleanly is split in two, down to single roots rendered alone, so every
     error is reported for the root that has it, worded as when that root is rendered alone;
-    a batch that times out goes straight to single roots."""
+    a batch that times out goes straight to single roots, while the run's budget lasts
+    (by default, the budget of ``len(kdirs)`` roots)."""
+    budget = budget or Budget.for_roots(len(kdirs))
     if len(kdirs) == 1:
-        return [render_one(repo_root, kdirs[0], scratch)]
+        return [render_one(repo_root, kdirs[0], scratch, budget)]
     from servegate.batching import split, write_wrappers
 
     wrapper = Path(tempfile.mkdtemp(prefix="batch-", dir=scratch))
     write_wrappers(str(repo_root), kdirs, str(wrapper))
-    output, _, timed_out = _kustomize(wrapper, repo_root)
+    output, _, timed_out = _kustomize(wrapper, repo_root, budget)
     if timed_out:  # halving would wait out the timeout again at every level: go to singles
-        return [render_one(repo_root, kdir, scratch) for kdir in kdirs]
+        return [render_one(repo_root, kdir, scratch, budget) for kdir in kdirs]
+    if output is not None and foreign_origin(output, str(wrapper), repo_root) is not None:
+        output = None  # render each alone: the finding belongs to the root that has it
     parts = split(output, len(kdirs)) if output is not None else None
     if parts is None:
         half = len(kdirs) // 2
         return [
-            *render_batch(repo_root, kdirs[:half], scratch),
-            *render_batch(repo_root, kdirs[half:], scratch),
+            *render_batch(repo_root, kdirs[:half], scratch, budget),
+            *render_batch(repo_root, kdirs[half:], scratch, budget),
         ]
     return [
         Rendered(kdir, text, None, str(wrapper), objects=bodies)
@@ -163,26 +229,118 @@ def render_batch(repo_root: Path, kdirs: Sequence[str], scratch: Path) -> list[R
     ]
 
 
-def _kustomize(wrapper: Path, repo_root: Path) -> tuple[str | None, str | None, bool]:
-    """Build ``wrapper``: (stdout, None, False) or (None, cleaned error, is it a timeout)."""
-    argv = [kubectl_path(), "kustomize", str(wrapper), *FLAGS]
+def _kustomize(
+    wrapper: Path, repo_root: Path, budget: Budget
+) -> tuple[str | None, str | None, bool]:
+    """Build ``wrapper``: (stdout, None, False) or (None, cleaned error, is it a timeout).
+    kustomize runs without a network where the platform allows it (``sandbox``)."""
+    from servegate import procs
+
+    remaining = budget.remaining()
+    if remaining <= 0:
+        return None, budget.spent(), True
+    limit = min(RENDER_TIMEOUT_S, remaining)
+    argv = [*sandbox(), kubectl_path(), "kustomize", str(wrapper), *FLAGS]
     try:
-        done = subprocess.run(
-            argv,
-            capture_output=True,
-            text=True,
-            timeout=RENDER_TIMEOUT_S,
-            env=_environment(),
-            check=False,
-            errors="replace",
-        )
-    except subprocess.TimeoutExpired:
-        return None, f"kustomize took longer than {RENDER_TIMEOUT_S}s", True
+        code, stdout, stderr = procs.run(argv, timeout=limit, env=_environment())
     except OSError as err:
         raise ToolMissing(f"cannot run {argv[0]}: {err.strerror}") from None
-    if done.returncode != 0:
-        return None, _clean_error(done.stderr, wrapper, repo_root), False
-    return done.stdout, None, False
+    if code is None:
+        if budget.remaining() <= 0:
+            return None, budget.spent(), True
+        return None, f"kustomize took longer than {limit:g}s", True
+    if code != 0:
+        return None, _clean_error(stderr, wrapper, repo_root), False
+    return stdout, None, False
+
+
+@cache
+def sandbox() -> tuple[str, ...]:
+    """The command prefix that runs kustomize with no network at all: a new, empty network
+    namespace (``unshare --net``; as an unprivileged user inside a new user namespace,
+    ``unshare --user --map-root-user --net``), or () where the platform allows neither. A
+    second line of defence behind ``servegate.remotes``: a remote form the filter missed
+    fails to connect instead of being fetched. Probed once per process."""
+    unshare = shutil.which("unshare")
+    if unshare is None or not sys.platform.startswith("linux"):
+        return ()
+    tries: list[tuple[str, ...]] = [(unshare, "--user", "--map-root-user", "--net")]
+    if os.geteuid() == 0:
+        tries.insert(0, (unshare, "--net"))
+    for prefix in tries:
+        try:
+            done = subprocess.run(
+                [*prefix, "true"], capture_output=True, timeout=10, check=False, env=_environment()
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            continue
+        if done.returncode == 0:
+            return prefix
+    return ()
+
+
+ORIGIN_KEY = "config.kubernetes.io/origin: |"
+#: In every render key: entries stored before renders were checked by ``foreign_origin``
+#: (and kustomize ran without a network) are never reused.
+ORIGINS_CHECKED = "origins-checked-v1"
+
+
+def foreign_origin(output: str, wrapper: str, repo_root: Path) -> str | None:
+    """A message when an object of ``output`` came from content that is not a file of the
+    repo, which no render key hashes: kustomize's origin annotation names a ``repo`` (a git
+    clone), or a ``path`` that is no file inside the repo (an ``http(s)`` resource: kustomize
+    records its URL as a path below the kustomization, ``api/resource/origin.go``). Such a
+    render is never cached and is a ``repo.remote-base`` finding."""
+    base = os.path.realpath(repo_root)
+    checked: dict[str, bool] = {}
+    start = 0
+    while (found := output.find(ORIGIN_KEY, start)) >= 0:
+        start = found + len(ORIGIN_KEY)
+        fields = _block(output, start)
+        if "repo" in fields:
+            return (
+                f"an object came from the remote repository {fields['repo']!r}: servegate never "
+                "fetches remote content; vendor it into the repo"
+            )
+        for key in ("path", "configuredIn"):
+            value = fields.get(key)
+            if not value:
+                continue
+            ok = checked.get(value)
+            if ok is None:
+                full = os.path.realpath(os.path.join(wrapper, value))
+                ok = checked[value] = (
+                    full.startswith(base + os.sep) or full == base
+                ) and os.path.isfile(full)
+            if not ok:
+                return (
+                    f"an object came from {value!r}, which is no file in the repo (a remote "
+                    "resource?): servegate never uses content it did not check; vendor it "
+                    "into the repo"
+                )
+    return None
+
+
+def _block(text: str, start: int) -> dict[str, str]:
+    """The top-level ``key: value`` lines of the YAML literal block that starts after
+    ``start`` (the end of an ``...: |`` line)."""
+    fields: dict[str, str] = {}
+    pos = text.find("\n", start)
+    indent = -1
+    while pos >= 0 and pos + 1 < len(text):
+        end = text.find("\n", pos + 1)
+        line = text[pos + 1 : end if end >= 0 else len(text)]
+        body = line.lstrip(" ")
+        depth = len(line) - len(body)
+        if indent < 0:
+            indent = depth
+        if not body or depth < indent or depth == 0:
+            break
+        if depth == indent:
+            key, _, value = body.partition(":")
+            fields[key.strip()] = value.strip().strip("'\"")
+        pos = end
+    return fields
 
 
 class Prefetch:
@@ -196,11 +354,13 @@ class Prefetch:
         kubectl_path()
         keys = cache_keys(discovery, discovery.roots, hasher) if cache.enabled else {}
         todo = [k for k in discovery.roots if k not in keys or not cache.has(keys[k])]
+        self.budget = Budget.for_roots(len(todo))
+        """The run's budget: ``render_all`` goes on spending it."""
         self._scratch = tempfile.TemporaryDirectory(prefix="servegate-")
         self._pool = ThreadPoolExecutor(max_workers=max(1, min(len(todo), 2)))
+        scratch = Path(self._scratch.name)
         self._jobs = {
-            k: self._pool.submit(render_one, discovery.root, k, Path(self._scratch.name))
-            for k in todo
+            k: self._pool.submit(render_one, discovery.root, k, scratch, self.budget) for k in todo
         }
 
     def take(self, kdir: str) -> Rendered | None:
@@ -225,11 +385,15 @@ def render_all(
     batch: bool = True,
     keys: dict[str, str] | None = None,
     prefetch: Prefetch | None = None,
+    budget: Budget | None = None,
 ) -> list[Rendered]:
     """Render every root, ``workers`` kustomize processes at a time, in input order. With the
     ``discovery`` that found the roots, roots are rendered in batches (``batch``) and, with a
     ``cache``, unchanged roots are not rendered at all (``keys``: their cache keys, when the
-    caller has computed them already; ``prefetch``: roots already being rendered)."""
+    caller has computed them already; ``prefetch``: roots already being rendered). Every
+    kustomize process of the call shares one ``budget`` (by default the prefetch's, else
+    ``Budget.for_roots`` of the roots left to render); a root it does not cover comes back
+    with a transient error."""
     if not kdirs:
         return []
     kubectl_path()  # fail fast, once, when the tool is missing
@@ -257,6 +421,8 @@ def render_all(
         results[kdir] = early
     done = len(results)
     if todo:
+        if budget is None:
+            budget = prefetch.budget if prefetch is not None else Budget.for_roots(len(todo))
         workers = workers or max(2, os.cpu_count() or 2)
         if batch and discovery is not None:
             from servegate.batching import plan
@@ -265,7 +431,7 @@ def render_all(
         else:
             batches = [[k] for k in todo]
         with ThreadPoolExecutor(max_workers=min(workers, len(batches))) as pool:
-            futures = [pool.submit(render_batch, repo_root, b, scratch) for b in batches]
+            futures = [pool.submit(render_batch, repo_root, b, scratch, budget) for b in batches]
             for future in futures:
                 for result in future.result():
                     new_key = keys.get(result.kdir)
@@ -305,12 +471,12 @@ def cache_keys(
     from servegate.cache import InputHasher, render_key
 
     hasher = hasher or InputHasher(discovery.root)
-    common = (kubectl_version(), " ".join(FLAGS), str(discovery.root), WRAPPER)
+    common = (kubectl_version(), " ".join(FLAGS), str(discovery.root), WRAPPER, ORIGINS_CHECKED)
     return {
         kdir: render_key(
             hasher,
             discovery.inputs(kdir),
-            [k.dir for k in discovery.closure(kdir)],
+            discovery.folders(kdir),
             (*common, kdir),
         )
         for kdir in kdirs

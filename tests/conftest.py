@@ -58,3 +58,29 @@ def tree(tmp_path: Path) -> Callable[[Mapping[str, str | bytes]], Path]:
         return write_tree(tmp_path, files)
 
     return make
+
+
+def doubling_graph(root: Path, levels: int, roots: int = 1) -> Path:
+    """A kustomize graph whose cost doubles per level: ``lib/L0`` holds one Pod, each
+    ``lib/Lk`` includes ``a`` and ``b`` (name suffixes), which both include ``lib/L(k-1)``;
+    ``roots/rI`` (each its own namespace) include ``lib/L<levels>``. kustomize builds
+    ``lib/L0`` 2**levels times for each root."""
+    files = {
+        "lib/L0/kustomization.yaml": "resources: [pod.yaml]\n",
+        "lib/L0/pod.yaml": (
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
+            "  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n"
+            "  containers:\n  - name: c\n    image: registry.example.com/c:1.0\n"
+        ),
+    }
+    for k in range(1, levels + 1):
+        files[f"lib/L{k}/kustomization.yaml"] = "resources: [a, b]\n"
+        for part in ("a", "b"):
+            files[f"lib/L{k}/{part}/kustomization.yaml"] = (
+                f"nameSuffix: -{part}\nresources: [../../L{k - 1}]\n"
+            )
+    for i in range(roots):
+        files[f"roots/r{i}/kustomization.yaml"] = (
+            f"namespace: ns{i}\nresources: [../../lib/L{levels}]\n"
+        )
+    return write_tree(root, files)

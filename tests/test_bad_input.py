@@ -157,7 +157,10 @@ def test_helm_chart_plugin_refused(cli: CLI, tree: Tree) -> None:
     )
     run = cli("check", root, "--format", "json")
     assert run.code == 1
-    assert findings(run) == [("repo.kustomize-plugin", "app/kustomization.yaml", 1)]
+    assert findings(run) == [
+        ("repo.kustomize-plugin", "app/kustomization.yaml", 1),
+        ("repo.remote-base", "app/kustomization.yaml", 3),  # helm would fetch the chart
+    ]
 
 
 def test_symlink_leaving_repo(cli: CLI, tree: Tree, tmp_path_factory: object) -> None:

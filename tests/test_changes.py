@@ -185,9 +185,13 @@ def test_security_downgrades_are_errors(repo: Path, cli: CLI) -> None:
 
 def test_uncommitted_changes_count(repo: Path) -> None:
     edit(repo, "overlays/dev/kustomization.yaml", "ml-dev", "ml-dev3")
-    (repo / "overlays/prod/new.yaml").write_text("a: 1\n", encoding="utf-8")  # untracked
     report = check(CheckOptions(paths=[repo], base="HEAD"))
     assert [g.label for g in report.groups] == ["overlays/dev"]
+    # an untracked file in a kustomization's folder may be read by it (kustomize reads any
+    # file in or below the folder): its roots are checked too
+    (repo / "overlays/prod/new.yaml").write_text("a: 1\n", encoding="utf-8")
+    report = check(CheckOptions(paths=[repo], base="HEAD"))
+    assert [g.label for g in report.groups] == ["overlays/dev", "overlays/prod"]
 
 
 def test_bad_ref_is_a_usage_error(repo: Path, cli: CLI) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from bench.synth import scaffold_template, synth
 from servegate import changes
-from servegate.discover import discover, discover_changed
+from servegate.discover import REFS_FORMAT, discover, discover_changed
 from servegate.engine import CheckOptions, check
 
 CHANGED = [
@@ -93,10 +93,10 @@ def test_shortcut_with_the_path_entry_memo(tmp_path: Path, monkeypatch: pytest.M
     use_parse_cache(True)
     try:
         changed = {"models/model-0001/overlays/prod/extra.yaml"}
-        for _ in range(2):
+        for _ in range(2):  # a file no kustomization names, in an overlay's folder
             fast = discover_changed(repo, changed)
-            assert fast is not None and fast.roots == []
-        assert list((tmp_path / "cache").glob("refs-v1/*")), "the memo was written"
+            assert fast is not None and fast.roots == ["models/model-0001/overlays/prod"]
+        assert list((tmp_path / "cache").glob(f"{REFS_FORMAT}/*")), "the memo was written"
         overlay = repo / "models/model-0001/overlays/prod"
         (overlay / "extra.yaml").write_text(
             "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: e}\n"

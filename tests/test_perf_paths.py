@@ -259,7 +259,7 @@ def test_discovery_of_tricky_paths(
         d = discover([root], root)
     finally:
         use_parse_cache(False)
-    assert d.roots == ["over2"]  # "over" lists itself (".")
+    assert d.roots == ["over", "over2"]  # "over" lists itself: a cycle, and a root of its own
     assert d.plain_files == ["plain/a.yaml", "plain/loop1.yaml"]
     assert [(f.rule, f.file, f.line) for f in d.findings] == [
         ("repo.symlink-escape", "plain/etc", 1),
@@ -267,6 +267,7 @@ def test_discovery_of_tricky_paths(
         ("repo.kustomize-escape", "over/kustomization.yaml", 5),
         ("repo.kustomize-escape", "over/kustomization.yaml", 6),
         ("repo.remote-base", "over/kustomization.yaml", 10),
+        ("repo.kustomize-error", "over/kustomization.yaml", 7),  # '' is the folder itself
     ]
     base, over, over2 = (
         d.kustomizations["base"],
@@ -283,11 +284,12 @@ def test_discovery_of_tricky_paths(
     assert over.blocked and over.dirs == ["base", "over", "over", "base"]
     assert over.files == [
         "link/cm.yaml",
+        "base/cm.yaml",  # the symlink's target is read too
         "over/base/cm.yaml",  # relpath is lexical: "linkdir/.." is not followed
-        "base/cm.yaml",
-        "over/missing.txt",
+        "base/cm.yaml",  # ... but kustomize resolves it, so the real file is an input
         "gen.yaml",
     ]
+    assert over.data_files == ["base/cm.yaml", "over/missing.txt"]  # generator files
     assert (over2.dirs, over2.files) == ([], ["plain", "base/cm.yaml"])
 
 

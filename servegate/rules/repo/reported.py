@@ -7,36 +7,64 @@ from servegate.rules._reported import reported
 
 _KUSTOMIZE_ERROR = """\
 ## What it does
-`kubectl kustomize` fails on a kustomization (missing file, conflicting IDs, a bad patch).
+A kustomize root cannot be built: `kubectl kustomize` fails on it (missing file, conflicting
+IDs, a bad patch); its kustomizations include each other in a cycle; its include graph would
+cost more than 10,000 kustomization builds (kustomize builds a shared base again on every path
+that reaches it); or it did not render within the run's kustomize time budget
+(`SERVEGATE_RENDER_BUDGET`).
 
 ## Why is this bad?
-Argo CD fails the same way at sync time.
+Argo CD fails the same way at sync time, or its repo server spends minutes on every refresh. A
+root servegate could not render is a root it could not check, so it is an error, never a pass.
 
 ## Example
 ```yaml
-resources: [missing.yaml]
+# overlays/prod/kustomization.yaml
+resources: [../../base]
+# base/kustomization.yaml
+resources: [../overlays/prod]
 ```
 
 ## Use instead
-Fix the kustomization until `kubectl kustomize DIR` succeeds.
+Fix the kustomization until `kubectl kustomize DIR` succeeds quickly: include each base once,
+and never a kustomization that includes you.
+
+## References
+- kubernetes-sigs/kustomize `api/internal/loader/fileloader.go` (`errIfArgEqualOrHigher`:
+  "cycle detected")
+- kubernetes-sigs/kustomize `api/internal/target/kusttarget.go` (`accumulateDirectory` builds a
+  new target for every include)
 """
 
 _REMOTE_BASE = """\
 ## What it does
-A kustomization includes a URL (git or http) as a resource, base or component.
+A kustomization names a location kustomize would fetch over the network or clone from another
+repository: `git::`, `ssh://`, `file://`, `http(s)://` in any case, `user@host:path`,
+`github.com/...`, `gitlab.com/...`, `bitbucket.org/...`, `gh:`, or a `host.tld/path` that is
+no path in the repo, with or without `?ref=`, in any field (resources, bases, components,
+patches, generators and their `files`/`envs`, transformers, validators, `crds`,
+`configurations`, `openapi`, `replacements`, helm repositories). Also reported when a render's
+objects came from anything but a file of the repo.
 
 ## Why is this bad?
-servegate, like a careful Argo CD, does not fetch code from the network; a remote base changes
-under you without a commit in your repo.
+servegate, like a careful Argo CD, does not fetch code from the network: what it checked would
+not be what the cluster receives, and a remote base changes under you without a commit in your
+repo. servegate renders without a network and never caches such a render.
 
 ## Example
 ```yaml
 resources:
-- https://github.com/acme/base?ref=main
+- HTTPS://github.com/acme/base?ref=main
+- git::https://git.example.com/acme/base.git//deploy
 ```
 
 ## Use instead
 Vendor the base into the repo and refer to it by path.
+
+## References
+- kubernetes-sigs/kustomize `api/internal/git/repospec.go` (`NewRepoSpecFromURL`,
+  `extractHost`: prefixes matched ignoring case)
+- kubernetes-sigs/kustomize `api/internal/loader/fileloader.go` (`IsRemoteFile`, `Load`, `New`)
 """
 
 _KUSTOMIZE_ESCAPE = """\
