@@ -68,6 +68,10 @@ class Discovery:
     findings: list[Finding]
     yaml_files: list[str]
     """Every YAML file in scope (strict-parsed once for yaml.* findings)."""
+    shard: tuple[int, int, str] | None = None
+    """(index, count, scope) when ``servegate.shard.select`` made it: shard ``index`` of
+    ``count``, and a digest of every unit of the whole check (``scope``), so that
+    ``servegate merge`` can refuse a missing, repeated or foreign shard."""
     _closures: dict[str, list[Kustomization]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )

@@ -105,6 +105,8 @@ class Report:
     files: int = 0
     resources: int = 0
     groups: list[Group] = field(default_factory=list)
+    shard: tuple[int, int, str] | None = None
+    """``Discovery.shard``: which shard of which check this report is (``--shard``)."""
 
     @property
     def errors(self) -> int:
@@ -250,7 +252,7 @@ def _check(
             raise UsageError(f"{config.file}: crds entry {c!r} leaves the repo root")
     schemas = SchemaSet(k8s_version, crd_dirs)
     sources = SourceFiles(root)
-    report = Report(root)
+    report = Report(root, shard=discovery.shard)
     raw: list[Finding] = [*discovery.findings, *config.findings]
     checker = _Checker(options, config, root, k8s_version)
 

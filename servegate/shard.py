@@ -35,10 +35,22 @@ def shard_of(path: str, count: int) -> int:
     return int.from_bytes(digest[:8], "big") % count + 1
 
 
+def scope(discovery: Discovery) -> str:
+    """A digest of every unit the whole check covers (its roots, and the YAML files no root
+    reads): equal for the shards of one check, different for shards of another repo or path."""
+    digest = hashlib.sha256(b"servegate-shard-scope-v1")
+    for root in discovery.roots:
+        digest.update(b"\0r" + root.encode("utf-8", "surrogateescape"))
+    for name in discovery.yaml_files:
+        digest.update(b"\0f" + name.encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()[:32]
+
+
 def select(discovery: Discovery, index: int, count: int) -> Discovery:
-    """The part of ``discovery`` that shard ``index`` of ``count`` checks."""
+    """The part of ``discovery`` that shard ``index`` of ``count`` checks, which records
+    which shard it is (``Discovery.shard``)."""
     if count == 1:
-        return discovery
+        return replace(discovery, shard=(1, 1, scope(discovery)))
     roots = [k for k in discovery.roots if shard_of(k, count) == index]
     read_by_any: set[str] = set()
     for k in discovery.roots:
@@ -50,6 +62,7 @@ def select(discovery: Discovery, index: int, count: int) -> Discovery:
     )
     return replace(
         discovery,
+        shard=(index, count, scope(discovery)),
         roots=roots,
         plain_files=[f for f in discovery.plain_files if f in keep],
         yaml_files=[f for f in discovery.yaml_files if f in keep],

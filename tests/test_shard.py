@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import write_tree
 
 from servegate.commands.merge import MergeError, merge_reports
 from servegate.discover import Discovery, UsageError
@@ -64,19 +65,28 @@ def test_shards_partition_roots_and_unowned_files(count: int) -> None:
             assert set(p.yaml_files) - {"plain/one.yaml", "plain/two.yaml"} == own
 
 
-def _report(findings: list[dict[str, object]], files: int, resources: int) -> dict[str, object]:
-    return {
+def _report(
+    findings: list[dict[str, object]],
+    files: int,
+    resources: int,
+    shard: tuple[int, int, str] | None = (1, 1, "s"),
+) -> dict[str, object]:
+    out: dict[str, object] = {
         "version": 1,
         "summary": {"files": files, "resources": resources, "errors": 0, "warnings": 0},
         "findings": findings,
         "suppressed": [],
     }
+    if shard is not None:
+        out["shard"] = {"index": shard[0], "count": shard[1], "scope": shard[2]}
+    return out
 
 
 def test_merge_dedups_sorts_and_recounts() -> None:
     a = {"rule": "r.a", "severity": "error", "message": "m", "file": "b.yaml", "line": 3}
     b = {"rule": "r.b", "severity": "warning", "message": "m", "file": "a.yaml", "line": 9}
-    merged = merge_reports([_report([a, b], 3, 10), _report([a], 2, 5)])
+    merged = merge_reports([_report([a, b], 3, 10, (1, 2, "s")), _report([a], 2, 5, (2, 2, "s"))])
+    assert "shard" not in merged  # the merged report is the whole check
     assert merged["findings"] == [b, a]
     assert merged["summary"] == {
         "files": 5,
@@ -100,7 +110,7 @@ def test_merge_cli_errors_are_exit_2(tmp_path: Path, cli: object) -> None:
     run = cli("merge", bad)  # type: ignore[operator]
     assert run.code == 2 and "not JSON" in run.err
     good = tmp_path / "good.json"
-    good.write_text(json.dumps(_report([], 1, 1)), encoding="utf-8")
+    good.write_text(json.dumps(_report([], 1, 1)), encoding="utf-8")  # shard 1/1
     run = cli("merge", good, tmp_path / "missing.json")  # type: ignore[operator]
     assert run.code == 2 and "cannot read" in run.err
     run = cli("merge", good)  # type: ignore[operator]
@@ -127,3 +137,57 @@ def test_argo_fan_out_template_passes_restricted(cli: object) -> None:
     assert '--shard "$SHARD/$SHARDS"' in shard["container"]["args"][0]
     merge = next(t for t in spec["templates"] if t["name"] == "merge")
     assert '"servegate", "merge"' in merge["script"]["source"]
+
+
+@pytest.mark.parametrize(
+    ("shards", "message"),
+    [
+        ([(1, 2, "s")], "shard 2/2 missing"),
+        ([(2, 3, "s"), (3, 3, "s")], "shard 1/3 missing"),
+        ([(1, 2, "s"), (1, 2, "s")], "shard 1/2 is given twice"),
+        ([(1, 2, "s"), (2, 2, "s"), (2, 2, "s")], "given twice"),
+        ([(1, 2, "s"), (2, 3, "s")], "different splits"),
+        ([(1, 2, "s"), (2, 2, "t")], "different checks"),
+        ([(1, 2, "s"), None], "report 2 does not say which shard"),
+        ([(3, 2, "s"), (1, 2, "s")], "report 1 does not say which shard"),
+    ],
+)
+def test_merge_refuses_an_incomplete_or_mixed_set(
+    shards: list[tuple[int, int, str] | None], message: str
+) -> None:
+    with pytest.raises(MergeError, match=message):
+        merge_reports([_report([], 1, 1, s) for s in shards])
+
+
+def test_shard_reports_record_their_shard_and_merge_refuses_a_missing_one(
+    tmp_path: Path, cli: object
+) -> None:
+    """Real `check --shard` reports: each names its shard and the check's scope; merge takes
+    the complete set (exit 0) and refuses one shard alone or given twice (exit 2, one line)."""
+    root = tmp_path / "repo"
+    for name in ("a", "b", "c", "d"):
+        write_tree(
+            root,
+            {f"{name}/cm.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"},
+        )
+    parts = []
+    for i in (1, 2):
+        out = tmp_path / f"s{i}.json"
+        run = cli("check", root, "--shard", f"{i}/2", "--format", "json", "-o", out)  # type: ignore[operator]
+        assert run.code == 0, run.err
+        report = json.loads(out.read_text())
+        assert report["shard"]["index"] == i and report["shard"]["count"] == 2
+        parts.append(out)
+    scopes = {json.loads(p.read_text())["shard"]["scope"] for p in parts}
+    assert len(scopes) == 1
+    run = cli("merge", *parts)  # type: ignore[operator]
+    assert run.code == 0 and json.loads(run.out)["summary"]["resources"] == 4
+    for bad in ([parts[0]], [parts[1], parts[1]]):
+        run = cli("merge", *bad)  # type: ignore[operator]
+        assert run.code == 2 and run.out == ""
+        assert len(run.err.strip().splitlines()) == 1 and "shard" in run.err
+    other = tmp_path / "other.json"  # a shard of another check does not complete the set
+    write_tree(root, {"e/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: e\n"})
+    run = cli("check", root, "--shard", "2/2", "--format", "json", "-o", other)  # type: ignore[operator]
+    run = cli("merge", parts[0], other)  # type: ignore[operator]
+    assert run.code == 2 and "different checks" in run.err

@@ -1,5 +1,11 @@
 """``servegate merge``: combine the JSON reports of ``check --shard I/N`` runs into one.
 
+Only a complete set is merged: each report records its shard (``"shard": {"index", "count",
+"scope"}``), and merge refuses (exit 2) a set in which a shard is missing, appears twice, or
+belongs to another split or another check (``scope``). A fan-out CI job merges whatever reports
+were uploaded; if one job failed before uploading, its roots were never checked, and a merge
+that cannot tell would report them clean.
+
 The result has the same JSON contract as one ``check --format json`` of the whole repo:
 findings that several shards report (a base file read by overlays of different shards) appear
 once, sorted as ``check`` sorts them, and the summary is recomputed from them. ``resources`` is
@@ -36,8 +42,53 @@ def _sort_key(finding: dict[str, Any]) -> tuple[str, int, str, str]:
     )
 
 
+def _check_shards(reports: list[dict[str, Any]]) -> None:
+    """MergeError unless ``reports`` are every shard of one check, each once."""
+    seen: dict[int, int] = {}
+    counts: set[int] = set()
+    scopes: set[str] = set()
+    for n, report in enumerate(reports, 1):
+        shard = report.get("shard")
+        index = shard.get("index") if isinstance(shard, dict) else None
+        count = shard.get("count") if isinstance(shard, dict) else None
+        scope = shard.get("scope") if isinstance(shard, dict) else None
+        if (
+            not (type(index) is int and type(count) is int and isinstance(scope, str))
+            or not 1 <= index <= count
+        ):
+            raise MergeError(
+                f"report {n} does not say which shard it is: merge combines the reports of "
+                "`servegate check --shard I/N --format json`"
+            )
+        if index in seen:
+            raise MergeError(
+                f"shard {index}/{count} is given twice (reports {seen[index]} and {n})"
+            )
+        seen[index] = n
+        counts.add(count)
+        scopes.add(scope)
+    if len(counts) > 1:
+        split = " and ".join(str(c) for c in sorted(counts))
+        raise MergeError(f"the reports come from different splits (N = {split})")
+    if len(scopes) > 1:
+        raise MergeError("the reports are shards of different checks (another repo or path)")
+    count = counts.pop()
+    missing = [i for i in range(1, count + 1) if i not in seen]
+    if missing:
+        names = ", ".join(f"{i}/{count}" for i in missing)
+        raise MergeError(
+            f"shard {names} missing: every shard's report is needed, or the roots of the "
+            "missing ones would count as checked"
+        )
+
+
 def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
-    """One report from several; MergeError when one is not a version-1 JSON report."""
+    """One report from every shard of a check; MergeError when one is not a version-1 JSON
+    report, or a shard is missing, repeated or of another check."""
+    for n, report in enumerate(reports, 1):
+        if not isinstance(report, dict) or report.get("version") != VERSION:
+            raise MergeError(f"report {n} is not a servegate JSON report (version {VERSION})")
+    _check_shards(reports)
     findings: dict[str, dict[str, Any]] = {}
     suppressed: dict[str, dict[str, Any]] = {}
     files = resources = 0
@@ -87,8 +138,9 @@ def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
 )
 def merge(reports: tuple[str, ...], output: str | None) -> int:
     """Merge the JSON reports of `servegate check --shard I/N --format json` into one report
-    of the same format. Exit codes: 0 no error-level finding, 1 error-level findings, 2 a
-    report cannot be read.
+    of the same format; every shard 1..N must be given once. Exit codes: 0 no error-level
+    finding, 1 error-level findings, 2 a report cannot be read, or a shard is missing or given
+    twice.
     """
     from servegate.commands.check import fail
 

@@ -35,8 +35,13 @@ def finding_dict(f: Finding) -> dict[str, Any]:
 
 
 def as_dict(report: Report) -> dict[str, Any]:
+    shard = {}
+    if report.shard is not None:  # what `servegate merge` checks: every shard, once
+        index, count, scope = report.shard
+        shard = {"shard": {"index": index, "count": count, "scope": scope}}
     return {
         "version": VERSION,
+        **shard,
         "summary": {
             "files": report.files,
             "resources": report.resources,
