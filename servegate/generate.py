@@ -36,12 +36,19 @@ DEPLOYMENT_MODES = ("knative", "standard")
 STORAGE_SCHEMES = ("gs", "s3", "pvc", "hf", "oci", "https")
 DEFAULT_ENVS = ("dev", "staging", "prod")
 DEFAULT_K8S_VERSION = "1.37"
+#: kube-prometheus-stack's Prometheus selects PrometheusRules and PodMonitors labelled
+#: ``release: <Helm release name>`` (``ruleSelectorNilUsesHelmValues`` and
+#: ``podMonitorSelectorNilUsesHelmValues`` default true: charts/kube-prometheus-stack/values.yaml,
+#: templates/prometheus/prometheus.yaml); this is the chart's usual release name.
+DEFAULT_PROMETHEUS_RELEASE = "kube-prometheus-stack"
 ANSWERS_FILE = ".servegate-answers.json"
 #: KServe derives longer names (``<model>-predictor-00001-deployment``) from the model name.
 MAX_MODEL_NAME = 40
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 _PREFIX = re.compile(r"^([a-z][-a-z0-9]*)?$")
+#: A Kubernetes label value (it becomes the ``release`` label of the rules and monitors).
+_LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$")
 _GIT_URL = re.compile(r"^(https://[^\s@/]+/\S+|ssh://\S+|git@[^\s:]+:\S+)$")
 
 
@@ -63,6 +70,7 @@ class Options:
     k8s_version: str = DEFAULT_K8S_VERSION
     servegate_git_url: str = "https://github.com/servegate/servegate"
     servegate_rev: str = "v0.1.0"
+    prometheus_release: str = DEFAULT_PROMETHEUS_RELEASE
 
     @property
     def repo_url(self) -> str:
@@ -138,6 +146,11 @@ def validate_common(options: Options) -> None:
             f"invalid --namespace-prefix {options.namespace_prefix!r}: lower-case letters, digits "
             "and '-', starting with a letter"
         )
+    if not _LABEL_VALUE.match(options.prometheus_release):
+        raise GenerateError(
+            f"invalid --prometheus-release {options.prometheus_release!r}: a label value "
+            "(letters, digits, '-', '_', '.', at most 63, starting and ending alphanumeric)"
+        )
     if not re.match(r"^1\.[0-9]{1,2}$", options.k8s_version):
         raise GenerateError(f"invalid Kubernetes version {options.k8s_version!r} (e.g. 1.37)")
 
@@ -200,6 +213,7 @@ def _overlay_values(options: Options, env: str, profile: profiles.Profile) -> di
         "namespace": options.namespace(env),
         "k8s_version": options.k8s_version,
         "git_repo_url": options.repo_url,
+        "prometheus_release": options.prometheus_release,
         "profile": profile.data,
     }
 
@@ -230,6 +244,7 @@ def _answers(options: Options, env_profiles: dict[str, str]) -> dict[str, Any]:
         "git_repo_url": options.repo_url,
         "namespace_prefix": options.namespace_prefix,
         "k8s_version": options.k8s_version,
+        "prometheus_release": options.prometheus_release,
         "environments": env_profiles,
     }
 
@@ -247,6 +262,7 @@ def render_repo(options: Options, out: Path) -> Path:
         "canary": _yes(options.canary),
         "iter8": _yes(options.iter8),
         "git_repo_url": options.repo_url,
+        "prometheus_release": options.prometheus_release,
         "namespace_prefix": options.namespace_prefix,
         "k8s_version": options.k8s_version,
         "servegate_git_url": options.servegate_git_url,
@@ -350,6 +366,8 @@ def read_answers(repo: Path) -> Options:
             git_repo_url=str(data["git_repo_url"]),
             namespace_prefix=str(data["namespace_prefix"]),
             k8s_version=str(data["k8s_version"]),
+            # answers files written before the option existed: the default it then had
+            prometheus_release=str(data.get("prometheus_release", DEFAULT_PROMETHEUS_RELEASE)),
         )
     except (KeyError, TypeError) as err:
         raise GenerateError(f"{path} is missing {err}") from err

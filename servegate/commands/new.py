@@ -14,6 +14,7 @@ import click
 from servegate.generate import (
     DEFAULT_ENVS,
     DEFAULT_K8S_VERSION,
+    DEFAULT_PROMETHEUS_RELEASE,
     DEPLOYMENT_MODES,
     FRAMEWORKS,
     GenerateError,
@@ -66,6 +67,11 @@ def _ask_flag(value: bool | None, prompt: str, default: bool, interactive: bool)
     help=f"Kubernetes minor version for Pod Security labels (default {DEFAULT_K8S_VERSION}).",
 )
 @click.option(
+    "--prometheus-release",
+    help="Helm release name of kube-prometheus-stack: the `release` label its Prometheus selects "
+    f"rules and PodMonitors by (default {DEFAULT_PROMETHEUS_RELEASE}).",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Write into a non-empty directory (files that differ are replaced and listed).",
@@ -83,6 +89,7 @@ def new(
     git_repo_url: str | None,
     namespace_prefix: str | None,
     k8s_version: str | None,
+    prometheus_release: str | None,
     force: bool,
 ) -> int:
     """Scaffold a model's GitOps repo into DIRECTORY (default: ./<model-name>-deploy)."""
@@ -108,6 +115,12 @@ def new(
             ),
             namespace_prefix=_ask(namespace_prefix, "Namespace prefix", d.namespace_prefix, ask),
             k8s_version=k8s_version or d.k8s_version,
+            prometheus_release=_ask(
+                prometheus_release,
+                "kube-prometheus-stack release name (Prometheus selects alerts by it)",
+                d.prometheus_release,
+                ask,
+            ),
         )
         target = directory if directory is not None else Path(f"{opts.model_name}-deploy")
         written = generate(opts, target, force=force)
