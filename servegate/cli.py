@@ -33,6 +33,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "promote",
         "Move an overlay's canary: --canary N, --full, --rollback.",
     ),
+    "canary": (
+        "servegate.commands.canary",
+        "canary",
+        "Metric-driven canary promotion: analyze against Prometheus, step in git.",
+    ),
     "argocd": ("servegate.commands.argocd", "argocd", "Argo CD Config Management Plugin commands."),
     "ct": (
         "servegate.commands.ct",
