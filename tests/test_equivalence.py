@@ -65,7 +65,7 @@ def test_all_modes_agree(world: tuple[Path, list[Defect], Path], run_json: Any) 
     assert list(cache.rglob("*.json")), "the cold run filled the cache"
     found = {(f["rule"], f["file"]) for f in cold["findings"]}
     assert {(d.rule, d.file) for d in defects} <= found, "every seeded defect is found"
-    assert cold["summary"]["resources"] == MODELS * 34  # 3 overlays x 10 objects + 4 Argo CD
+    assert cold["summary"]["resources"] == MODELS * 40  # 3 overlays x 12 objects + 4 Argo CD
 
     warm = run_json(repo, ".")
     assert keyed(warm) == keyed(cold) and warm["summary"] == cold["summary"]
