@@ -182,3 +182,17 @@ def test_dry_run_metrics_do_not_decide() -> None:
     phase, results = analysis.analyze([template], {}, Table(), 100.0)  # type: ignore[arg-type]
     assert results[0].phase == "Failed" and results[0].dry_run
     assert phase == "Successful"
+
+
+def test_knative_revision_deployments_long_names_hashed_as_kmeta_child_name() -> None:
+    from servegate.canary import child_name, revision_number
+
+    assert child_name("fraud-predictor-00002", "-deployment") == "fraud-predictor-00002-deployment"
+    assert revision_number("fraud-predictor-00002-deployment", "fraud-predictor") == 2
+    assert revision_number("fraud-predictor-deployment", "fraud-predictor") is None
+    long_model = "m" * 38  # <model>-predictor-00002-deployment is longer than 63 characters
+    service = f"{long_model}-predictor"
+    hashed = child_name(f"{service}-00002", "-deployment")
+    assert len(hashed) == 63 and hashed.startswith("m" * 20) and hashed.endswith("-deployment")
+    assert revision_number(hashed, service) == 2
+    assert revision_number(child_name("other-predictor-00002", "-deployment"), service) is None
