@@ -25,6 +25,7 @@ from servegate.config import (
 )
 from servegate.discover import YAML_SUFFIXES, Discovery, UsageError, discover, inside
 from servegate.findings import Finding, ResourceRef, Severity
+from servegate.objects import resources
 from servegate.origins import origin_for, strip_build_annotations
 from servegate.podspecs import pod_specs
 from servegate.resource import Origin, Resource, dotted, is_k8s_object
@@ -519,8 +520,7 @@ def _load(
         group = Group(folder, [], env or None, unit, files=set(rels))
         for rel in rels:
             for doc in sources.load(rel).documents:
-                if is_k8s_object(doc.data):
-                    group.resources.append(Resource.from_body(doc.data, Origin(rel, doc)))
+                group.resources.extend(resources(doc.data, Origin(rel, doc)))
         if group.resources:
             groups.append(group)
     return groups, findings
@@ -558,9 +558,7 @@ def _rendered_resources(
         if not is_k8s_object(body):
             continue
         origin_path = strip_build_annotations(body)
-        yield Resource.from_body(
-            body, origin_for(body, origin_path, wrapper, kdir, discovery, sources)
-        )
+        yield from resources(body, origin_for(body, origin_path, wrapper, kdir, discovery, sources))
 
 
 def _schema_findings(resource: Resource, schemas: Any) -> Iterator[Finding]:
@@ -639,9 +637,10 @@ class _Checker:
         res_rules = [(r, r.check_for(self.k8s_version)) for r in rules if r.scope is Scope.RESOURCE]
         for resource in group.resources:
             if pod_rules:
-                for pod in pod_specs(resource):
+                for pod in pod_specs(resource, inferred=True):
                     for r, fn in pod_rules:
-                        yield from self._emit(r, resource, fn(pod, contexts[r.id]))
+                        if not pod.inferred or r.family == "pss":
+                            yield from self._emit(r, resource, fn(pod, contexts[r.id]))
             for r, fn in res_rules:
                 if not r.kinds or resource.kind in r.kinds:
                     yield from self._emit(r, resource, fn(resource, contexts[r.id]))

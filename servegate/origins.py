@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from servegate.discover import Discovery, PatchDoc
-from servegate.resource import Origin, Patch
+from servegate.resource import FieldPath, Origin, Patch
 from servegate.sources import SourceFiles
 from servegate.yamlsafe import Document
 
@@ -71,7 +71,12 @@ def origin_for(
     if file is None:
         kfile = discovery.kustomizations[kdir].file if kdir in discovery.kustomizations else kdir
         return Origin(kfile, None, patches, kdir)
-    return Origin(file, _find_document(sources, file, kind, name), patches, kdir)
+    document = _find_document(sources, file, kind, name)
+    if document is None:
+        found = _find_list_item(sources, file, kind, name)
+        if found is not None:
+            return Origin(file, found[0], patches, kdir, found[1])
+    return Origin(file, document, patches, kdir)
 
 
 def _relative(absolute: str, root: Path) -> str:
@@ -93,6 +98,28 @@ def _targets(patch: PatchDoc, kind: Any, name: str) -> bool:
     if patch.kind is not None and patch.kind != kind:
         return False
     return patch.name is None or patch.name in name
+
+
+def _find_list_item(
+    sources: SourceFiles, file: str, kind: Any, name: str
+) -> tuple[Document, FieldPath] | None:
+    """The document and ``items`` path of a list item kustomize unwrapped (lists nest)."""
+    for doc in sources.load(file).documents:
+        stack: list[tuple[Any, FieldPath]] = [(doc.data, ())]
+        while stack:
+            data, within = stack.pop()
+            items = data.get("items") if isinstance(data, dict) else None
+            if not isinstance(items, list):
+                continue
+            for i, item in enumerate(items):
+                if not isinstance(item, dict):
+                    continue
+                meta = item.get("metadata") if isinstance(item.get("metadata"), dict) else {}
+                item_name = str((meta or {}).get("name") or "")
+                if item.get("kind") == kind and item_name and item_name in name:
+                    return doc, (*within, "items", i)
+                stack.append((item, (*within, "items", i)))
+    return None
 
 
 def _find_document(sources: SourceFiles, file: str, kind: Any, name: str) -> Document | None:

@@ -28,9 +28,14 @@ class Origin:
     patches: tuple[Patch, ...] = ()
     root: str | None = None
     """The kustomize root (overlay) this object was rendered from, if any."""
+    within: FieldPath = ()
+    """Where the object sits inside the source document: ``("items", 2)`` for a list's item,
+    an Argo Workflows ``resource.manifest`` field for an object written there as text."""
 
     def locate(self, path: FieldPath) -> tuple[str, int]:
         """File and 1-based line of ``path`` in the source, preferring a patch that sets it."""
+        if self.within:
+            path = (*self.within, *path)
         for patch in reversed(self.patches):
             if path and path in patch.document.positions:
                 return patch.file, patch.document.positions[path]

@@ -1,0 +1,346 @@
+"""The pod-spec layer: every place a container can hide, in any kind servegate knows.
+
+Rules never walk kinds themselves. They call :func:`pod_specs` and get one :class:`PodSpecView`
+per pod-like spec, with its path, whether it carries pod-level fields, and every container in it
+(including KServe's model and framework shortcuts, which are containers in disguise).
+
+Kinds are dispatched by kind and, where a kind name is shared (Knative's ``Service``, Argo
+Rollouts' ``Experiment``), by API group. A kind servegate does not know is searched by shape
+(:mod:`servegate.podspecs.inferred`); built-in kinds and the kinds servegate ships schemas for
+are known, so the search costs nothing for them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from functools import cache
+from typing import Any
+
+from servegate.podspecs import argo, prometheus
+from servegate.podspecs.argo import KINDS as ARGO_WORKFLOW_KINDS
+from servegate.podspecs.inferred import inferred_pods
+from servegate.podspecs.views import (
+    CONTAINER_LISTS,
+    ContainerView,
+    PodSpecView,
+    each,
+    template_view,
+    view,
+)
+from servegate.resource import FieldPath, Resource, as_dict
+
+__all__ = [
+    "ARGO_WORKFLOW_KINDS",
+    "CONTAINER_LISTS",
+    "KSERVE_COMPONENTS",
+    "KSERVE_SHORTCUTS",
+    "WORKLOAD_KINDS",
+    "ContainerView",
+    "PodSpecView",
+    "has_pods",
+    "pod_specs",
+    "unresolved",
+]
+
+#: Keys of a KServe component whose value is a container (the model server) in shorthand.
+KSERVE_SHORTCUTS = (
+    "model",
+    "sklearn",
+    "xgboost",
+    "tensorflow",
+    "pytorch",
+    "triton",
+    "onnx",
+    "huggingface",
+    "pmml",
+    "lightgbm",
+    "paddle",
+    "art",
+)
+KSERVE_COMPONENTS = ("predictor", "transformer", "explainer")
+WORKLOAD_KINDS = frozenset(
+    {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"}
+)
+
+Walker = Callable[[Resource], Iterator[PodSpecView]]
+
+
+def _pod(r: Resource) -> Iterator[PodSpecView]:
+    found = view(r, "Pod", ("spec",), r.body.get("spec"), r.metadata)
+    if found is not None:
+        yield found
+
+
+def _workload(r: Resource) -> Iterator[PodSpecView]:
+    found = template_view(r, f"{r.kind} pod template", ("spec", "template"), r.spec.get("template"))
+    if found is not None:
+        yield found
+
+
+def _cronjob(r: Resource) -> Iterator[PodSpecView]:
+    job = as_dict(as_dict(r.spec.get("jobTemplate")).get("spec"))
+    path = ("spec", "jobTemplate", "spec", "template")
+    found = template_view(r, "CronJob pod template", path, job.get("template"))
+    if found is not None:
+        yield found
+
+
+def _kserve_component(
+    r: Resource, label: str, path: FieldPath, component: Any, name: str
+) -> Iterator[PodSpecView]:
+    component = as_dict(component)
+    if not component:
+        return
+    shortcuts = tuple(
+        ContainerView(
+            str(component[key].get("name") or "kserve-container"),
+            key,
+            component[key],
+            (*path, key),
+        )
+        for key in KSERVE_SHORTCUTS
+        if isinstance(component.get(key), dict)
+    )
+    # KServe copies the component's annotations and labels onto its pods, over the object's
+    metadata = {
+        "annotations": {**r.annotations, **as_dict(component.get("annotations"))},
+        "labels": {**r.labels, **as_dict(component.get("labels"))},
+    }
+    found = view(r, label, path, component, metadata, extra=shortcuts)
+    if found is not None:
+        yield replace(found, component=name)
+    worker = component.get("workerSpec")
+    if isinstance(worker, dict):
+        yield from filter(
+            None, [view(r, f"{label} workerSpec", (*path, "workerSpec"), worker, metadata)]
+        )
+
+
+def _inference_service(r: Resource) -> Iterator[PodSpecView]:
+    for component in KSERVE_COMPONENTS:
+        yield from _kserve_component(
+            r,
+            f"InferenceService {component}",
+            ("spec", component),
+            r.spec.get(component),
+            component,
+        )
+    canaries = r.spec.get("canary")
+    if isinstance(canaries, list):
+        for i, entry in enumerate(canaries):
+            yield from _kserve_component(
+                r,
+                f"InferenceService canary[{i}] predictor",
+                ("spec", "canary", i, "predictor"),
+                as_dict(entry).get("predictor"),
+                "predictor",
+            )
+
+
+def _serving_runtime(r: Resource) -> Iterator[PodSpecView]:
+    # ServingRuntime has pod fields but no pod-level securityContext: containers stand alone.
+    found = view(r, f"{r.kind}", ("spec",), r.body.get("spec"), r.metadata, pod_level=False)
+    if found is not None:
+        yield found
+    worker = r.spec.get("workerSpec")
+    if isinstance(worker, dict):
+        yield from filter(
+            None,
+            [
+                view(
+                    r,
+                    f"{r.kind} workerSpec",
+                    ("spec", "workerSpec"),
+                    worker,
+                    r.metadata,
+                    pod_level=False,
+                )
+            ],
+        )
+
+
+def _storage_container(r: Resource) -> Iterator[PodSpecView]:
+    container = r.spec.get("container")
+    if isinstance(container, dict):
+        c = ContainerView(
+            str(container.get("name") or "storage-initializer"),
+            "container",
+            container,
+            ("spec", "container"),
+        )
+        yield PodSpecView(r, "ClusterStorageContainer", ("spec",), {}, (c,), r.metadata, False)
+
+
+def _knative(r: Resource) -> Iterator[PodSpecView]:
+    """Knative Serving builds each Revision's pod from ``spec.template`` (Service,
+    Configuration) or from the Revision's own ``spec`` (knative/serving
+    ``pkg/apis/serving/v1``: RevisionSpec embeds a PodSpec)."""
+    if r.kind == "Revision":
+        found = view(r, "Revision", ("spec",), r.body.get("spec"), r.metadata)
+    else:
+        label = f"Knative {r.kind} revision template"
+        found = template_view(r, label, ("spec", "template"), r.spec.get("template"))
+    if found is not None:
+        yield found
+
+
+def _experiment(r: Resource) -> Iterator[PodSpecView]:
+    """Argo Rollouts creates one ReplicaSet per ``spec.templates[]`` entry."""
+    for path, entry in each(r.spec, ("spec",), "templates", None):
+        name = as_dict(entry).get("name", path[-1])
+        label = f"Experiment template {name!r}"
+        found = template_view(r, label, (*path, "template"), as_dict(entry).get("template"))
+        if found is not None:
+            yield found
+
+
+def _analysis(r: Resource) -> Iterator[PodSpecView]:
+    """Argo Rollouts runs a ``job`` metric provider as a Job (``metricproviders/job``)."""
+    for path, metric in each(r.spec, ("spec",), "metrics", None):
+        job = as_dict(as_dict(as_dict(metric).get("provider")).get("job"))
+        template = as_dict(job.get("spec")).get("template")
+        name = as_dict(metric).get("name", path[-1])
+        label = f"{r.kind} metric {name!r} job"
+        found = template_view(r, label, (*path, "provider", "job", "spec", "template"), template)
+        if found is not None:
+            yield found
+
+
+#: LLMInferenceService pod specs (PodSpecs, not templates), as the CRD defines them
+#: (kserve/kserve ``pkg/apis/serving/v1alpha1/llm_inference_service_types.go``).
+_LLM_PODS: tuple[tuple[str, ...], ...] = (
+    ("template",),
+    ("worker",),
+    ("prefill", "template"),
+    ("prefill", "worker"),
+    ("router", "scheduler", "template"),
+    ("router", "scheduler", "tokenizer", "template"),
+)
+
+
+def _llm_inference_service(r: Resource) -> Iterator[PodSpecView]:
+    for steps in _LLM_PODS:
+        for path, spec in each(r.spec, ("spec",), *steps):
+            found = view(r, f"{r.kind} {'.'.join(steps)}", path, spec, r.metadata)
+            if found is not None:
+                yield found
+
+
+_WALKERS: dict[str, Walker | dict[str, Walker]] = {
+    "Pod": _pod,
+    "CronJob": _cronjob,
+    "InferenceService": _inference_service,
+    "ServingRuntime": _serving_runtime,
+    "ClusterServingRuntime": _serving_runtime,
+    "ClusterStorageContainer": _storage_container,
+    "Rollout": _workload,
+    "PodTemplate": lambda r: filter(
+        None, [template_view(r, "PodTemplate", ("template",), r.body.get("template"))]
+    ),
+    "LLMInferenceService": {"serving.kserve.io": _llm_inference_service},
+    "LLMInferenceServiceConfig": {"serving.kserve.io": _llm_inference_service},
+    "Service": {"serving.knative.dev": _knative},
+    "Configuration": {"serving.knative.dev": _knative},
+    "Revision": {"serving.knative.dev": _knative},
+    "Experiment": {"argoproj.io": _experiment},
+    "AnalysisTemplate": {"argoproj.io": _analysis},
+    "ClusterAnalysisTemplate": {"argoproj.io": _analysis},
+    "AnalysisRun": {"argoproj.io": _analysis},
+}
+_WALKERS.update(dict.fromkeys(WORKLOAD_KINDS, _workload))
+_WALKERS.update(dict.fromkeys(ARGO_WORKFLOW_KINDS, argo.workflow_pods))
+_WALKERS.update({k: {prometheus.GROUP: prometheus.operator_pods} for k in prometheus.KINDS})
+
+
+def _walker(resource: Resource) -> Walker | None:
+    found = _WALKERS.get(resource.kind)
+    if isinstance(found, dict):
+        return found.get(resource.group)
+    return found
+
+
+def pod_specs(resource: Resource, *, inferred: bool = False) -> list[PodSpecView]:
+    """Every pod-like spec in ``resource`` (empty for kinds that run no containers). With
+    ``inferred``, a kind servegate does not know is searched for pod specs by shape too
+    (their views are marked ``inferred``); the engine asks for them, for the pss rules."""
+    walker = _walker(resource)
+    if walker is not None:
+        if not isinstance(resource.body.get("spec", resource.body), dict):
+            return []
+        return list(walker(resource))
+    if inferred and not _known(resource):
+        return _search(resource)[0]
+    return []
+
+
+def has_pods(resource: Resource) -> bool:
+    """Whether ``resource`` makes pods: a pod-bearing kind, or pod specs found by shape."""
+    if _walker(resource) is not None:
+        return True
+    return not _known(resource) and bool(_search(resource)[0])
+
+
+def unresolved(resource: Resource) -> list[tuple[FieldPath, str]]:
+    """(path, why) of each part of ``resource``'s pods that could not be read: a podSpecPatch
+    that does not parse or apply, an unknown kind too large to search. Cheap for other kinds."""
+    walker = _walker(resource)
+    if walker is not None and walker is not argo.workflow_pods:
+        return []
+    problems: dict[FieldPath, str] = {}
+    if walker is argo.workflow_pods:
+        from servegate.podspecs.patch import parse_pod_spec_patch
+
+        for where, text in argo.patches(resource):
+            parsed = parse_pod_spec_patch(text)
+            if parsed.problem is not None and text.strip():
+                problems[where] = f"podSpecPatch {parsed.problem}"
+        for pod in pod_specs(resource):
+            for where, why in pod.problems:
+                problems.setdefault(where, why)
+    elif walker is None and not _known(resource):
+        stopped = _search(resource)[1]
+        if stopped is not None:
+            problems[()] = f"{resource.kind} {stopped}"
+    return list(problems.items())
+
+
+def _search(resource: Resource) -> tuple[list[PodSpecView], str | None]:
+    """``inferred_pods``, once per object body (rules and the engine ask repeatedly)."""
+    key = id(resource.body)
+    found = _SEARCHED.get(key)
+    if found is None or found[0] is not resource.body:
+        if len(_SEARCHED) > 4096:
+            _SEARCHED.clear()
+        pods, stopped = inferred_pods(resource)
+        found = _SEARCHED[key] = (resource.body, pods, stopped)
+    if found[1] and found[1][0].resource is not resource:
+        return [replace(p, resource=resource) for p in found[1]], found[2]
+    return list(found[1]), found[2]
+
+
+_SEARCHED: dict[int, tuple[dict[str, Any], list[PodSpecView], str | None]] = {}
+
+
+def _known(resource: Resource) -> bool:
+    """A built-in kind, or one whose CRD servegate ships: its pods (if any) have a walker."""
+    group = resource.group
+    if "." not in group or group.endswith(".k8s.io"):
+        return True  # the core API, apps, batch... and *.k8s.io
+    return (group, resource.kind) in _shipped_kinds()
+
+
+@cache
+def _shipped_kinds() -> frozenset[tuple[str, str]]:
+    from servegate.datafiles import data_dir
+
+    try:
+        index = json.loads((data_dir("schemas") / "crds" / "index.json").read_text("utf-8"))
+    except (OSError, ValueError):
+        return frozenset()
+    out = set()
+    for key in index if isinstance(index, dict) else ():
+        api_version, _, kind = str(key).rpartition("/")
+        out.add((api_version.rpartition("/")[0], kind))
+    return frozenset(out)

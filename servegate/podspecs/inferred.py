@@ -1,0 +1,91 @@
+"""Pod specs found by shape in kinds servegate does not know.
+
+An operator's custom resource can hold a pod spec anywhere. For a kind with no walker of its
+own, the object (``metadata`` and ``status`` aside) is searched for mappings that look like a
+pod spec: a ``containers``/``initContainers``/``ephemeralContainers`` list holding an object
+with an ``image``, a ``containers`` list of objects, a host namespace switched on
+(``hostNetwork``/``hostPID``/``hostIPC: true``), or a ``hostPath`` volume. Each becomes a pod
+view marked ``inferred``: the Pod Security rules judge it, and its label says the location was
+inferred. The search is bounded in depth and in nodes visited; an object too large to search
+completely is reported (``pods.unreadable-spec``), not passed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from servegate.podspecs.views import CONTAINER_LISTS, PodSpecView, view
+from servegate.resource import FieldPath, Resource, as_dict, dotted
+
+MAX_DEPTH = 24
+MAX_NODES = 20_000
+_HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+_SKIPPED = frozenset({"metadata", "status", "apiVersion", "kind"})
+
+
+def inferred_pods(r: Resource) -> tuple[list[PodSpecView], str | None]:
+    """The inferred pod views of ``r``, and why the search stopped early (or None)."""
+    found: list[PodSpecView] = []
+    stack: list[tuple[FieldPath, Any, dict[str, Any] | None, int]] = [
+        ((k,), v, None, 1) for k, v in reversed(list(r.body.items())) if k not in _SKIPPED
+    ]
+    visited = 0
+    while stack:
+        path, node, parent, depth = stack.pop()
+        visited += 1
+        if visited > MAX_NODES:
+            return found, f"holds more than {MAX_NODES:,} nodes: its pod specs were not all found"
+        if depth > MAX_DEPTH:
+            return found, f"nests deeper than {MAX_DEPTH} levels: its pod specs were not all found"
+        if isinstance(node, list):
+            stack.extend(
+                ((*path, i), item, None, depth + 1)
+                for i, item in reversed(list(enumerate(node)))
+                if isinstance(item, dict | list)
+            )
+            continue
+        if not isinstance(node, dict):
+            continue
+        if _pod_shaped(node):
+            metadata: dict[str, Any] = r.metadata
+            metadata_path: FieldPath = ("metadata",)
+            if (
+                parent is not None
+                and path[-1] == "spec"
+                and isinstance(parent.get("metadata"), dict)
+            ):
+                metadata, metadata_path = parent["metadata"], (*path[:-1], "metadata")
+            label = (
+                f"{r.kind} {dotted(path)} (location inferred: servegate does not know "
+                f"{r.api_version} {r.kind})"
+            )
+            pod = view(r, label, path, node, metadata, metadata_path=metadata_path)
+            if pod is not None:
+                found.append(_inferred(pod))
+        stack.extend(
+            ((*path, k), v, node, depth + 1)
+            for k, v in reversed(list(node.items()))
+            if isinstance(v, dict | list) and k not in CONTAINER_LISTS
+        )
+    return found, None
+
+
+def _pod_shaped(node: dict[str, Any]) -> bool:
+    for section in CONTAINER_LISTS:
+        items = node.get(section)
+        if isinstance(items, list) and any(
+            isinstance(c, dict) and (section == "containers" or "image" in c) for c in items
+        ):
+            return True
+    if any(node.get(key) is True for key in _HOST_NAMESPACES):
+        return True
+    volumes = node.get("volumes")
+    return isinstance(volumes, list) and any(
+        isinstance(v, dict) and "hostPath" in v and "name" in v for v in volumes
+    )
+
+
+def _inferred(pod: PodSpecView) -> PodSpecView:
+    from dataclasses import replace
+
+    return replace(pod, inferred=True, metadata=as_dict(pod.metadata))
