@@ -33,7 +33,7 @@ docs-check: $(STAMP)
 	$(BIN)/servegate rules --format markdown | diff -u docs/rules.md -
 
 schemas: $(STAMP)
-	$(BIN)/servegate schemas build --from ../shared/upstream/crds --out schemas/crds
+	$(BIN)/servegate schemas build --from ../shared/upstream/crds --from ../shared/upstream/crds-more --out schemas/crds
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections import Counter
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -22,8 +23,19 @@ from upstream import upstream_dir
 
 from servegate.schema.validate import SchemaSet, newest_version
 
-EXAMPLE_FOLDERS = ("kserve", "argo-rollouts", "argo-cd", "istio", "prometheus-operator")
-CRD_FOLDERS = ("kserve", "argo-rollouts", "argo-cd", "istio/split", "prometheus-operator")
+EXAMPLE_FOLDERS = ("kserve", "argo-rollouts", "argo-cd", "istio", "prometheus-operator", "iter8")
+CRD_FOLDERS = (
+    "crds/kserve",
+    "crds/argo-rollouts",
+    "crds/argo-cd",
+    "crds/istio/split",
+    "crds/prometheus-operator",
+    # LLMInferenceService(Config), LocalModel*, Knative Serving, Prometheus/Alertmanager/...
+    "crds-more/kserve-llmisvc",
+    "crds-more/kserve-localmodel",
+    "crds-more/knative-serving",
+    "crds-more/prometheus-operator-workloads",
+)
 
 Obj = dict[str, Any]
 
@@ -71,9 +83,8 @@ def _close(node: Obj, structural: bool) -> Obj:
 @cache
 def _oracle() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
     out: dict[tuple[str, str], jsonschema.protocols.Validator] = {}
-    crds = upstream_dir() / "crds"
     for folder in CRD_FOLDERS:
-        for file in sorted((crds / folder).glob("*.yaml")):
+        for file in sorted((upstream_dir() / folder).glob("*.yaml")):
             for crd in yaml.load_all(file.read_text(), Loader=yaml.CSafeLoader):
                 if not crd or crd.get("kind") != "CustomResourceDefinition":
                     continue
@@ -141,6 +152,21 @@ def test_verdicts_agree_with_upstream_crds_on_every_example() -> None:
     assert len(verdicts) >= 800  # the corpus is really there
     assert sum(1 for _, up, _ in verdicts if not up) >= 50  # and has invalid objects too
     assert not disagree, disagree[:10]
+
+
+@pytest.mark.upstream
+@pytest.mark.slow
+def test_the_agreement_covers_the_crds_more_kinds() -> None:
+    """The kinds added from crds-more are in the corpus above, through their upstream
+    examples (KServe's samples and docs, the Iter8 samples' Knative Services)."""
+    oracle = _oracle()
+    seen = Counter(
+        doc["kind"] for _, doc in _examples() if (doc["apiVersion"], doc["kind"]) in oracle
+    )
+    assert seen["LLMInferenceService"] >= 40
+    assert seen["LLMInferenceServiceConfig"] >= 5
+    assert seen["Service"] >= 10  # serving.knative.dev (core Services have no CRD oracle)
+    assert seen["Prometheus"] >= 2
 
 
 @pytest.mark.upstream

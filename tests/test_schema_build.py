@@ -15,7 +15,7 @@ from conftest import Run
 from upstream import upstream_dir
 
 from servegate.datafiles import data_dir
-from servegate.schema.build import CRDError, build, derive_all
+from servegate.schema.build import DEFAULT_EXCLUDE, CRDError, attach_shared, build, derive_all
 
 Obj = dict[str, Any]
 
@@ -268,7 +268,7 @@ def test_build_is_reproducible_and_removes_stale_files(tmp_path: Path) -> None:
     build([tmp_path / "src"], one)
     build([tmp_path / "src"], two)
     files = sorted(p.name for p in one.iterdir())
-    assert files == ["example.com_v1_widget.json", "index.json"]
+    assert files == ["example.com_v1_widget.json", "index.json", "shared.json"]
     for name in files:
         assert (one / name).read_bytes() == (two / name).read_bytes()
     index = json.loads((one / "index.json").read_text())
@@ -280,6 +280,7 @@ def test_build_is_reproducible_and_removes_stale_files(tmp_path: Path) -> None:
         "example.com_v1_gizmo.json",
         "index.json",
         "mine.txt",
+        "shared.json",
     ]
 
 
@@ -337,6 +338,18 @@ REQUIRED_KINDS = {
         for k in ("VirtualService", "DestinationRule", "Gateway", "Sidecar")
     ),
     *(f"monitoring.coreos.com/v1/{k}" for k in ("PrometheusRule", "ServiceMonitor", "PodMonitor")),
+    # from crds-more
+    *(
+        f"serving.kserve.io/{v}/{k}"
+        for v in ("v1alpha1", "v1alpha2")
+        for k in ("LLMInferenceService", "LLMInferenceServiceConfig")
+    ),
+    *(
+        f"serving.kserve.io/v1alpha1/LocalModel{k}"
+        for k in ("Cache", "NamespaceCache", "NodeGroup", "Node")
+    ),
+    *(f"serving.knative.dev/v1/{k}" for k in ("Service", "Configuration", "Revision", "Route")),
+    *(f"monitoring.coreos.com/v1/{k}" for k in ("Prometheus", "Alertmanager", "ThanosRuler")),
 }
 
 
@@ -346,19 +359,77 @@ def test_shipped_schemas_cover_the_required_kinds_within_size_limits() -> None:
     assert set(index) >= REQUIRED_KINDS
     assert not [k for k in index if k.startswith("iter8.tools/")]
     files = sorted(shipped.glob("*.json"))
-    assert {p.name for p in files} == {*index.values(), "index.json"}
-    assert max(p.stat().st_size for p in files) < 1024 * 1024
-    assert sum(p.stat().st_size for p in files) < 8 * 1024 * 1024
+    assert {p.name for p in files} == {*index.values(), "index.json", "shared.json"}
+    assert sum(p.stat().st_size for p in files) < 1024 * 1024  # the wheel stays small
 
 
 @pytest.mark.upstream
 @pytest.mark.slow
 def test_shipped_schemas_equal_a_fresh_build(tmp_path: Path, cli: Callable[..., Run]) -> None:
-    source = upstream_dir() / "crds"
-    run = cli("schemas", "build", "--from", source, "--out", tmp_path)  # what `make schemas` runs
+    sources = [upstream_dir() / "crds", upstream_dir() / "crds-more"]
+    run = cli(  # what `make schemas` runs
+        "schemas", "build", "--from", sources[0], "--from", sources[1], "--out", tmp_path
+    )
     assert run.code == 0, run.err
     shipped = data_dir("schemas") / "crds"
     fresh = {p.name: p.read_bytes() for p in sorted(tmp_path.iterdir())}
     assert sorted(fresh) == sorted(p.name for p in shipped.glob("*.json")), "run `make schemas`"
     stale = [name for name, data in fresh.items() if (shipped / name).read_bytes() != data]
     assert not stale, f"schemas/crds is stale, run `make schemas`: {stale}"
+    # each shipped schema, its shared subschemas attached, is the self-contained derivation
+    index = json.loads((shipped / "index.json").read_text())
+    for item in derive_all(sources, exclude=DEFAULT_EXCLUDE):
+        loaded = json.loads((shipped / index[item.key]).read_text())
+        assert _expanded(attach_shared(loaded, shipped)) == _expanded(item.schema), item.key
+
+
+def _expanded(schema: Obj) -> Any:
+    """``schema`` with every ``#/$defs/`` reference replaced by its subschema."""
+    defs = schema.get("$defs", {})
+
+    def expand(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return expand(defs[ref[len("#/$defs/") :]])
+            return {k: expand(v) for k, v in node.items() if k != "$defs"}
+        if isinstance(node, list):
+            return [expand(v) for v in node]
+        return node
+
+    return expand(schema)
+
+
+def test_subschemas_several_kinds_repeat_are_shared_across_files(tmp_path: Path) -> None:
+    container = {
+        "type": "object",
+        "properties": {f"field{i}": {"type": "string", "maxLength": 63} for i in range(12)},
+    }
+    probe = {"type": "object", "properties": {f"p{i}": {"type": "integer"} for i in range(20)}}
+    for kind, extra in (
+        ("Widget", {"mine": {"type": "array", "items": probe}, "also": probe}),
+        ("Gadget", {}),
+    ):
+        crd = json.loads(
+            json.dumps(_yaml(CRD.replace("Widget", kind).replace("widgets", kind.lower() + "s")))
+        )
+        spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+        spec["properties"].update({"main": container, **extra})
+        (tmp_path / "src").mkdir(exist_ok=True)
+        (tmp_path / "src" / f"{kind}.json.yaml").write_text(json.dumps(crd))
+    build([tmp_path / "src"], tmp_path / "out")
+    shared = json.loads((tmp_path / "out" / "shared.json").read_text())["$defs"]
+    widget = json.loads((tmp_path / "out" / "example.com_v1_widget.json").read_text())
+    # the container is in both kinds: shared; the probe only in Widget (twice): local
+    assert list(shared) == ["shared.main"]
+    assert widget["properties"]["spec"]["properties"]["main"] == {"$ref": "#/$defs/shared.main"}
+    [(local, probe_def)] = widget["$defs"].items()
+    assert not local.startswith("shared.") and set(probe_def["properties"]) == set(
+        probe["properties"]
+    )
+    whole = attach_shared(widget, tmp_path / "out")
+    validator = jsonschema.Draft202012Validator(whole)
+    body = {"apiVersion": "example.com/v1", "kind": "Widget", "spec": {"size": 1}}
+    assert validator.is_valid({**body, "spec": {"size": 1, "main": {"field1": "x"}}})
+    assert not validator.is_valid({**body, "spec": {"size": 1, "main": {"field1": "x" * 64}}})
+    assert not validator.is_valid({**body, "spec": {"size": 1, "mine": [{"p1": "x"}]}})

@@ -49,4 +49,5 @@ def build(
         raise click.UsageError(str(err)) from None
     except OSError as err:
         raise click.ClickException(f"{out}: {err.strerror or err}") from None
-    click.echo(f"wrote {len(written) - 1} schemas and {written[-1].name} to {out}", err=True)
+    extra = ", ".join(p.name for p in written[-2:])
+    click.echo(f"wrote {len(written) - 2} schemas, {extra} to {out}", err=True)

@@ -8,9 +8,12 @@ keywords: ``x-kubernetes-int-or-string`` accepts an integer or a string,
 allows null. Every other object is closed (``additionalProperties: false``), because the API
 server prunes, and strict field validation rejects, fields its schema does not name. CEL rules
 (``x-kubernetes-validations``), defaults and descriptions are dropped. Subschemas that repeat
-(the Argo Workflows container schema appears dozens of times) are stored once under ``$defs``.
-The output is canonical JSON (sorted keys, no whitespace), so the same input gives the same
-bytes.
+(the Argo Workflows container schema appears dozens of times) are stored once under ``$defs``;
+:func:`build` also stores once, in ``shared.json``, the subschemas several kinds repeat (the
+pod, container and volume schemas of every pod-bearing CRD), referenced as ``#/$defs/shared.*``
+and put back into each schema by :func:`attach_shared` when it is loaded, so that every loaded
+schema is self-contained. The output is canonical JSON (sorted keys, no whitespace), so the
+same input gives the same bytes.
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 INDEX = "index.json"
+SHARED = "shared.json"
+"""Subschemas several shipped schemas repeat, under ``$defs`` (see :func:`attach_shared`)."""
+_SHARED_PREFIX = "shared."
 DEFAULT_EXCLUDE = ("iter8.tools/*",)
 """``group/Kind`` patterns the shipped set leaves out: the legacy Iter8 v2 API (unmaintained
 since 2021; Iter8 v1 has no CRDs)."""
@@ -92,36 +99,110 @@ def build(
     """Write one schema file per served CRD version found under ``src_dirs`` (recursively) into
     ``out_dir``, plus ``index.json``; remove files an earlier build listed that are gone now.
     Returns the paths written, index last."""
-    derived = derive_all(src_dirs, exclude=exclude)
+    derived = derive_all(src_dirs, exclude=exclude, share=False)
+    schemas, shared = _share([item.schema for item in derived])
     out_dir.mkdir(parents=True, exist_ok=True)
     index_path = out_dir / INDEX
     stale = set(_read_index(index_path).values())
     written: list[Path] = []
     index: dict[str, str] = {}
-    for item in derived:
+    for item, schema in zip(derived, schemas, strict=True):
         path = out_dir / item.filename
-        _write_if_changed(path, canonical_json(item.schema))
+        _write_if_changed(path, canonical_json(schema))
         index[item.key] = item.filename
         stale.discard(item.filename)
         written.append(path)
     for name in sorted(stale):
         (out_dir / name).unlink(missing_ok=True)
+    shared_path = out_dir / SHARED
+    _write_if_changed(shared_path, canonical_json({"$defs": shared}))
+    written.append(shared_path)
     _write_if_changed(index_path, json.dumps(index, sort_keys=True, indent=1) + "\n")
     written.append(index_path)
     return written
+
+
+def attach_shared(schema: Schema, folder: Path) -> Schema:
+    """``schema`` (read from a :func:`build` output ``folder``) with the shared subschemas it
+    references, directly or through others, added to its ``$defs``: self-contained again."""
+    shared, refs, refs_list = _shared_defs(folder)
+    wanted: set[str] = set()
+    stack = list(_shared_refs(schema))
+    while stack:
+        name = stack.pop()
+        if name not in wanted and name in shared:
+            wanted.add(name)
+            stack.extend(refs[name])
+    if not wanted:
+        return schema
+    # a subschema this kind uses once goes back in place: fewer references to compile
+    uses: Counter[str] = Counter(_shared_refs(schema))
+    for name in wanted:
+        uses.update(refs_list[name])
+    inline = {name for name in wanted if uses[name] == 1}
+
+    def put_back(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref[len("#/$defs/") :] in inline and len(node) == 1:
+                return put_back(shared[ref[len("#/$defs/") :]])
+            return {k: put_back(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [put_back(v) for v in node]
+        return node
+
+    out: Schema = put_back(schema)
+    defs = {name: put_back(shared[name]) for name in sorted(wanted - inline)}
+    if defs:
+        out["$defs"] = {**defs, **out.get("$defs", {})}
+    return out
+
+
+@cache
+def _shared_defs(
+    folder: Path,
+) -> tuple[dict[str, Schema], dict[str, set[str]], dict[str, list[str]]]:
+    """The shared subschemas of a build output, and the shared names each refers to (as a
+    set, and once per reference)."""
+    try:
+        loaded = json.loads((folder / SHARED).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}, {}, {}
+    defs = loaded.get("$defs") if isinstance(loaded, dict) else None
+    if not isinstance(defs, dict):
+        return {}, {}, {}
+    listed = {name: list(_shared_refs(body)) for name, body in defs.items()}
+    return defs, {name: set(found) for name, found in listed.items()}, listed
+
+
+def _shared_refs(node: object) -> Iterator[str]:
+    """The shared names ``node`` refers to, its own ``$defs`` included."""
+    prefix = "#/$defs/" + _SHARED_PREFIX
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            ref = item.get("$ref")
+            if isinstance(ref, str) and ref.startswith(prefix):
+                yield ref[len("#/$defs/") :]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def canonical_json(schema: Schema) -> str:
     return json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
 
 
-def derive_all(paths: Sequence[Path], *, exclude: Sequence[str] = ()) -> list[Derived]:
+def derive_all(
+    paths: Sequence[Path], *, exclude: Sequence[str] = (), share: bool = True
+) -> list[Derived]:
     """Derive every served version of every CRD in ``paths`` (files or folders, recursively),
     sorted by index key. The same (group, version, kind) twice is fine when both derive the same
     schema (Istio ships its CRDs both combined and split); different schemas are an error."""
     found: dict[str, Derived] = {}
     for source, crd in read_crds(paths):
-        for item in derive(crd, source):
+        for item in derive(crd, source, share=share):
             if any(fnmatch.fnmatchcase(f"{item.group}/{item.kind}", p) for p in exclude):
                 continue
             earlier = found.get(item.key)
@@ -160,8 +241,9 @@ def read_crds(paths: Sequence[Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
                     yield file, obj
 
 
-def derive(crd: dict[str, Any], source: Path) -> list[Derived]:
-    """The strict schema of each served version of one CRD object."""
+def derive(crd: dict[str, Any], source: Path, *, share: bool = True) -> list[Derived]:
+    """The strict schema of each served version of one CRD object (``share``: repeated
+    subschemas stored once under ``$defs``)."""
     spec = crd.get("spec")
     names = spec.get("names") if isinstance(spec, dict) else None
     if not isinstance(spec, dict) or not isinstance(names, dict):
@@ -182,11 +264,14 @@ def derive(crd: dict[str, Any], source: Path) -> list[Derived]:
         raw = _schema_of(entry.get("schema")) or shared
         if not isinstance(name, str) or raw is None:
             continue
-        out.append(Derived(group, name, kind, derive_schema(raw, group, name, kind), source))
+        schema = derive_schema(raw, group, name, kind, share=share)
+        out.append(Derived(group, name, kind, schema, source))
     return out
 
 
-def derive_schema(raw: Schema, group: str, version: str, kind: str) -> Schema:
+def derive_schema(
+    raw: Schema, group: str, version: str, kind: str, *, share: bool = True
+) -> Schema:
     """Translate one ``openAPIV3Schema`` into a strict JSON Schema for its kind."""
     root = _convert(raw, structural=True)
     root.setdefault("type", "object")
@@ -195,7 +280,8 @@ def derive_schema(raw: Schema, group: str, version: str, kind: str) -> Schema:
     properties["apiVersion"] = {"const": f"{group}/{version}"}
     properties["kind"] = {"const": kind}
     properties["metadata"] = {"type": "object"}
-    root = _share_repeats(root)
+    if share:
+        root = _share([root])[0][0]
     return {"$schema": DIALECT, **root}
 
 
@@ -303,8 +389,20 @@ def _map_subschemas(node: Schema, fn: Callable[[str, Schema], Schema]) -> Schema
     return out
 
 
-def _share_repeats(root: Schema) -> Schema:
-    """Store each sizeable subschema that occurs in two or more places once, under ``$defs``."""
+@dataclass(slots=True)
+class _Defs:
+    """Subschemas stored once: their names (by canonical text) and bodies."""
+
+    prefix: str
+    names: dict[str, str] = field(default_factory=dict)
+    defs: dict[str, Schema] = field(default_factory=dict)
+    taken: set[str] = field(default_factory=set)
+
+
+def _share(roots: list[Schema]) -> tuple[list[Schema], dict[str, Schema]]:
+    """Store each sizeable subschema that occurs in two or more places once: under its
+    schema's ``$defs`` when one schema holds all its places, else in the shared ``$defs``
+    (returned; named ``shared.*``), as are the subschemas a shared one refers to."""
     canon: dict[int, str] = {}
 
     def key_of(node: Schema) -> str:
@@ -313,39 +411,62 @@ def _share_repeats(root: Schema) -> Schema:
             found = canon[id(node)] = json.dumps(node, sort_keys=True, separators=(",", ":"))
         return found
 
-    # Count places, not copies: inside a repeated subschema, count its children once.
+    # Count places, not copies: inside a repeated subschema, count its children once per root.
     places: Counter[str] = Counter()
-    seen: set[str] = set()
+    owners: dict[str, set[int]] = {}
+    nodes: dict[str, Schema] = {}
+    for n, root in enumerate(roots):
+        seen: set[str] = set()
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            for _, child in _subschemas(node):
+                text = key_of(child)
+                places[text] += 1
+                owners.setdefault(text, set()).add(n)
+                nodes.setdefault(text, child)
+                if text not in seen:
+                    seen.add(text)
+                    stack.append(child)
+    repeated = {t for t, count in places.items() if count >= 2 and len(t) >= _MIN_SHARED}
+    across = [t for t in repeated if len(owners[t]) >= 2]
+    common: set[str] = set()
+    while across:  # a shared subschema may refer only to shared ones
+        text = across.pop()
+        if text in common:
+            continue
+        common.add(text)
+        stack = [nodes[text]]
+        while stack:
+            for _, child in _subschemas(stack.pop()):
+                child_text = key_of(child)
+                if child_text in repeated:
+                    across.append(child_text)
+                else:
+                    stack.append(child)
+    shared = _Defs(_SHARED_PREFIX)
+    out: list[Schema] = []
+    for root in roots:
+        local = _Defs("")
 
-    def count(node: Schema) -> None:
-        for _, child in _subschemas(node):
-            text = key_of(child)
-            places[text] += 1
-            if text not in seen:
-                seen.add(text)
-                count(child)
+        def rewrite(hint: str, node: Schema, local: _Defs = local) -> Schema:
+            text = key_of(node)
+            if text not in repeated:
+                return _map_subschemas(node, rewrite)
+            owner = shared if text in common else local
+            name = owner.names.get(text)
+            if name is None:
+                if not owner.prefix and hint.startswith(_SHARED_PREFIX):
+                    hint = "_" + hint  # a local name never looks shared
+                name = owner.names[text] = owner.prefix + _unique_name(hint, owner.taken)
+                owner.defs[name] = _map_subschemas(node, rewrite)
+            return {"$ref": f"#/$defs/{name}"}
 
-    count(root)
-    shared = {t for t, n in places.items() if n >= 2 and len(t) >= _MIN_SHARED}
-    if not shared:
-        return root
-    names: dict[str, str] = {}
-    defs: dict[str, Schema] = {}
-    taken: set[str] = set()
-
-    def rewrite(hint: str, node: Schema) -> Schema:
-        text = key_of(node)
-        if text not in shared:
-            return _map_subschemas(node, rewrite)
-        name = names.get(text)
-        if name is None:
-            name = names[text] = _unique_name(hint, taken)
-            defs[name] = _map_subschemas(node, rewrite)
-        return {"$ref": f"#/$defs/{name}"}
-
-    out = _map_subschemas(root, rewrite)
-    out["$defs"] = defs
-    return out
+        rewritten = _map_subschemas(root, rewrite)
+        if local.defs:
+            rewritten["$defs"] = local.defs
+        out.append(rewritten)
+    return out, shared.defs
 
 
 def _unique_name(hint: str, taken: set[str]) -> str:

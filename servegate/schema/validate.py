@@ -130,8 +130,10 @@ class SchemaSet:
         name = self._shipped.get(key)
         if name is None:
             return None
+        from servegate.schema.build import attach_shared
+
         loaded: dict[str, Any] = json.loads((self._shipped_dir / name).read_text("utf-8"))
-        return loaded
+        return attach_shared(loaded, self._shipped_dir)
 
     def _core_schema(self, api_version: str, kind: str) -> dict[str, Any] | None:
         group, _, version = api_version.rpartition("/")
