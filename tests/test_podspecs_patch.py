@@ -126,3 +126,14 @@ def test_pod_spec_patch_text_is_read_as_argo_reads_it() -> None:
     assert parse_pod_spec_patch("someFutureField: 1").patch == {"someFutureField": 1}
     kelvin = parse_pod_spec_patch('{"hostNetwor\u212a": true}')  # Go folds the Kelvin sign to k
     assert kelvin.patch is None and "only in case" in str(kelvin.problem)
+
+
+def test_plain_y_and_n_are_booleans_as_argos_yaml_decoder_reads_them() -> None:
+    """sigs.k8s.io/yaml (go-yaml v2) reads plain y/Y/n/N as booleans; quoted ones stay text."""
+    text = 'hostNetwork: y\ncontainers:\n- name: main\n  securityContext: {privileged: Y}\n  env: [{name: A, value: "y"}]\n'
+    patch = parse_pod_spec_patch(text).patch
+    assert patch is not None
+    assert patch["hostNetwork"] is True
+    assert patch["containers"][0]["securityContext"]["privileged"] is True
+    assert patch["containers"][0]["env"][0]["value"] == "y"
+    assert parse_pod_spec_patch("hostPID: N").patch == {"hostPID": False}

@@ -271,7 +271,7 @@ def parse_pod_spec_patch(text: str) -> ParsedPatch:
             return ParsedPatch(None, f"not valid YAML: {loaded.problems[0].message}")
         if len(loaded.documents) != 1:
             return ParsedPatch(None, "must hold exactly one YAML document")
-        data = loaded.documents[0].data
+        data = _go_yaml_booleans(text, loaded.documents[0].data)
     if not isinstance(data, dict):
         return ParsedPatch(None, "is not a mapping of pod spec fields")
     try:
@@ -279,6 +279,53 @@ def parse_pod_spec_patch(text: str) -> ParsedPatch:
     except PatchError as err:
         return ParsedPatch(None, str(err))
     return ParsedPatch(data)
+
+
+_GO_YAML_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
+"""Plain scalars go-yaml v2 (sigs.k8s.io/yaml, Argo's YAMLToJSON) reads as booleans and YAML
+1.1 resolvers like PyYAML's keep as strings."""
+
+
+def _go_yaml_booleans(text: str, data: Any) -> Any:
+    """``data`` with the plain ``y``/``n`` values turned into the booleans Argo sees."""
+    import yaml
+
+    try:
+        from yaml import CSafeLoader as Loader
+    except ImportError:  # pragma: no cover
+        from yaml import SafeLoader as Loader  # type: ignore[assignment]
+    if not any(word in text for word in _GO_YAML_BOOLEANS):
+        return data
+    root = yaml.compose(text, Loader=Loader)
+    stack: list[tuple[Any, Any]] = [(root, data)]
+    while stack:
+        node, value = stack.pop()
+        if isinstance(node, yaml.MappingNode) and isinstance(value, dict):
+            for key_node, child in node.value:
+                key = getattr(key_node, "value", None)
+                if key in value:
+                    if _is_go_boolean(child):
+                        value[key] = _GO_YAML_BOOLEANS[child.value]
+                    else:
+                        stack.append((child, value[key]))
+        elif isinstance(node, yaml.SequenceNode) and isinstance(value, list):
+            for i, child in enumerate(node.value[: len(value)]):
+                if _is_go_boolean(child):
+                    value[i] = _GO_YAML_BOOLEANS[child.value]
+                else:
+                    stack.append((child, value[i]))
+    return data
+
+
+def _is_go_boolean(node: Any) -> bool:
+    import yaml
+
+    return (
+        isinstance(node, yaml.ScalarNode)
+        and not node.style  # plain (libyaml says "", PyYAML None)
+        and node.tag == "tag:yaml.org,2002:str"
+        and node.value in _GO_YAML_BOOLEANS
+    )
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
