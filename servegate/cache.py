@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from servegate.yamlsafe import LoadResult
+    from servegate.yamlsafe import Budget, LoadResult
 
 #: Bump when the entry format or the key recipe changes: old entries are then never read.
-FORMAT = "render-v1"
+FORMAT = "render-v2"
 _T = TypeVar("_T")
 _SKIP_DIRS = frozenset({".git", ".hg", ".svn"})
 
@@ -358,8 +358,9 @@ def read_text(path: Path) -> str | None:
         return None
 
 
-#: Bump when the parse entry format changes (v2: positions marshalled apart, decoded on use).
-PARSE_FORMAT = "parse-v2"
+#: Bump when the parse entry format changes (v2: positions marshalled apart, decoded on use;
+#: v3: keyed by dialect, alias-expanded node count kept).
+PARSE_FORMAT = "parse-v3"
 
 
 class ParseCache:
@@ -375,7 +376,9 @@ class ParseCache:
         self.enabled = enabled
         self.directory = (directory or cache_dir()) / PARSE_FORMAT if enabled else Path()
         self._dir = str(self.directory)
-        self._salt = __version__.encode() + b"\0"
+        from servegate.yamlsafe import decoder_fingerprint
+
+        self._salt = f"{__version__}\0{decoder_fingerprint()}\0".encode()
         self._memo: dict[tuple[str, str], LoadResult] = {}
 
     def _path(self, raw: bytes) -> Path:
@@ -384,13 +387,21 @@ class ParseCache:
     def _file(self, key: str) -> str:
         return os.path.join(self._dir, key[:2], key)
 
-    def load(self, raw: bytes, name: str | None = None) -> LoadResult:
-        """``raw`` strictly parsed (``servegate.yamlsafe.load_bytes``), from the cache if there."""
+    def load(
+        self,
+        raw: bytes,
+        name: str | None = None,
+        *,
+        dialect: str = "kubernetes",
+        budget: Budget | None = None,
+    ) -> LoadResult:
+        """``raw`` strictly parsed (``servegate.yamlsafe.load_bytes``) in ``dialect``, from the
+        cache if there; a result that depends on the run's ``budget`` is never stored."""
         from servegate.yamlsafe import load_bytes
 
         if not self.enabled:
-            return load_bytes(raw)
-        key = hashlib.sha256(self._salt + raw).hexdigest()
+            return load_bytes(raw, dialect=dialect, budget=budget)
+        key = hashlib.sha256(self._salt + dialect.encode() + b"\0" + raw).hexdigest()
         if name is not None:
             known = self._memo.get((name, key))
             if known is not None:
@@ -398,8 +409,8 @@ class ParseCache:
         path = self._file(key)
         found = _unpack(path)
         if found is None:
-            found = load_bytes(raw)
-            packed = _pack(found)
+            found = load_bytes(raw, dialect=dialect, budget=budget)
+            packed = _pack(found) if found.cacheable else None
             if packed is not None:
                 write_atomic(Path(path), packed)
         if name is not None:
@@ -413,7 +424,7 @@ def _pack(result: LoadResult) -> bytes | None:
     problems = [(p.rule, p.message, p.line) for p in result.problems]
     try:
         docs = [(d.data, d.line, marshal.dumps(d.positions)) for d in result.documents]
-        return marshal.dumps((docs, problems))
+        return marshal.dumps((docs, problems, result.alias_nodes))
     except ValueError:
         return None  # a value marshal cannot hold (a datetime): parse this file every time
 
@@ -426,14 +437,16 @@ def _unpack(path: Path | str) -> LoadResult | None:
     try:
         with open(path, "rb") as handle:
             # the user's own cache folder, written only by servegate: as trusted as its code
-            docs, problems = marshal.loads(handle.read())  # noqa: S302
+            docs, problems, alias_nodes = marshal.loads(handle.read())  # noqa: S302
         documents = []
         for data, line, positions in docs:
             if type(positions) is not bytes:
                 return None
             documents.append(Document(data, line, packed=positions))
         return LoadResult(
-            documents, [YAMLProblem(rule, message, line) for rule, message, line in problems]
+            documents,
+            [YAMLProblem(rule, message, line) for rule, message, line in problems],
+            alias_nodes,
         )
     except (OSError, ValueError, EOFError, TypeError):
         return None  # absent or damaged: parse again (and overwrite)

@@ -213,7 +213,9 @@ def load_resources(options: CheckOptions) -> tuple[list[Group], list[Finding]]:
     """Discover and render, without schema or rules: what ``servegate render`` prints."""
     discovery = _discover(options)
     config = _config(discovery, options)
-    groups, findings = _load(discovery, SourceFiles(discovery.root), config, options)
+    groups, findings = _load(
+        discovery, SourceFiles(discovery.root, discovery.plain_files), config, options
+    )
     loaded = [f for g in groups for f in g.findings]
     return groups, [*discovery.findings, *config.findings, *findings, *loaded]
 
@@ -252,7 +254,7 @@ def _check(
         if not inside(root, root / c):  # the repo's config may not point the checker elsewhere
             raise UsageError(f"{config.file}: crds entry {c!r} leaves the repo root")
     schemas = SchemaSet(k8s_version, crd_dirs)
-    sources = SourceFiles(root)
+    sources = SourceFiles(root, discovery.plain_files)
     report = Report(root, shard=discovery.shard)
     raw: list[Finding] = [*discovery.findings, *config.findings]
     checker = _Checker(options, config, root, k8s_version)

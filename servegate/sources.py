@@ -1,46 +1,81 @@
-"""The repo's source files, each read and strictly parsed at most once per run."""
+"""The repo's source files, each read and strictly parsed at most once per run, and decoded
+as the tool that consumes it decodes it.
+
+A file the cluster receives as it is (a plain manifest applied by kubectl or an Argo CD
+directory app) and a kustomization file (kustomize reads those with sigs.k8s.io/yaml,
+``api/types/kustomization.go``: ``Unmarshal``) are decoded in the ``KUBERNETES`` dialect; a file
+kustomize reads as a resource or patch in the ``KUSTOMIZE`` dialect (``servegate.yamlsafe``).
+All files of one run share one ``Budget`` of bytes, documents and alias-expanded nodes.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from servegate.findings import Finding, Severity
-from servegate.yamlsafe import LoadResult, YAMLProblem, load_bytes
+from servegate.yamlsafe import KUBERNETES, KUSTOMIZE, Budget, LoadResult, YAMLProblem, load_bytes
 
 if TYPE_CHECKING:
     from servegate.cache import ParseCache
 
 _parse_cache: ParseCache | None = None
+_budget = Budget()
+_KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+"""``servegate.discover.KUSTOMIZATION_NAMES`` (discover imports this module)."""
 
 
 def use_parse_cache(enabled: bool) -> None:
     """Turn the persistent parse cache (``servegate.cache.ParseCache``) on or off for this
-    process; the engine calls it per check with ``--no-cache`` and $SERVEGATE_CACHE_DIR."""
-    global _parse_cache
+    process and start a new run's ``Budget``; the engine calls it per check with
+    ``--no-cache`` and $SERVEGATE_CACHE_DIR."""
+    global _parse_cache, _budget
     from servegate import cache
 
     # the render inputs' stat index lives and dies with the caches (--no-cache: neither)
     cache.use_stat_index(enabled)
     _parse_cache = cache.ParseCache() if enabled else None
+    _budget = Budget()
 
 
-def parse(raw: bytes, name: str | None = None) -> LoadResult:
-    """``raw`` strictly parsed, through the parse cache when it is on; ``name`` (the file's
+def dialect_for(name: str | None) -> str:
+    """How a file is decoded when nothing says it is applied as it is: kustomization files
+    as Kubernetes decodes them, anything else as kustomize reads its resources."""
+    if name is None or os.path.basename(name) in _KUSTOMIZATION_NAMES:
+        return KUBERNETES
+    return KUSTOMIZE
+
+
+def parse(raw: bytes, name: str | None = None, dialect: str | None = None) -> LoadResult:
+    """``raw`` strictly parsed in ``dialect`` (default: ``dialect_for(name)``), through the
+    parse cache when it is on, within what the run's budget has left; ``name`` (the file's
     repo-relative path) lets a second load of the same bytes reuse the first result."""
+    dialect = dialect or dialect_for(name)
+    refused = _budget.refuse(len(raw))
+    if refused is not None:
+        return LoadResult([], [refused], cacheable=False)
     if _parse_cache is None:
-        return load_bytes(raw)
-    return _parse_cache.load(raw, name)
+        result = load_bytes(raw, dialect=dialect, budget=_budget)
+    else:
+        result = _parse_cache.load(raw, name, dialect=dialect, budget=_budget)
+    _budget.charge(len(raw), result)
+    return result
 
 
 class SourceFiles:
-    """Strictly parsed YAML files of one repo, by path relative to its root."""
+    """Strictly parsed YAML files of one repo, by path relative to its root; ``plain`` names
+    the files the cluster receives as they are (decoded as Kubernetes decodes them)."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, plain: Iterable[str] = ()) -> None:
         self.root = root
         self._base = str(root)
+        self._plain = frozenset(plain)
         self._loaded: dict[str, LoadResult] = {}
+
+    def dialect_of(self, rel: str) -> str:
+        return KUBERNETES if rel in self._plain else dialect_for(rel)
 
     def load(self, rel: str) -> LoadResult:
         found = self._loaded.get(rel)
@@ -62,7 +97,7 @@ class SourceFiles:
             return LoadResult(
                 [], [YAMLProblem("yaml.unreadable", f"cannot read file: {err.strerror}")]
             )
-        return parse(raw, rel)
+        return parse(raw, rel, self.dialect_of(rel))
 
     def findings(self, rel: str) -> list[Finding]:
         """The yaml.* findings of one file."""

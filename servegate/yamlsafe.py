@@ -1,42 +1,71 @@
-"""Strict, bounded YAML loading with a line number for every node.
+"""Strict, bounded YAML loading with a line number for every node, decoded as its consumer does.
 
 Untrusted repositories are read here, so: safe tags only (anything else, ``!!python/...``
 included, is refused), duplicate keys are errors at the duplicate's line, alias expansion,
-document count and file size are bounded, and encoding problems become findings, never
-tracebacks. Composition runs in libyaml's C parser where available; the conversion to plain
-Python objects is ours, so that every node's position is kept and every limit is enforced.
+document count and file size are bounded per file and per run (``Budget``), and encoding
+problems become findings, never tracebacks. Composition runs in libyaml's C parser where
+available; scalars, keys and merge keys are resolved here, in one of two dialects
+(``servegate.yamldialects``):
+
+- ``KUBERNETES``: sigs.k8s.io/yaml, which kubectl, Argo CD (directory apps, plugin output) and
+  kustomize (for kustomization files) decode with: go-yaml v2's YAML 1.1 booleans; ``<<``
+  entries applied in document order, each overriding what is already there, the sources of a
+  ``<<: [a, b]`` list last to first (go-yaml v2 ``decode.go``: ``d.mapping``, ``d.merge``);
+  map keys written as JSON strings and numbers as the API server holds them.
+- ``KUSTOMIZE``: kustomize's kyaml (go-yaml v3): YAML 1.2 booleans; explicit keys win over
+  merged ones, earlier merge sources over later ones, and a second ``<<`` is refused (kyaml
+  ``yaml/rnode.go``: ``getMergeTagValue``, ``findMergeValues``, ``mergeAll``).
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
-from dataclasses import dataclass
+import binascii
+import math
+import re
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import yaml
 
-try:
-    from yaml import CSafeLoader as _Loader
-except ImportError:  # pragma: no cover - libyaml is in every PyYAML wheel
-    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+from servegate.yamldialects import (
+    BINARY,
+    BOOL,
+    FLOAT,
+    INT,
+    KUBERNETES,
+    KUSTOMIZE,
+    MERGE,
+    NULL,
+    STR,
+    TIMESTAMP,
+    float_key,
+    json_number,
+    resolve,
+)
+
+__all__ = ["KUBERNETES", "KUSTOMIZE", "Budget", "Document", "LoadResult", "YAMLProblem"]
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DOCUMENTS = 2_000
-MAX_EXPANDED_NODES = 500_000
-"""Nodes a document may hold once aliases are expanded (a billion-laughs file holds 10**9)."""
+MAX_ALIAS_NODES = 100_000
+"""Nodes alias expansion may add to one file (a billion-laughs file adds 10**9)."""
+RUN_BYTES = 256 * 1024 * 1024
+RUN_DOCUMENTS = 100_000
+RUN_ALIAS_NODES = 500_000
+"""The same bounds over all the files one run reads."""
+CACHE_ALIAS_NODES = 10_000
+"""A result whose aliases added more nodes than this is not worth a parse-cache entry."""
 
 Path_ = tuple[str | int, ...]
 
-_STR = "tag:yaml.org,2002:str"
+_PLAIN = "servegate:plain"
+"""The tag the composer gives an untagged plain scalar: resolved later, per dialect."""
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
-_MERGE = "tag:yaml.org,2002:merge"
-_SCALAR_TAGS = frozenset(
-    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "timestamp", "binary")
-)
 _MAPPING_TAGS = frozenset({_MAP, "tag:yaml.org,2002:set", "tag:yaml.org,2002:omap"})
-_CONSTRUCTOR = yaml.SafeLoader("")  # only its scalar constructors are used
+_RESOLVABLE = frozenset({BOOL, INT, FLOAT, NULL, TIMESTAMP})
 
 
 class YAMLProblem(Exception):
@@ -47,6 +76,10 @@ class YAMLProblem(Exception):
         self.rule = rule
         self.message = message
         self.line = line
+
+
+class YAMLDecodeError(yaml.YAMLError):
+    """``load_plain``'s error: the text is YAML its consumer would refuse."""
 
 
 class Document:
@@ -115,6 +148,64 @@ class Document:
 class LoadResult:
     documents: list[Document]
     problems: list[YAMLProblem]
+    alias_nodes: int = 0
+    """Nodes alias expansion added to the documents."""
+    cacheable: bool = True
+    """False when the result depends on more than the bytes (a run bound) or is too large."""
+
+
+@dataclass(slots=True)
+class Budget:
+    """What one run may still read: bytes, documents and alias-expanded nodes over all files.
+
+    ``charge`` counts a result once, however often it is handed out."""
+
+    bytes: int = RUN_BYTES
+    documents: int = RUN_DOCUMENTS
+    alias_nodes: int = RUN_ALIAS_NODES
+    _charged: set[int] = field(default_factory=set)
+
+    def charge(self, size: int, result: LoadResult) -> None:
+        if id(result) in self._charged:
+            return
+        self._charged.add(id(result))
+        self.bytes -= size
+        self.documents -= len(result.documents)
+        self.alias_nodes -= result.alias_nodes
+
+    def refuse(self, size: int) -> YAMLProblem | None:
+        """Why a file of ``size`` bytes is not read any more this run, if it is not."""
+        if size > self.bytes:
+            return YAMLProblem(
+                "yaml.too-large",
+                f"this run has already read {(RUN_BYTES - self.bytes) / 1048576:.0f} MiB of "
+                f"YAML; servegate reads up to {RUN_BYTES // 1048576} MiB per run",
+            )
+        if self.documents <= 0:
+            return YAMLProblem(
+                "yaml.too-many-documents",
+                f"this run has already read {RUN_DOCUMENTS:,} documents, servegate's bound",
+            )
+        return None
+
+
+@cache
+def decoder_fingerprint() -> str:
+    """This decoder's source files by size and modification time: a parse cache keyed with it
+    never hands out a result an older decoder produced."""
+    import hashlib
+    import os
+
+    from servegate import yamldialects
+
+    digest = hashlib.sha256()
+    for path in (__file__, yamldialects.__file__):
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return digest.hexdigest()[:16]
 
 
 def decode(raw: bytes) -> str:
@@ -137,37 +228,71 @@ def decode(raw: bytes) -> str:
     return text
 
 
-def load_bytes(raw: bytes, *, positions: bool = True) -> LoadResult:
-    """Load every document in ``raw``; problems are returned, never raised."""
+def load_bytes(
+    raw: bytes,
+    *,
+    positions: bool = True,
+    dialect: str = KUBERNETES,
+    budget: Budget | None = None,
+) -> LoadResult:
+    """Load every document in ``raw`` as ``dialect`` decodes it; problems are returned, never
+    raised. ``budget`` (not charged here) lowers the file's bounds to what the run has left."""
+    refused = budget.refuse(len(raw)) if budget is not None else None
+    if refused is not None:
+        return LoadResult([], [refused], cacheable=False)
     try:
         text = decode(raw)
     except YAMLProblem as problem:
         return LoadResult([], [problem])
-    return load_text(text, positions=positions)
+    return load_text(text, positions=positions, dialect=dialect, budget=budget)
 
 
-def load_text(text: str, *, positions: bool = True) -> LoadResult:
+def load_text(
+    text: str,
+    *,
+    positions: bool = True,
+    dialect: str = KUBERNETES,
+    budget: Budget | None = None,
+) -> LoadResult:
+    """``load_bytes`` for decoded text."""
+    max_documents, max_aliases = MAX_DOCUMENTS, MAX_ALIAS_NODES
+    if budget is not None:
+        max_documents = min(max_documents, budget.documents)
+        max_aliases = min(max_aliases, budget.alias_nodes)
     documents: list[Document] = []
     problems: list[YAMLProblem] = []
-    loader = _Loader(text)
+    aliases = 0
+    loader = _composer(text)
     try:
         while loader.check_node():
             node = loader.get_node()
             if node is None:
                 continue
-            if len(documents) >= MAX_DOCUMENTS:
-                problems.append(
-                    YAMLProblem(
-                        "yaml.too-many-documents",
-                        f"more than {MAX_DOCUMENTS} documents in one file",
-                        node.start_mark.line + 1,
-                    )
+            if len(documents) >= max_documents:
+                whose = "one file" if max_documents == MAX_DOCUMENTS else "this run"
+                bound = MAX_DOCUMENTS if whose == "one file" else RUN_DOCUMENTS
+                problem = YAMLProblem(
+                    "yaml.too-many-documents",
+                    f"more than {bound:,} documents in {whose}",
+                    node.start_mark.line + 1,
                 )
-                break
+                return LoadResult([], [problem], cacheable=whose == "one file")
+            converter = _Converter(dialect, positions)
             try:
-                documents.append(_Converter(positions).document(node))
+                added = converter.alias_nodes_of(node)
+                if aliases + added > max_aliases:
+                    own = max_aliases == MAX_ALIAS_NODES  # else the run's bound: not the bytes'
+                    return LoadResult([], [_bomb(node, max_aliases)], cacheable=own)
+                aliases += added
+                documents.append(converter.document(node))
             except YAMLProblem as problem:
+                if problem.rule == "yaml.alias-bomb":
+                    return LoadResult([], [problem])
                 problems.append(problem)
+            except RecursionError:
+                problems.append(
+                    YAMLProblem("yaml.syntax", "nested too deeply", node.start_mark.line + 1)
+                )
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else 1
@@ -176,7 +301,17 @@ def load_text(text: str, *, positions: bool = True) -> LoadResult:
         problems.append(YAMLProblem("yaml.syntax", f"cannot parse YAML: {err}".splitlines()[0]))
     finally:
         loader.dispose()
-    return LoadResult(documents, problems)
+    return LoadResult(documents, problems, aliases, aliases <= CACHE_ALIAS_NODES)
+
+
+def _bomb(node: yaml.Node, limit: int) -> YAMLProblem:
+    scope = "one file" if limit == MAX_ALIAS_NODES else "what this run has left"
+    return YAMLProblem(
+        "yaml.alias-bomb",
+        f"aliases expand this file by more than {limit:,} nodes ({scope}); "
+        "every consumer pays for each copy",
+        node.start_mark.line + 1,
+    )
 
 
 def _syntax_message(err: yaml.MarkedYAMLError) -> str:
@@ -184,32 +319,120 @@ def _syntax_message(err: yaml.MarkedYAMLError) -> str:
     return "invalid YAML: " + (", ".join(parts) if parts else "syntax error")
 
 
+def _resolve_node(self: Any, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+    """The composer's tags: untagged plain scalars keep ``_PLAIN`` (resolved per dialect),
+    other untagged scalars are strings; a YAML tag written in the file is kept as it is."""
+    if kind is yaml.ScalarNode:
+        return _PLAIN if implicit[0] else STR
+    return _SEQ if kind is yaml.SequenceNode else _MAP
+
+
+# A non-specific tag (a lone ``!``) makes go-yaml keep a plain scalar a string; libyaml reports
+# it to the composer exactly as an untagged plain scalar, so such text is composed in Python.
+_NON_SPECIFIC = re.compile(r"(?:^|(?<=[\s\[{,]))!(?=[\s\]},]|$)", re.M)
+
+
+def _compose_scalar_node(self: Any, anchor: Any) -> yaml.ScalarNode:
+    """PyYAML's ``Composer.compose_scalar_node``, with ``!`` meaning a string."""
+    event = self.get_event()
+    tag = event.tag
+    if tag == "!":
+        tag = STR
+    elif tag is None:
+        tag = self.resolve(yaml.ScalarNode, event.value, event.implicit)
+    node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, style=event.style)
+    if anchor is not None:
+        self.anchors[anchor] = node
+    return node
+
+
+def _no_path_resolvers(self: Any, *args: Any) -> None:
+    pass
+
+
+try:
+    from yaml._yaml import CParser
+
+    class _CComposer(CParser):
+        """libyaml's parser and composer."""
+
+        resolve = _resolve_node
+        descend_resolver = ascend_resolver = _no_path_resolvers
+
+    class _EventComposer(yaml.composer.Composer, CParser):
+        """libyaml's parser, PyYAML's composer."""
+
+        resolve = _resolve_node
+        descend_resolver = ascend_resolver = _no_path_resolvers
+        compose_scalar_node = _compose_scalar_node
+
+        def __init__(self, text: str) -> None:
+            CParser.__init__(self, text)
+            yaml.composer.Composer.__init__(self)
+
+    def _composer(text: str) -> Any:
+        return _EventComposer(text) if _NON_SPECIFIC.search(text) else _CComposer(text)
+
+except ImportError:  # pragma: no cover - libyaml is in every PyYAML wheel
+
+    class _PyComposer(
+        yaml.reader.Reader, yaml.scanner.Scanner, yaml.parser.Parser, yaml.composer.Composer
+    ):
+        resolve = _resolve_node
+        descend_resolver = ascend_resolver = _no_path_resolvers
+        compose_scalar_node = _compose_scalar_node
+
+        def __init__(self, text: str) -> None:
+            yaml.reader.Reader.__init__(self, text)
+            yaml.scanner.Scanner.__init__(self)
+            yaml.parser.Parser.__init__(self)
+            yaml.composer.Composer.__init__(self)
+
+        def dispose(self) -> None:
+            pass
+
+    def _composer(text: str) -> Any:
+        return _PyComposer(text)
+
+
+def _short(tag: str) -> str:
+    return "!!" + tag.rsplit(":", 1)[-1] if tag.startswith("tag:yaml.org,2002:") else tag
+
+
+def _is_merge(key: yaml.Node) -> bool:
+    """go-yaml's ``isMerge``: a plain (or ``!!merge``-tagged) scalar ``<<``."""
+    return isinstance(key, yaml.ScalarNode) and key.value == "<<" and key.tag in (_PLAIN, MERGE)
+
+
 class _Converter:
-    """Turn one composed node tree into plain data, enforcing servegate's limits."""
+    """Turn one composed node tree into plain data as ``dialect`` decodes it, enforcing
+    servegate's limits and recording the line of every path."""
 
-    __slots__ = ("_positions", "_record", "_sizes")
+    __slots__ = ("_dialect", "_kubernetes", "_positions", "_record", "_sizes")
 
-    def __init__(self, record: bool) -> None:
+    def __init__(self, dialect: str, record: bool) -> None:
+        self._dialect = dialect
+        self._kubernetes = dialect == KUBERNETES
         self._record = record
         self._positions: dict[Path_, int] = {}
         self._sizes: dict[int, int] = {}
 
+    def alias_nodes_of(self, node: yaml.Node) -> int:
+        """Nodes that alias expansion adds to this document (memoised per node, so a bomb
+        costs O(unique nodes) to measure)."""
+        added = [0]
+        self._expanded_size(node, set(), added)
+        return added[0]
+
     def document(self, node: yaml.Node) -> Document:
-        size = self._expanded_size(node, set())
-        if size > MAX_EXPANDED_NODES:
-            raise YAMLProblem(
-                "yaml.alias-bomb",
-                f"aliases expand this document to more than {MAX_EXPANDED_NODES:,} nodes",
-                node.start_mark.line + 1,
-            )
         data = self._convert(node, ())
         return Document(data, node.start_mark.line + 1, self._positions)
 
-    def _expanded_size(self, node: yaml.Node, active: set[int]) -> int:
-        """Node count with aliases expanded, memoised per node so a bomb costs O(unique nodes)."""
+    def _expanded_size(self, node: yaml.Node, active: set[int], added: list[int]) -> int:
         key = id(node)
         known = self._sizes.get(key)
         if known is not None:
+            added[0] += known  # a node met again is an alias: every use is a copy
             return known
         if key in active:
             raise YAMLProblem(
@@ -223,10 +446,11 @@ class _Converter:
         total = 1
         if isinstance(node, yaml.SequenceNode):
             for child in node.value:
-                total += self._expanded_size(child, active)
+                total += self._expanded_size(child, active, added)
         else:
             for k, v in node.value:
-                total += self._expanded_size(k, active) + self._expanded_size(v, active)
+                total += self._expanded_size(k, active, added)
+                total += self._expanded_size(v, active, added)
         active.discard(key)
         self._sizes[key] = total
         return total
@@ -236,53 +460,152 @@ class _Converter:
             # a mapping value is located at its key's line, where a reader looks for it
             self._positions[path] = line or node.start_mark.line + 1
         if isinstance(node, yaml.ScalarNode):
-            return _scalar(node)
+            return self._value(node)
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ:
                 raise _unsafe(node)
             return [self._convert(child, (*path, i)) for i, child in enumerate(node.value)]
         if node.tag not in _MAPPING_TAGS or not isinstance(node, yaml.MappingNode):
             raise _unsafe(node)
-        return self._mapping(node, path)
-
-    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
-        result: dict[Any, Any] = {}
-        explicit: set[Any] = set()
-        merged: list[tuple[yaml.Node, yaml.Node]] = []
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                merged.extend(_merge_sources(value_node))
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise YAMLProblem(
-                    "yaml.syntax", "mapping keys must be scalars", key_node.start_mark.line + 1
-                )
-            key = _scalar(key_node)
-            if key in explicit:
-                raise YAMLProblem(
-                    "yaml.duplicate-key",
-                    f"duplicate key {key!r} (Kubernetes keeps only the last value)",
-                    key_node.start_mark.line + 1,
-                )
-            explicit.add(key)
-            child = key if isinstance(key, str | int) else str(key)
-            result[key] = self._convert(value_node, (*path, child), key_node.start_mark.line + 1)
-        for key_node, value_node in merged:
-            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
-            if key is not None and key not in result:
-                child = key if isinstance(key, str | int) else str(key)
-                result[key] = self._convert(value_node, (*path, child))
+        result: dict[str, Any] = {}
+        if self._kubernetes:
+            self._fill_in_order(node, path, result)
+        else:
+            self._fill_explicit_first(node, path, result)
         return result
 
+    def _fill_in_order(self, node: yaml.MappingNode, path: Path_, into: dict[str, Any]) -> None:
+        """go-yaml v2: every entry, merged or not, is set in document order over what is
+        there; ``<<: [a, b]`` merges b, then a."""
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            if _is_merge(key_node):
+                for source in reversed(_merge_sources(key_node, value_node)):
+                    self._fill_in_order(source, path, into)
+                continue
+            key = self._entry(key_node, seen)
+            into[key] = self._convert(value_node, (*path, key), key_node.start_mark.line + 1)
 
-def _merge_sources(node: yaml.Node) -> Iterator[tuple[yaml.Node, yaml.Node]]:
-    sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
-    for source in sources:
-        if not isinstance(source, yaml.MappingNode):
+    def _fill_explicit_first(
+        self, node: yaml.MappingNode, path: Path_, into: dict[str, Any]
+    ) -> None:
+        """kyaml: the merge sources (one ``<<`` only; of ``[a, b]``, a wins), then the
+        mapping's own keys over them (``deAnchor``: ``removeMergeTags``, ``mergeAll``)."""
+        merges = [(key, value) for key, value in node.value if _is_merge(key)]
+        if len(merges) > 1:
             raise YAMLProblem(
-                "yaml.syntax", "a merge key (<<) needs a mapping", source.start_mark.line + 1
+                "yaml.merge-key",
+                "duplicate merge key (<<): kustomize refuses a mapping with two",
+                merges[1][0].start_mark.line + 1,
             )
-        yield from source.value
+        if merges:
+            for source in reversed(_merge_sources(*merges[0])):
+                self._fill_explicit_first(source, path, into)
+        seen: set[str] = set()
+        cleared = False  # kyaml then clears the first "<<" key, quoted or not (rnode.go)
+        for key_node, value_node in node.value:
+            if not cleared and isinstance(key_node, yaml.ScalarNode) and key_node.value == "<<":
+                cleared = True
+                continue
+            if not _is_merge(key_node):
+                key = self._entry(key_node, seen)
+                into[key] = self._convert(value_node, (*path, key), key_node.start_mark.line + 1)
+
+    def _entry(self, key_node: yaml.Node, seen: set[str]) -> str:
+        key = self._key(key_node)
+        if key in seen:
+            raise YAMLProblem(
+                "yaml.duplicate-key",
+                f"duplicate key {key!r} (Kubernetes keeps only the last value)",
+                key_node.start_mark.line + 1,
+            )
+        seen.add(key)
+        return key
+
+    def _key(self, node: yaml.Node) -> str:
+        """A map key as the JSON string sigs.k8s.io/yaml makes of it (``y`` is ``"true"``
+        for Kubernetes, ``1e3`` is ``"1000"``)."""
+        if not isinstance(node, yaml.ScalarNode):
+            raise YAMLProblem(
+                "yaml.syntax", "mapping keys must be scalars", node.start_mark.line + 1
+            )
+        value = self._scalar(node)
+        if isinstance(value, str):
+            return value
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int) and -(2**63) <= value < 2**63:
+            return str(value)
+        if isinstance(value, float):
+            return float_key(value)
+        if not self._kubernetes:  # kustomize fails on it with its own message
+            return "null" if value is None else str(value)
+        what = "null" if value is None else f"{node.value} (an unsigned 64-bit integer)"
+        raise YAMLProblem(
+            "yaml.json-incompatible",
+            f"map key {what} cannot be a JSON object key; kubectl and Argo CD refuse the file",
+            node.start_mark.line + 1,
+        )
+
+    def _value(self, node: yaml.ScalarNode) -> Any:
+        value = self._scalar(node)
+        if type(value) is float and not math.isfinite(value):
+            if self._kubernetes:
+                raise YAMLProblem(
+                    "yaml.json-incompatible",
+                    f"{node.value} is not a JSON number; kubectl and Argo CD refuse the file",
+                    node.start_mark.line + 1,
+                )
+            return value
+        if type(value) in (int, float):
+            return json_number(value)
+        return value
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        """go-yaml's ``d.scalar`` for an ``interface{}`` target."""
+        tag = node.tag
+        if tag == _PLAIN:
+            return resolve(node.value, self._dialect)[1]
+        if tag == STR:
+            return node.value
+        if tag in _RESOLVABLE:
+            found, value = resolve(node.value, self._dialect)
+            if found == tag:
+                return value
+            if tag == FLOAT and found == INT:
+                return float(value)
+            raise YAMLProblem(
+                "yaml.tag-mismatch",
+                f"cannot decode {_short(found)} `{node.value}` as a {_short(tag)}",
+                node.start_mark.line + 1,
+            )
+        if tag == BINARY:
+            try:
+                text = node.value.replace("\n", "").replace("\r", "")  # Go skips only these
+                data = base64.b64decode(text, validate=True)
+            except (binascii.Error, ValueError):
+                raise YAMLProblem(
+                    "yaml.tag-mismatch",
+                    "!!binary value contains invalid base64 data",
+                    node.start_mark.line + 1,
+                ) from None
+            return data.decode("utf-8", "replace")  # JSON holds text: invalid bytes become U+FFFD
+        raise _unsafe(node)
+
+
+def _merge_sources(key: yaml.Node, node: yaml.Node) -> list[yaml.MappingNode]:
+    """The mappings a ``<<`` value names, in the order written."""
+    if isinstance(node, yaml.MappingNode):
+        return [node]
+    if isinstance(node, yaml.SequenceNode) and all(
+        isinstance(item, yaml.MappingNode) for item in node.value
+    ):
+        return list(node.value)
+    raise YAMLProblem(
+        "yaml.merge-key",
+        "map merge requires map or sequence of maps as the value",
+        key.start_mark.line + 1,
+    )
 
 
 def _unsafe(node: yaml.Node) -> YAMLProblem:
@@ -293,29 +616,28 @@ def _unsafe(node: yaml.Node) -> YAMLProblem:
     )
 
 
-def _scalar(node: yaml.ScalarNode) -> Any:
-    tag = node.tag
-    if tag == _STR:
-        return node.value
-    if tag not in _SCALAR_TAGS:
-        raise _unsafe(node)
-    if tag.endswith(":timestamp"):
-        return node.value  # Kubernetes (sigs.k8s.io/yaml) keeps timestamps as strings
-    if tag.endswith(":binary"):
-        try:
-            base64.b64decode(node.value, validate=False)
-        except ValueError:
-            raise YAMLProblem(
-                "yaml.syntax", "invalid !!binary value", node.start_mark.line + 1
-            ) from None
-        return node.value
-    try:
-        return _CONSTRUCTOR.yaml_constructors[tag](_CONSTRUCTOR, node)
-    except (ValueError, OverflowError, yaml.YAMLError):
-        return node.value
-
-
 def load_plain(text: str) -> list[Any]:
-    """Fast load of trusted-shape text (kustomize output): C loader, no positions, no limits
-    beyond safe tags. Raises yaml.YAMLError."""
-    return [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
+    """kustomize's output as Kubernetes decodes it (Argo CD and kubectl read it with
+    sigs.k8s.io/yaml): no positions. Raises yaml.YAMLError (``YAMLDecodeError`` when the
+    text parses but its consumer would refuse it)."""
+    documents: list[Any] = []
+    loader = _composer(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is None:
+                continue
+            converter = _Converter(KUBERNETES, False)
+            try:
+                if converter.alias_nodes_of(node) > MAX_ALIAS_NODES:
+                    raise _bomb(node, MAX_ALIAS_NODES)
+                data = converter.document(node).data
+            except YAMLProblem as problem:
+                raise YAMLDecodeError(f"line {problem.line}: {problem.message}") from None
+            except RecursionError:
+                raise YAMLDecodeError("nested too deeply") from None
+            if data is not None:
+                documents.append(data)
+    finally:
+        loader.dispose()
+    return documents

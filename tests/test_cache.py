@@ -151,8 +151,8 @@ def test_parsed_objects_are_kept_only_when_json_keeps_them_exactly() -> None:
     from servegate.cache import as_json_data
 
     assert as_json_data("a: 1\n---\nb: [x, 2.5]\n") == [{"a": 1}, {"b": ["x", 2.5]}]
-    assert as_json_data("when: 2024-01-01\n") is None  # a date: JSON would turn it into text
-    assert as_json_data("1: one\n") is None  # an int key: JSON would make it "1"
+    # decoded as Kubernetes decodes it, which is already JSON: a date is its text, a key a string
+    assert as_json_data("when: 2024-01-01\n1: one\n") == [{"when": "2024-01-01", "1": "one"}]
     assert as_json_data("a: [\n") is None
     assert as_json_data(None) is None
 
