@@ -1,6 +1,8 @@
 """## What it does
 Parses every Prometheus query of an analysis metric with a real PromQL parser
-(`promql-parser`), after replacing `{{...}}` placeholders with a stand-in value.
+(`promql-parser`), after replacing `{{...}}` placeholders with a stand-in value. A query too
+deeply nested or too large to parse safely (it would crash or stall the parser) is reported
+too, without parsing it (`servegate.promql`).
 
 ## Why is this bad?
 A query that does not parse fails every measurement; after `consecutiveErrorLimit` errors the
@@ -31,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from servegate import promql
 from servegate.findings import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -48,21 +51,16 @@ _STAND_INS = ("1", "x1")
 
 
 def parses(query: str) -> str | None:
-    """None when the query parses with some stand-in for its placeholders, else the error."""
-    import promql_parser
-
+    """None when the query parses with some stand-in for its placeholders, else the finding's
+    message (the parser's error, or why servegate would not parse it)."""
     query = _DURATION_SLOT.sub(lambda m: m[1] + "5m", query)
-    error = "invalid promql query"
-    for stand_in in _STAND_INS:
-        try:
-            promql_parser.parse(PLACEHOLDER.sub(stand_in, query))
-        except ValueError as err:
-            error = str(err) or error
-        else:
+    first = promql.problem(PLACEHOLDER.sub(_STAND_INS[0], query))
+    if first is None or not first.parsed or not PLACEHOLDER.search(query):
+        return None if first is None else promql.describe(first)
+    for stand_in in _STAND_INS[1:]:
+        if promql.problem(PLACEHOLDER.sub(stand_in, query)) is None:
             return None
-        if not PLACEHOLDER.search(query):
-            break
-    return error
+    return promql.describe(first)
 
 
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
@@ -75,7 +73,7 @@ def check(r: Resource, ctx: Context) -> Iterator[Violation]:
         if error is not None:
             yield Violation(
                 (*path, "provider", "prometheus", "query"),
-                f"PromQL does not parse: {error}",
+                error,
                 who(r, metric),
             )
 

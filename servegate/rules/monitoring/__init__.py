@@ -1,0 +1,1 @@
+"""monitoring: Prometheus Operator monitoring objects (PrometheusRule)."""

@@ -1,0 +1,129 @@
+"""servegate.promql: no query can crash or stall servegate; the parser's verdict otherwise."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from servegate import promql
+
+SERVEGATE = Path(sys.executable).parent / "servegate"
+
+
+@pytest.fixture(autouse=True)
+def fresh() -> Iterator[None]:
+    """Each test with its own per-process counters and memo."""
+    saved = promql._children, promql._cost
+    promql._children = promql._cost = 0
+    promql._parse_here.cache_clear()
+    promql._parse_apart.cache_clear()
+    yield
+    promql._children, promql._cost = saved
+    promql._parse_here.cache_clear()
+    promql._parse_apart.cache_clear()
+
+
+def test_size_skips_strings_and_comments() -> None:
+    assert promql.size("up{a=\"(((\", b='[[', c=`{{`}") == promql.Size(1, 3)
+    assert promql.size("# it's ((((\nsum(up)") == promql.Size(1, 0)
+    assert promql.size("a + b - c * d / e % f ^ g and h or i unless j").operators == 9
+    # an unterminated quote hides nothing: the rest still counts
+    assert promql.size('up{a="x} + (((1)))').nesting == 3
+
+
+def test_valid_and_invalid_queries() -> None:
+    assert promql.problem('sum by (job) (rate(http_requests_total{code=~"5.."}[5m]))') is None
+    found = promql.problem("sum(rate(x[5m])")
+    assert found is not None and found.parsed and "parenthesis" in found.message
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "(" * 20_000 + "1" + ")" * 20_000,
+        "abs(" * 10_000 + "up" + ")" * 10_000,
+        "+".join(["1"] * 20_000),
+        " and ".join(["up"] * 5_000),
+        "sum(" + "x" * (promql.MAX_QUERY_CHARS + 1) + ")",
+    ],
+)
+def test_pathological_queries_are_refused_fast(query: str) -> None:
+    started = time.perf_counter()
+    found = promql.problem(query)
+    assert time.perf_counter() - started < 2
+    assert found is not None and not found.parsed
+    assert promql.describe(found).startswith("PromQL not parsed: ")
+
+
+def test_large_queries_are_parsed_apart() -> None:
+    query = " + ".join(["up"] * 300)  # beyond INLINE_DEPTH, within MAX_DEPTH
+    assert promql.size(query).depth > promql.INLINE_DEPTH
+    assert promql.problem(query) is None
+    assert promql._children == 1
+    found = promql.problem(query + " +")
+    assert found is not None and found.parsed
+
+
+def test_a_crash_apart_is_a_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(promql, "_CHILD", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    found = promql.problem(" + ".join(["up"] * 300))
+    assert found is not None and not found.parsed and "crashed" in found.message
+
+
+def test_children_and_parse_work_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(promql, "MAX_CHILD_PARSES", 0)
+    found = promql.problem(" + ".join(["up"] * 300))
+    assert found is not None and not found.parsed
+    promql._cost = promql.RUN_COST
+    found = promql.problem("sum(up)")
+    assert found is not None and not found.parsed and "in one run" in found.message
+
+
+DEEP = "(" * 20_000 + "1" + ")" * 20_000
+
+ANALYSIS = f"""\
+apiVersion: argoproj.io/v1alpha1
+kind: AnalysisTemplate
+metadata: {{name: smoke, namespace: ml}}
+spec:
+  metrics:
+  - name: q
+    successCondition: result[0] >= 0
+    provider:
+      prometheus:
+        address: http://prometheus.monitoring:9090
+        query: "{DEEP}"
+"""
+
+RULES = f"""\
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {{name: alerts, namespace: ml}}
+spec:
+  groups:
+  - name: g
+    rules:
+    - alert: Deep
+      expr: "{" + ".join(["up"] * 20_000)}"
+"""
+
+
+def test_check_reports_deep_queries_and_exits_1(tmp_path: Path) -> None:
+    (tmp_path / "at.yaml").write_text(ANALYSIS, encoding="utf-8")
+    (tmp_path / "rules.yaml").write_text(RULES, encoding="utf-8")
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(SERVEGATE), "check", str(tmp_path), "--no-cache"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert time.perf_counter() - started < 30
+    assert done.returncode == 1, done.stderr
+    assert "rollouts.promql" in done.stdout and "AnalysisTemplate ml/smoke" in done.stdout
+    assert "monitoring.promql" in done.stdout and "PrometheusRule ml/alerts" in done.stdout
