@@ -140,7 +140,9 @@ def test_bad_parameters_are_usage_errors(
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_discover_finds_servegate_yaml_above_the_app_dir(repo: Path, tmp_path: Path) -> None:
+def test_discover_claims_every_app_naming_servegate_yaml_when_there_is_one(
+    repo: Path, tmp_path: Path
+) -> None:
     found = subprocess.run(
         [str(SERVEGATE), "argocd", "discover"],
         cwd=repo / "overlays/prod",
@@ -151,10 +153,12 @@ def test_discover_finds_servegate_yaml_above_the_app_dir(repo: Path, tmp_path: P
     assert Path(found.stdout.strip()) == (repo / "servegate.yaml").resolve()
     other = tmp_path / "other"
     (other / ".git").mkdir(parents=True)
+    # no servegate.yaml: still claimed (Argo CD would otherwise build the app unchecked)
     none = subprocess.run(
         [str(SERVEGATE), "argocd", "discover"], cwd=other, capture_output=True, text=True
     )
-    assert (none.returncode, none.stdout) == (0, "")
+    assert none.returncode == 0
+    assert Path(none.stdout.strip()) == other.resolve()
 
 
 def test_plugin_config_runs_servegate() -> None:
@@ -227,3 +231,58 @@ def test_model_repo_inside_a_monorepo(generated: Path, tmp_path: Path) -> None:
     done = generate(overlay, ARGOCD_APP_SOURCE_PATH="models/fraud/overlays/prod")
     assert done.returncode == 0, done.stderr
     assert list(yaml.safe_load_all(done.stdout)) == kustomize(overlay)
+
+
+FLAGS = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: flags
+  namespace: ml
+data:
+  ENABLE_DEBUG: "n"
+  USE_GPU: "y"
+  MODE: "0o10"
+  SWITCH: "on"
+  RATE: "1e3"
+  DAY: "2024-01-01"
+  "y": "yes"
+"""
+
+
+@pytest.mark.parametrize("kustomized", [True, False], ids=["kustomize", "directory"])
+def test_generate_keeps_every_scalar_typed_as_checked(tmp_path: Path, kustomized: bool) -> None:
+    from oracle import kubernetes_decode, same
+
+    app = tmp_path / "repo" / "apps" / "flags"
+    app.mkdir(parents=True)
+    (tmp_path / "repo" / ".git").mkdir()
+    (app / "cm.yaml").write_text(FLAGS + "  PLAIN: n\n" * kustomized, encoding="utf-8")
+    if kustomized:
+        (app / "kustomization.yaml").write_text("resources: [cm.yaml]\n", encoding="utf-8")
+        source = subprocess.run(
+            [str(KUBECTL), "kustomize", str(app)], capture_output=True, text=True, check=True
+        ).stdout
+    else:
+        source = FLAGS
+    done = generate(app, ARGOCD_APP_SOURCE_PATH="apps/flags")
+    assert done.returncode == 0, done.stderr
+    # Argo CD decodes stdout with sigs.k8s.io/yaml, as kubectl decodes what kustomize wrote
+    # (or, for a directory app, the file itself)
+    printed, expected = kubernetes_decode(done.stdout), kubernetes_decode(source)
+    assert isinstance(printed, list) and isinstance(expected, list)
+    assert same(printed, expected)
+    data = printed[0]["data"]
+    assert (data["ENABLE_DEBUG"], data["MODE"], data["y"]) == ("n", "0o10", "yes")
+    if kustomized:
+        assert data["PLAIN"] == "n"  # kustomize reads YAML 1.2 and writes "n" quoted
+
+
+def test_generate_refuses_a_directory_app_whose_plain_n_is_a_boolean(tmp_path: Path) -> None:
+    app = tmp_path / "repo" / "apps" / "flags"
+    app.mkdir(parents=True)
+    (tmp_path / "repo" / ".git").mkdir()
+    (app / "cm.yaml").write_text(FLAGS + "  PLAIN: n\n", encoding="utf-8")
+    done = generate(app, ARGOCD_APP_SOURCE_PATH="apps/flags")
+    assert (done.returncode, done.stdout) == (1, "")
+    assert "cm.yaml:14" in done.stderr and "schema.invalid" in done.stderr

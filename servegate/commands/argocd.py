@@ -63,10 +63,12 @@ def repo_root(app_dir: Path, env: Mapping[str, str]) -> Path | None:
 
 
 def manifests(bodies: list[dict[str, Any]]) -> str:
-    """The objects as one multi-document YAML stream (what Argo CD reads from stdout)."""
-    import yaml
+    """The objects as one multi-document YAML stream (what Argo CD reads from stdout), each
+    scalar typed for Argo CD's YAML 1.1 decoder exactly as it was checked
+    (``servegate.yamlwrite``)."""
+    from servegate.yamlwrite import dump_all
 
-    return yaml.safe_dump_all(bodies, sort_keys=False, width=1 << 20) if bodies else ""
+    return dump_all(bodies)
 
 
 @argocd.command("generate")
@@ -120,11 +122,18 @@ def generate(path: str) -> int:
 @argocd.command("discover")
 @click.argument("path", type=click.Path(path_type=str), default=".")
 def discover(path: str) -> int:
-    """Print the servegate.yaml that governs PATH (searching up to the repo root): the CMP
-    ``discover.find`` step. Prints nothing when there is none, so Argo CD skips the plugin."""
+    """The CMP ``discover.find.command``: claim every app, with or without a servegate.yaml.
+
+    Argo CD selects a plugin whose find command exits 0 and prints something
+    (argo-cd ``cmpserver/plugin/plugin.go``, ``matchRepository``: ``return find != ""``), and
+    otherwise builds the app itself, unchecked. So this always prints: the servegate.yaml that
+    governs PATH (searching up to the repo root), else PATH itself (the restricted policy set
+    then applies)."""
     from servegate.config import CONFIG_NAME
 
     root = repo_root(Path(path), os.environ)
     if root is not None and (root / CONFIG_NAME).is_file():
         click.echo(str(root / CONFIG_NAME))
+    else:
+        click.echo(str(Path(path).resolve()))
     return 0

@@ -11,12 +11,11 @@ import click
 @click.argument("path", type=click.Path(path_type=str), default=".")
 def render(path: str) -> int:
     """Render PATH (a repo, overlay or YAML files) as check sees it, as YAML on stdout."""
-    import yaml
-
     from servegate.commands.check import fail
     from servegate.discover import UsageError
     from servegate.engine import CheckOptions, load_resources
     from servegate.render import ToolMissing
+    from servegate.yamlwrite import dump_all
 
     try:
         groups, findings = load_resources(CheckOptions(paths=[Path(path)]))
@@ -31,5 +30,5 @@ def render(path: str) -> int:
             err=True,
         )
     bodies = [r.body for g in groups for r in g.resources]
-    click.echo(yaml.safe_dump_all(bodies, sort_keys=False), nl=False)
+    click.echo(dump_all(bodies), nl=False)
     return 1 if findings else 0
