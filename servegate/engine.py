@@ -564,8 +564,8 @@ def _rendered_resources(
 
 
 def _schema_findings(resource: Resource, schemas: Any) -> Iterator[Finding]:
-    errors = schemas.validate(resource.body)
-    if errors is None:
+    verdict = schemas.check(resource.body)
+    if verdict is None:
         file, line = resource.locate(())
         yield Finding(
             "schema.unknown-kind",
@@ -577,17 +577,16 @@ def _schema_findings(resource: Resource, schemas: Any) -> Iterator[Finding]:
             resource.ref,
         )
         return
-    for path, message in errors:
-        file, line = resource.locate(tuple(path))
-        yield Finding(
-            "schema.invalid",
-            Severity.ERROR,
-            message,
-            file,
-            line,
-            resource.ref,
-            dotted(tuple(path)) or None,
-        )
+    for rule_id, severity, errors in (
+        ("schema.invalid", Severity.ERROR, verdict.errors),
+        ("schema.cel", Severity.ERROR, verdict.rules),
+        ("schema.cel-not-evaluated", Severity.WARNING, verdict.unsupported),
+    ):
+        for path, message in errors:
+            file, line = resource.locate(tuple(path))
+            yield Finding(
+                rule_id, severity, message, file, line, resource.ref, dotted(tuple(path)) or None
+            )
 
 
 class _Checker:

@@ -4,6 +4,18 @@ The oracle here is independent of servegate's derivation: it reads the raw upstr
 closes objects the way the API server's pruning plus strict field validation does, and
 validates with plain ``jsonschema`` (servegate uses derived, deduplicated schemas and
 jsonschema-rs).
+
+Null semantics, as the API server's: before validating, the oracle drops every ``null`` whose
+field (object property or map value) is neither ``nullable`` nor defaulted, and replaces a
+``null`` that has a ``default`` by the default (apiextensions-apiserver
+``PruneNonNullableNullsWithoutDefaults`` then ``Default``); nulls in lists stay. It does so with
+its own walk of the raw schema (``_prune_nulls`` below).
+
+CEL: an object is valid only if every ``x-kubernetes-validations`` rule of the raw CRD holds too.
+The oracle evaluates them the same way servegate does, with servegate's CEL evaluator
+(``servegate.schema.cel.check``: same CEL implementation, Kubernetes libraries, value typing and
+transition-rule skipping), but on the node tree of the raw upstream schema, so a rule, default
+or type lost or changed by the derivation shows up as a disagreement.
 """
 
 from __future__ import annotations
@@ -80,9 +92,50 @@ def _close(node: Obj, structural: bool) -> Obj:
     return node
 
 
+def _prune_nulls(value: Any, node: Obj | None) -> Any:
+    """The API server's null pruning and null defaulting, on the raw schema (no $refs there)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            child = None
+            if node is not None:
+                child = (node.get("properties") or {}).get(key)
+                if child is None and isinstance(node.get("additionalProperties"), dict):
+                    child = node["additionalProperties"]
+            if item is None and child is not None and child.get("nullable") is not True:
+                if "default" not in child:
+                    continue
+                item = copy.deepcopy(child["default"])
+            out[key] = _prune_nulls(item, child)
+        return out
+    if isinstance(value, list):
+        items = node.get("items") if node is not None else None
+        return [_prune_nulls(v, items if isinstance(items, dict) else None) for v in value]
+    return value
+
+
+class _Oracle:
+    """Upstream's verdict on one kind: null pruning, the closed schema, then the CEL rules."""
+
+    def __init__(self, raw: Obj, closed: Obj) -> None:
+        from servegate.schema.structural import tree
+
+        self.raw = raw
+        self.validator = jsonschema.Draft202012Validator(closed)
+        self.tree = tree(raw)
+
+    def is_valid(self, doc: Obj) -> bool:
+        from servegate.schema import cel
+
+        doc = _prune_nulls(doc, self.raw)
+        return self.validator.is_valid(doc) and not [
+            f for f in cel.check(doc, self.tree) if not f.unsupported
+        ]
+
+
 @cache
-def _oracle() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
-    out: dict[tuple[str, str], jsonschema.protocols.Validator] = {}
+def _oracle() -> dict[tuple[str, str], _Oracle]:
+    out: dict[tuple[str, str], _Oracle] = {}
     for folder in CRD_FOLDERS:
         for file in sorted((upstream_dir() / folder).glob("*.yaml")):
             for crd in yaml.load_all(file.read_text(), Loader=yaml.CSafeLoader):
@@ -93,14 +146,15 @@ def _oracle() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
                     if not version.get("served") or "schema" not in version:
                         continue
                     api_version = f"{group}/{version['name']}"
-                    schema = _close(copy.deepcopy(version["schema"]["openAPIV3Schema"]), True)
+                    raw = version["schema"]["openAPIV3Schema"]
+                    schema = _close(copy.deepcopy(raw), True)
                     schema["properties"] = {
                         **schema.get("properties", {}),
                         "apiVersion": {"const": api_version},
                         "kind": {"const": kind},
                         "metadata": {"type": "object"},
                     }
-                    out[(api_version, kind)] = jsonschema.Draft202012Validator(schema)
+                    out[(api_version, kind)] = _Oracle(raw, schema)
     return out
 
 

@@ -109,11 +109,26 @@ def test_only_served_versions_are_derived(tmp_path: Path) -> None:
     assert [d.key for d in derive_all([tmp_path])] == ["example.com/v1/Widget"]
 
 
-def test_descriptions_defaults_and_cel_are_dropped(tmp_path: Path) -> None:
+def test_descriptions_are_dropped_and_what_admission_needs_is_kept(tmp_path: Path) -> None:
     _write(tmp_path, "widget.yaml", CRD)
-    text = json.dumps(derive_all([tmp_path])[0].schema)
-    for word in ('"description"', '"default"', "x-kubernetes", "nullable", "self.spec"):
-        assert word not in text
+    schema = derive_all([tmp_path])[0].schema
+    assert '"description"' not in json.dumps(schema)
+    # the CEL rules, defaults and nullable stay for servegate.schema.cel/structural
+    assert schema["x-kubernetes-validations"] == [{"rule": "self.spec.size < 10"}]
+    spec = schema["properties"]["spec"]["properties"]
+    assert spec["size"]["default"] == 1
+    assert spec["note"]["nullable"] is True
+    assert "x-kubernetes-int-or-string" not in json.dumps(schema)  # translated into a type
+
+
+def test_rules_inside_value_branches_are_not_kept(tmp_path: Path) -> None:
+    crd = CRD.replace(
+        "                - required: [x]",
+        "                - required: [x]\n                  x-kubernetes-validations: [{rule: 'false'}]",
+    )
+    _write(tmp_path, "widget.yaml", crd)
+    schema = derive_all([tmp_path])[0].schema
+    assert "'false'" not in json.dumps(schema) and '"false"' not in json.dumps(schema)
 
 
 def test_root_envelope_is_constrained_and_always_allowed(widget: Callable[..., bool]) -> None:

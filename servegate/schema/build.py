@@ -6,8 +6,13 @@ keywords: ``x-kubernetes-int-or-string`` accepts an integer or a string,
 ``x-kubernetes-preserve-unknown-fields`` allows unknown fields at its level,
 ``x-kubernetes-embedded-resource`` allows ``apiVersion``/``kind``/``metadata``, ``nullable``
 allows null. Every other object is closed (``additionalProperties: false``), because the API
-server prunes, and strict field validation rejects, fields its schema does not name. CEL rules
-(``x-kubernetes-validations``), defaults and descriptions are dropped. Subschemas that repeat
+server prunes, and strict field validation rejects, fields its schema does not name.
+Descriptions are dropped. What the API server does besides the OpenAPI validation is kept, for
+:mod:`servegate.schema.structural` and :mod:`servegate.schema.cel` (JSON Schema ignores these
+keywords): the CEL rules (``x-kubernetes-validations``: rule, message, messageExpression, reason,
+fieldPath, optionalOldSelf), ``default``, ``nullable`` and the list types
+(``x-kubernetes-list-type``, ``x-kubernetes-list-map-keys``), on structural nodes only, as the API
+server reads them only there. Subschemas that repeat
 (the Argo Workflows container schema appears dozens of times) are stored once under ``$defs``;
 :func:`build` also stores once, in ``shared.json``, the subschemas several kinds repeat (the
 pod, container and volume schemas of every pod-bearing CRD), referenced as ``#/$defs/shared.*``
@@ -61,6 +66,10 @@ _KEEP = frozenset(
     }
 )
 _YAML_SUFFIXES = (".yaml", ".yml")
+_KEEP_STRUCTURAL = frozenset(
+    {"default", "nullable", "x-kubernetes-list-type", "x-kubernetes-list-map-keys"}
+)
+_RULE_KEYS = ("rule", "message", "messageExpression", "reason", "fieldPath", "optionalOldSelf")
 
 Schema = dict[str, Any]
 
@@ -298,6 +307,11 @@ def _convert(node: Schema, *, structural: bool) -> Schema:
     false inside anyOf/oneOf/allOf/not, where a schema only constrains values and must not
     close objects."""
     out: Schema = {k: v for k, v in node.items() if k in _KEEP}
+    if structural:
+        out.update((k, v) for k, v in node.items() if k in _KEEP_STRUCTURAL)
+        rules = _rules(node.get("x-kubernetes-validations"))
+        if rules:
+            out["x-kubernetes-validations"] = rules
     for key in ("properties", "patternProperties"):
         children = node.get(key)
         if isinstance(children, dict):
@@ -338,6 +352,16 @@ def _convert(node: Schema, *, structural: bool) -> Schema:
     if structural and not preserve and "additionalProperties" not in out and _is_object(out):
         out["additionalProperties"] = False
     return out
+
+
+def _rules(raw: object) -> list[dict[str, Any]]:
+    if not isinstance(raw, list):
+        return []
+    return [
+        {k: item[k] for k in _RULE_KEYS if k in item}
+        for item in raw
+        if isinstance(item, dict) and isinstance(item.get("rule"), str)
+    ]
 
 
 def _allow_null(out: Schema) -> None:
