@@ -52,7 +52,7 @@ def parse(text: object) -> Fraction:
         )
     value = Fraction(match["number"])
     if match["binary"]:
-        return value * 1024 ** _BINARY[match["binary"]]
+        return value * Fraction(1024) ** _BINARY[match["binary"]]
     if match["exp"]:
         exponent = int(match["exp"][1:])
         if abs(exponent) > 64:

@@ -41,22 +41,21 @@ def _shipped() -> dict[str, Node]:
 def _occurrences() -> Iterator[tuple[str, str, Node, Obj]]:
     """(kind key, schema path, node, rule) for every rule of every shipped schema."""
     for key, root in sorted(_shipped().items()):
-        seen: set[int] = set()
+        yield from _walk(key, root, "", set())
 
-        def walk(node: Node, path: str) -> Iterator[tuple[str, str, Node, Obj]]:
-            if not node.has_rules or id(node) in seen:
-                return
-            seen.add(id(node))
-            for rule in node.rules:
-                yield key, path or ".", node, rule
-            for name, child in sorted((node.props or {}).items()):
-                yield from walk(child, f"{path}.{name}")
-            if node.additional is not None:
-                yield from walk(node.additional, f"{path}[*]")
-            if node.items is not None:
-                yield from walk(node.items, f"{path}[]")
 
-        yield from walk(root, "")
+def _walk(key: str, node: Node, path: str, seen: set[int]) -> Iterator[tuple[str, str, Node, Obj]]:
+    if not node.has_rules or id(node) in seen:
+        return
+    seen.add(id(node))
+    for rule in node.rules:
+        yield key, path or ".", node, rule
+    for name, child in sorted((node.props or {}).items()):
+        yield from _walk(key, child, f"{path}.{name}", seen)
+    if node.additional is not None:
+        yield from _walk(key, node.additional, f"{path}[*]", seen)
+    if node.items is not None:
+        yield from _walk(key, node.items, f"{path}[]", seen)
 
 
 @cache
@@ -221,7 +220,12 @@ def widgets(tmp_path_factory: pytest.TempPathFactory) -> SchemaSet:
 
 
 def _widget(spec: Obj, name: str = "w-1") -> Obj:
-    return {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": name}, "spec": spec}
+    return {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": name},
+        "spec": spec,
+    }
 
 
 def test_a_valid_widget_with_defaults_passes(widgets: SchemaSet) -> None:
@@ -311,7 +315,7 @@ def test_escape_follows_kubernetes() -> None:
 def test_uses_old_self_ignores_string_literals() -> None:
     assert cel.uses_old_self("self == oldSelf")
     assert not cel.uses_old_self("self.name != 'oldSelf'")
-    assert not cel.uses_old_self('self.oldSelf == 1')
+    assert not cel.uses_old_self("self.oldSelf == 1")
 
 
 # ---- the Kubernetes libraries ----
@@ -330,17 +334,29 @@ LIBRARY = [
     ("isIP('10.0.0.1') && !isIP('10.0.0.01') && !isIP('::ffff:1.2.3.4')", True),
     ("ip('fe80::1').isLinkLocalUnicast() && ip('10.0.0.1').isGlobalUnicast()", True),
     ("ip.isCanonical('2001:db8::1') && !ip.isCanonical('2001:DB8::1')", True),
-    ("cidr('10.0.0.0/8').containsIP('10.1.2.3') && !cidr('10.0.0.0/8').containsIP('11.0.0.1')", True),
-    ("cidr('10.1.2.3/8').masked() == cidr('10.0.0.0/8') && cidr('10.0.0.0/8').prefixLength() == 8", True),
+    (
+        "cidr('10.0.0.0/8').containsIP('10.1.2.3') && !cidr('10.0.0.0/8').containsIP('11.0.0.1')",
+        True,
+    ),
+    (
+        "cidr('10.1.2.3/8').masked() == cidr('10.0.0.0/8') && cidr('10.0.0.0/8').prefixLength() == 8",
+        True,
+    ),
     ("cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16') && !isCIDR('10.0.0.0/33')", True),
     ("'abcdefgh'.substring(7, 8) == 'h' && 'abc'.charAt(3) == ''", True),
     ("'a,b,c'.split(',', 2) == ['a', 'b,c'] && ['a', 'b'].join('-') == 'a-b'", True),
-    ("'Hello'.lowerAscii() == 'hello' && 'hello'.indexOf('l') == 2 && 'hello'.lastIndexOf('l') == 3", True),
+    (
+        "'Hello'.lowerAscii() == 'hello' && 'hello'.indexOf('l') == 2 && 'hello'.lastIndexOf('l') == 3",
+        True,
+    ),
     ("'%s has %d replicas'.format(['web', 3]) == 'web has 3 replicas'", True),
     ("[1, 2, 3].isSorted() && [3, 1].sum() == 4 && [3, 1].min() == 1 && [2, 5].max() == 5", True),
     ("[1, 2, 3].indexOf(2) == 1 && [1, 2, 2].lastIndexOf(2) == 2", True),
     ("'abc123def45'.findAll('[0-9]+') == ['123', '45'] && 'abc'.find('z') == ''", True),
-    ("sets.contains([1, 2, 3], [2]) && sets.intersects([1], [1, 4]) && sets.equivalent([1, 1], [1])", True),
+    (
+        "sets.contains([1, 2, 3], [2]) && sets.intersects([1], [1, 4]) && sets.equivalent([1, 1], [1])",
+        True,
+    ),
     ("self.?missing.orValue('d') == 'd'", True),
 ]
 
@@ -371,7 +387,9 @@ def test_istio_fixtures_with_a_cel_error_are_rejected_with_its_message() -> None
                 assert verdict.rules == [] and verdict.unsupported == [], f"{file.name}#{n}"
                 continue
             messages = [m for _, m in verdict.rules]
-            if isinstance(expected, str) and any(m.split(" evaluating rule")[0] in expected or m in expected for m in messages):
+            if isinstance(expected, str) and any(
+                m.split(" evaluating rule")[0] in expected or m in expected for m in messages
+            ):
                 matched += 1
     print(f"istio invalid fixtures rejected by a CEL rule with Istio's message: {matched}")
     assert matched >= 25

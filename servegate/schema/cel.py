@@ -33,6 +33,7 @@ whose schema holds rules are walked, only along the paths that lead to one.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import re
@@ -46,8 +47,11 @@ from servegate.schema.structural import NO_DEFAULT, Node
 FieldPath = tuple[str | int, ...]
 _MAX_MESSAGE = 200
 _RESERVED = frozenset(
-    "true false null in as break const continue else for function if import let loop package "
-    "namespace return var void while".split()
+    {
+        *("true", "false", "null", "in", "as", "break", "const", "continue", "else", "for"),
+        *("function", "if", "import", "let", "loop", "package", "namespace", "return", "var"),
+        *("void", "while"),
+    }
 )
 _STRING_LITERAL = re.compile(
     r"""[rRbB]{0,2}(?:'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")""",
@@ -134,12 +138,14 @@ def transition_rules(root: Node) -> list[tuple[str, dict[str, Any]]]:
     seen: set[int] = set()
 
     def walk(node: Node, path: str) -> None:
-        if not node.has_rules or id(node) in seen and not node.rules:
+        if not node.has_rules or id(node) in seen:
             return
         seen.add(id(node))
-        for rule in node.rules:
-            if uses_old_self(rule["rule"]) and rule.get("optionalOldSelf") is not True:
-                out.append((path or ".", rule))
+        out.extend(
+            (path or ".", rule)
+            for rule in node.rules
+            if uses_old_self(rule["rule"]) and rule.get("optionalOldSelf") is not True
+        )
         for name, child in sorted((node.props or {}).items()):
             walk(child, f"{path}.{name}")
         if node.additional is not None:
@@ -164,10 +170,8 @@ def compile_all(root: Node) -> None:
             if optional or not uses_old_self(rule["rule"]):
                 for text in (rule["rule"], rule.get("messageExpression")):
                     if isinstance(text, str) and text.strip():
-                        try:
+                        with contextlib.suppress(Unsupported):
                             program(text, optional)
-                        except Unsupported:
-                            pass
         for child in (*(node.props or {}).values(), node.additional, node.items):
             if child is not None:
                 walk(child)
@@ -298,7 +302,9 @@ class _Mismatch(Exception):
     """A value whose type is not its schema's: CEL does not run there."""
 
 
-def _convert(value: Any, node: Node, root: bool, memo: dict[tuple[int, int], tuple[Any, Any]]) -> Any:
+def _convert(
+    value: Any, node: Node, root: bool, memo: dict[tuple[int, int], tuple[Any, Any]]
+) -> Any:
     key = (id(value), id(node))
     found = memo.get(key)
     if found is not None:
@@ -308,7 +314,9 @@ def _convert(value: Any, node: Node, root: bool, memo: dict[tuple[int, int], tup
     return out
 
 
-def _convert_uncached(value: Any, node: Node, root: bool, memo: dict[tuple[int, int], tuple[Any, Any]]) -> Any:
+def _convert_uncached(
+    value: Any, node: Node, root: bool, memo: dict[tuple[int, int], tuple[Any, Any]]
+) -> Any:
     if value is None:
         if node.nullable:
             return None

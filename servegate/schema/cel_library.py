@@ -193,9 +193,13 @@ def format_(template: object, args: object) -> str:
             return _to_string(value)
         if verb == "d":
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise CELFunctionError("error during formatting: integer clause can only be used on integers")
+                raise CELFunctionError(
+                    "error during formatting: integer clause can only be used on integers"
+                )
             if isinstance(value, float) and not value.is_integer():
-                raise CELFunctionError("error during formatting: integer clause can only be used on integers")
+                raise CELFunctionError(
+                    "error during formatting: integer clause can only be used on integers"
+                )
             return str(int(value))
         if verb in "fe" or verb == "E":
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -380,7 +384,7 @@ def _parse_url(raw: str) -> dict[str, Any]:
         else:
             colon = host.rfind(":")
             port = host[colon:] if colon >= 0 else ""
-        if port and not (port.startswith(":") and port[1:].isdigit() or port == ":"):
+        if port and not ((port.startswith(":") and port[1:].isdigit()) or port == ":"):
             raise CELFunctionError(f"URL parse error: invalid port {port!r} after host")
         if not _HOST_OK.fullmatch(host) or _ESCAPE.search(host):
             raise CELFunctionError("URL parse error: invalid character in host name")
@@ -523,7 +527,9 @@ def _parse_ip(text: str) -> Address:
     try:
         addr = ipaddress.ip_address(text)
     except ValueError as err:
-        raise CELFunctionError(f"IP Address {text!r} parse error during conversion from string: {err}") from None
+        raise CELFunctionError(
+            f"IP Address {text!r} parse error during conversion from string: {err}"
+        ) from None
     if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
         raise CELFunctionError("IPv4-mapped IPv6 address is not allowed")
     return addr
@@ -583,10 +589,7 @@ def is_global_unicast(value: object) -> bool:
     if addr.version == 4 and str(addr) == "255.255.255.255":
         return False
     return not (
-        addr.is_unspecified
-        or addr.is_loopback
-        or addr.is_multicast
-        or is_link_local_unicast(value)
+        addr.is_unspecified or addr.is_loopback or addr.is_multicast or is_link_local_unicast(value)
     )
 
 
@@ -595,11 +598,15 @@ def _parse_cidr(text: str) -> tuple[Address, int]:
         raise CELFunctionError("CIDR with zone value is not allowed")
     address, slash, bits = text.partition("/")
     if not slash or not bits.isdigit() or (len(bits) > 1 and bits[0] == "0"):
-        raise CELFunctionError(f"network address parse error during conversion from string: {text!r}")
+        raise CELFunctionError(
+            f"network address parse error during conversion from string: {text!r}"
+        )
     addr = _parse_ip(address)
     length = int(bits)
     if length > addr.max_prefixlen:
-        raise CELFunctionError(f"network address parse error during conversion from string: {text!r}")
+        raise CELFunctionError(
+            f"network address parse error during conversion from string: {text!r}"
+        )
     return addr, length
 
 

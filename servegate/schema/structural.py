@@ -68,7 +68,8 @@ class Node:
 def tree(schema: Schema) -> Node:
     """The node tree of one derived schema (or of a CRD's raw ``openAPIV3Schema``); ``$ref``
     into ``$defs`` resolve to shared nodes."""
-    defs = schema.get("$defs") if isinstance(schema.get("$defs"), dict) else {}
+    raw_defs = schema.get("$defs")
+    defs: dict[str, Any] = raw_defs if isinstance(raw_defs, dict) else {}
     memo: dict[str, Node] = {}
 
     def build(raw: Schema) -> Node:

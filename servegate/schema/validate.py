@@ -62,6 +62,7 @@ class _Kind:
             self._tree = tree(self.schema)
         return self._tree
 
+
 _BUNDLE = "kubernetes-json-schema"
 _VERSION_DIR = re.compile(r"^v(\d+)\.(\d+)\.0-local-strict$")
 _NAME = re.compile(r"[A-Za-z0-9]+")
@@ -164,9 +165,7 @@ class SchemaSet:
         rules: list[SchemaError] = []
         unsupported: list[SchemaError] = []
         for failure in cel.check(body, compiled.tree):
-            (unsupported if failure.unsupported else rules).append(
-                (failure.path, failure.message)
-            )
+            (unsupported if failure.unsupported else rules).append((failure.path, failure.message))
         return Verdict(errors, rules, unsupported)
 
     def knows(self, api_version: str, kind: str) -> bool:

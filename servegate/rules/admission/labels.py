@@ -1,0 +1,89 @@
+"""## What it does
+Checks label keys and values on every object and pod template: a key is an optional DNS-1123
+subdomain prefix and `/`, then a name of at most 63 alphanumerics, `-`, `_` or `.` starting and
+ending with an alphanumeric; a value is empty or such a name, and a string.
+
+## Why is this bad?
+The API server refuses the object; a selector copied from a bad label never matches.
+
+## Example
+```yaml
+metadata:
+  labels:
+    app.kubernetes.io/name: fraud model
+```
+
+## Use instead
+```yaml
+metadata:
+  labels:
+    app.kubernetes.io/name: fraud-model
+```
+
+## References
+- kubernetes/apimachinery `pkg/apis/meta/v1/validation/validation.go` (`ValidateLabels`,
+  `ValidateLabelName`), `pkg/util/validation/validation.go` (`IsQualifiedName`,
+  `IsValidLabelValue`); custom resources get the same metadata validation
+  (apiextensions-apiserver `pkg/registry/customresource/validator.go`)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from servegate.findings import Severity
+from servegate.podspecs import pod_specs
+from servegate.resource import FieldPath, Resource
+from servegate.rules.admission._k8s import is_builtin, label_value, qualified_name
+from servegate.rules.base import Context, Scope, Violation, rule
+
+
+def _label_maps(resource: Resource) -> Iterator[tuple[FieldPath, Any]]:
+    yield ("metadata", "labels"), resource.metadata.get("labels")
+    for pod in pod_specs(resource):
+        if pod.metadata_path != ("metadata",):
+            yield (*pod.metadata_path, "labels"), _get(resource.body, pod.metadata_path, "labels")
+
+
+def _get(body: Any, path: FieldPath, key: str) -> Any:
+    for part in path:
+        if isinstance(part, str) and isinstance(body, dict):
+            body = body.get(part)
+        elif isinstance(part, int) and isinstance(body, list) and 0 <= part < len(body):
+            body = body[part]
+        else:
+            return None
+    return body.get(key) if isinstance(body, dict) else None
+
+
+def check(resource: Resource, ctx: Context) -> Iterator[Violation]:
+    seen: set[FieldPath] = set()
+    for path, labels in _label_maps(resource):
+        if path in seen or not isinstance(labels, dict):
+            continue
+        seen.add(path)
+        for key, value in labels.items():
+            if not isinstance(key, str):
+                yield Violation((*path, str(key)), f"label key {key!r} is not a string")
+                continue
+            for problem in qualified_name(key):
+                yield Violation((*path, key), f"label key {key!r}: {problem}")
+            if value is None:
+                continue  # decodes to the empty string
+            if not isinstance(value, str):
+                if not is_builtin(resource):  # built-in kinds: the schema reports it
+                    yield Violation((*path, key), f"label {key!r}: the value must be a string")
+                continue
+            for problem in label_value(value):
+                yield Violation((*path, key), f"label {key!r} value {value!r}: {problem}")
+
+
+RULE = rule(
+    "admission.labels",
+    "Label keys and values have the format the API server requires",
+    Severity.ERROR,
+    Scope.RESOURCE,
+    check,
+    doc=__doc__,
+)
