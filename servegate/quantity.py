@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 _QUANTITY = re.compile(
     r"(?P<number>[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
@@ -40,6 +41,12 @@ def parse(text: object) -> Fraction:
         return Fraction(text)
     if not isinstance(text, str):
         raise QuantityError("quantities must be a string or a number")
+    return _parse_string(text)
+
+
+@lru_cache(maxsize=1024)
+def _parse_string(text: str) -> Fraction:
+    """Strings repeat (``1Gi``, ``500m``): parsed once each."""
     if not text:
         raise QuantityError("quantities must not be empty")
     if len(text) > MAX_LENGTH:

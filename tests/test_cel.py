@@ -21,7 +21,7 @@ from upstream import upstream_dir
 
 from servegate.datafiles import data_dir
 from servegate.schema import cel
-from servegate.schema.structural import Node, tree
+from servegate.schema.structural import Node, escape, tree
 from servegate.schema.validate import SchemaSet, newest_version
 
 HERE = Path(__file__).parent
@@ -306,10 +306,10 @@ def test_evaluation_errors_fail_the_rule() -> None:
 
 
 def test_escape_follows_kubernetes() -> None:
-    assert cel.escape("namespace") == "__namespace__"
-    assert cel.escape("a-b.c/d") == "a__dash__b__dot__c__slash__d"
-    assert cel.escape("x__y") == "x__underscores__y"
-    assert cel.escape("1abc") is None and cel.escape("a b") is None
+    assert escape("namespace") == "__namespace__"
+    assert escape("a-b.c/d") == "a__dash__b__dot__c__slash__d"
+    assert escape("x__y") == "x__underscores__y"
+    assert escape("1abc") is None and escape("a b") is None
 
 
 def test_uses_old_self_ignores_string_literals() -> None:

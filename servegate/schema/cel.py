@@ -42,17 +42,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from servegate.schema.structural import NO_DEFAULT, Node
+from servegate.schema.structural import NO_DEFAULT, Node, escape, has_null
 
 FieldPath = tuple[str | int, ...]
 _MAX_MESSAGE = 200
-_RESERVED = frozenset(
-    {
-        *("true", "false", "null", "in", "as", "break", "const", "continue", "else", "for"),
-        *("function", "if", "import", "let", "loop", "package", "namespace", "return", "var"),
-        *("void", "while"),
-    }
-)
 _STRING_LITERAL = re.compile(
     r"""[rRbB]{0,2}(?:'''.*?'''|\"\"\".*?\"\"\"|'(?:\\.|[^'\\\n])*'|"(?:\\.|[^"\\\n])*")""",
     re.S,
@@ -77,19 +70,7 @@ class Failure:
     """The rule could not be evaluated at all (``message`` says why)."""
 
 
-def escape(name: str) -> str | None:
-    """The CEL name of a property (kubernetes/apiserver ``pkg/cel/escaping.go``), or None when
-    it has none (then CEL cannot reach it)."""
-    if not name or name[0].isdigit():
-        return None
-    if name in _RESERVED:
-        return f"__{name}__"
-    if not re.fullmatch(r"[A-Za-z0-9_.\-/]+", name):
-        return None
-    out = name.replace("__", "__underscores__")
-    return out.replace(".", "__dot__").replace("-", "__dash__").replace("/", "__slash__")
-
-
+@cache
 def uses_old_self(expression: str) -> bool:
     """Whether a rule reads ``oldSelf`` (outside string literals)."""
     return _OLD_SELF.search(_STRING_LITERAL.sub('""', expression)) is not None
@@ -122,14 +103,28 @@ def program(expression: str, optional_old_self: bool = False) -> Any:
         raise Unsupported(_one_line(str(err))) from None
 
 
-def evaluate(expression: str, value: Any, optional_old_self: bool = False) -> tuple[bool, str]:
-    """(passed, error text) of one rule on one CEL value; an evaluation error fails."""
-    cel, _ = _env()
+def evaluate(
+    expression: str, value: Any, optional_old_self: bool = False, bound: Any = None
+) -> tuple[bool, str]:
+    """(passed, error text) of one rule on one CEL value (or on ``bound``, an activation made
+    by :func:`bind`, shared by the rules of one node); an evaluation error fails."""
     prog = program(expression, optional_old_self)
-    result = prog.eval(data={"self": value})
-    if result.type() == cel.Type.ERROR:
+    result = prog.eval(bound) if bound is not None else prog.eval(data={"self": value})
+    if result.type() == _error_type():
         return False, _one_line(str(result.value()))
     return result.value() is True, ""
+
+
+def bind(value: Any) -> Any:
+    """``self`` converted into CEL once, for several rules."""
+    _, env = _env()
+    return env.Activation({"self": value})
+
+
+@cache
+def _error_type() -> Any:
+    cel, _ = _env()
+    return cel.Type.ERROR
 
 
 def transition_rules(root: Node) -> list[tuple[str, dict[str, Any]]]:
@@ -205,9 +200,7 @@ def _walk(
         failures.extend(_run(node, converted, path))
     if isinstance(value, dict):
         if node.props is not None:
-            for name, child in node.props.items():
-                if not child.has_rules:
-                    continue
+            for name, child in node.rule_props:
                 item = value.get(name)
                 if item is None and child.default is not NO_DEFAULT:
                     item = copy.deepcopy(child.default)
@@ -224,8 +217,9 @@ def _walk(
 
 
 def _run(node: Node, value: Any, path: FieldPath) -> Iterator[Failure]:
+    bound = bind(value) if len(node.rules) > 1 else None
     for rule in node.rules:
-        failure = _judge(rule, value, path)
+        failure = _judge(rule, value, path, bound)
         if failure is not None:
             yield failure
 
@@ -240,14 +234,14 @@ def judge(rule: dict[str, Any], value: Any, node: Node, path: FieldPath = ()) ->
     return _judge(rule, converted, path)
 
 
-def _judge(rule: dict[str, Any], value: Any, path: FieldPath) -> Failure | None:
+def _judge(rule: dict[str, Any], value: Any, path: FieldPath, bound: Any = None) -> Failure | None:
     expression = rule["rule"]
     optional = rule.get("optionalOldSelf") is True
     if uses_old_self(expression) and not optional:
         return None  # a transition rule: not evaluated on a create
     where = (*path, *_field_path(rule.get("fieldPath")))
     try:
-        passed, error = evaluate(expression, value, optional)
+        passed, error = evaluate(expression, value, optional, bound)
     except Unsupported as err:
         message = f"rule {_one_line(expression)!r} cannot be evaluated by servegate: {err}"
         return Failure(where, _one_line(message), unsupported=True)
@@ -283,6 +277,11 @@ _FIELD_PATH = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\['((?:[^'\\]|\\.)*)'\]|\[
 
 
 def _field_path(text: object) -> FieldPath:
+    return _parse_field_path(text) if isinstance(text, str) and text else ()
+
+
+@cache
+def _parse_field_path(text: str) -> FieldPath:
     """``.spec.ports['http']`` -> ("spec", "ports", "http"); anything unparseable -> ()."""
     if not isinstance(text, str) or not text:
         return ()
@@ -305,6 +304,8 @@ class _Mismatch(Exception):
 def _convert(
     value: Any, node: Node, root: bool, memo: dict[tuple[int, int], tuple[Any, Any]]
 ) -> Any:
+    if node.plain and _shape_ok(value, node) and not has_null(value):
+        return value  # reads in CEL as parsed: no copy
     key = (id(value), id(node))
     found = memo.get(key)
     if found is not None:
@@ -312,6 +313,26 @@ def _convert(
     out = _convert_uncached(value, node, root, memo)
     memo[key] = (value, out)  # holding the value keeps its id from being reused meanwhile
     return out
+
+
+def _shape_ok(value: Any, node: Node) -> bool:
+    """The top-level type matches (deeper types do: CEL runs only without type errors)."""
+    if node.int_or_string:
+        return isinstance(value, str | int) and not isinstance(value, bool)
+    if node.is_object:
+        return isinstance(value, dict)
+    types = node.types
+    if not types:
+        return True
+    if "array" in types:
+        return isinstance(value, list)
+    if "string" in types:
+        return isinstance(value, str)
+    if "integer" in types:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if "boolean" in types:
+        return isinstance(value, bool)
+    return False
 
 
 def _convert_uncached(

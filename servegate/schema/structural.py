@@ -20,11 +20,20 @@ objects, once per kind. What they are for:
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 Schema = dict[str, Any]
 NO_DEFAULT: Any = object()
+_CONVERTED_FORMATS = frozenset({"duration", "date", "date-time", "byte"})
+_RESERVED = frozenset(
+    {
+        *("true", "false", "null", "in", "as", "break", "const", "continue", "else", "for"),
+        *("function", "if", "import", "let", "loop", "package", "namespace", "return", "var"),
+        *("void", "while"),
+    }
+)
 
 
 @dataclass(slots=True, eq=False)
@@ -46,6 +55,11 @@ class Node:
     rules: tuple[dict[str, Any], ...] = ()
     has_rules: bool = False
     """This node or one below it has CEL rules."""
+    rule_props: tuple[tuple[str, Node], ...] = ()
+    """The properties below which a rule lives (what the CEL walk visits)."""
+    plain: bool = False
+    """A value here (without nulls) reads in CEL exactly as parsed: no defaults, doubles,
+    formats, escaped or hidden names below (see ``servegate.schema.cel``)."""
     refs: dict[str, Node] = field(default_factory=dict, repr=False)
 
     @property
@@ -105,9 +119,31 @@ def tree(schema: Schema) -> Node:
             node.items = build(raw["items"])
         children = [*(node.props or {}).values(), node.additional, node.items]
         node.has_rules = bool(node.rules) or any(c is not None and c.has_rules for c in children)
+        node.rule_props = tuple((k, c) for k, c in (node.props or {}).items() if c.has_rules)
+        node.plain = (
+            node.default is NO_DEFAULT
+            and "number" not in node.types
+            and node.format not in _CONVERTED_FORMATS
+            and not (node.is_object and node.props is None and node.additional is None)
+            and all(escape(name) == name for name in node.props or ())
+            and all(c.plain for c in children if c is not None)
+        )
         return node
 
     return build(schema)
+
+
+def escape(name: str) -> str | None:
+    """The CEL name of a property (kubernetes/apiserver ``pkg/cel/escaping.go``), or None when
+    it has none (then CEL cannot reach it)."""
+    if not name or name[0].isdigit():
+        return None
+    if name in _RESERVED:
+        return f"__{name}__"
+    if not re.fullmatch(r"[A-Za-z0-9_.\-/]+", name):
+        return None
+    out = name.replace("__", "__underscores__")
+    return out.replace(".", "__dot__").replace("-", "__dash__").replace("/", "__slash__")
 
 
 def has_null(value: object) -> bool:

@@ -95,8 +95,13 @@ def path_segment(value: str) -> list[str]:
     return [f"may not contain {c!r}" for c in bad]
 
 
+_VALID_KEY = re.compile(rf"(?:{_LABEL}(?:\.{_LABEL})*/)?([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
+
+
 def qualified_name(value: str) -> list[str]:
     """``IsQualifiedName``: label and annotation keys, ``[prefix/]name``."""
+    if len(value) <= 63 and _VALID_KEY.fullmatch(value):
+        return []  # the common case, in one match
     prefix, slash, name = value.rpartition("/")
     out = []
     if slash and not prefix:
@@ -116,6 +121,8 @@ def qualified_name(value: str) -> list[str]:
 
 
 def label_value(value: str) -> list[str]:
+    if not value or (len(value) <= 63 and _QUALIFIED_NAME.fullmatch(value)):
+        return []
     out = []
     if len(value) > 63:
         out.append("must be no more than 63 characters")

@@ -1,5 +1,6 @@
 """## What it does
-Checks label keys and values on every object and pod template: a key is an optional DNS-1123
+Checks label keys and values on every object, its pod templates and an InferenceService's
+components (whose labels KServe puts on the pods): a key is an optional DNS-1123
 subdomain prefix and `/`, then a name of at most 63 alphanumerics, `-`, `_` or `.` starting and
 ending with an alphanumeric; a value is empty or such a name, and a string.
 
@@ -33,36 +34,41 @@ from collections.abc import Iterator
 from typing import Any
 
 from servegate.findings import Severity
-from servegate.podspecs import pod_specs
 from servegate.resource import FieldPath, Resource
 from servegate.rules.admission._k8s import is_builtin, label_value, qualified_name
 from servegate.rules.base import Context, Scope, Violation, rule
 
+#: Where pod templates keep their metadata, by kind (the API server validates them as well).
+_TEMPLATES: dict[str, tuple[FieldPath, ...]] = {
+    **dict.fromkeys(
+        ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job"),
+        (("spec", "template", "metadata"),),
+    ),
+    "CronJob": (
+        ("spec", "jobTemplate", "metadata"),
+        ("spec", "jobTemplate", "spec", "template", "metadata"),
+    ),
+    "PodTemplate": (("template", "metadata"),),
+    "InferenceService": (("spec", "predictor"), ("spec", "transformer"), ("spec", "explainer")),
+}
+
 
 def _label_maps(resource: Resource) -> Iterator[tuple[FieldPath, Any]]:
     yield ("metadata", "labels"), resource.metadata.get("labels")
-    for pod in pod_specs(resource):
-        if pod.metadata_path != ("metadata",):
-            yield (*pod.metadata_path, "labels"), _get(resource.body, pod.metadata_path, "labels")
+    for path in _TEMPLATES.get(resource.kind, ()):
+        yield (*path, "labels"), _get(resource.body, path, "labels")
 
 
 def _get(body: Any, path: FieldPath, key: str) -> Any:
     for part in path:
-        if isinstance(part, str) and isinstance(body, dict):
-            body = body.get(part)
-        elif isinstance(part, int) and isinstance(body, list) and 0 <= part < len(body):
-            body = body[part]
-        else:
-            return None
+        body = body.get(part) if isinstance(body, dict) else None
     return body.get(key) if isinstance(body, dict) else None
 
 
 def check(resource: Resource, ctx: Context) -> Iterator[Violation]:
-    seen: set[FieldPath] = set()
     for path, labels in _label_maps(resource):
-        if path in seen or not isinstance(labels, dict):
+        if not isinstance(labels, dict):
             continue
-        seen.add(path)
         for key, value in labels.items():
             if not isinstance(key, str):
                 yield Violation((*path, str(key)), f"label key {key!r} is not a string")
