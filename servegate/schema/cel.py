@@ -224,12 +224,16 @@ def _run(node: Node, value: Any, path: FieldPath) -> Iterator[Failure]:
             yield failure
 
 
-def judge(rule: dict[str, Any], value: Any, node: Node, path: FieldPath = ()) -> Failure | None:
+def judge(
+    rule: dict[str, Any], value: Any, node: Node, path: FieldPath = (), *, strict: bool = False
+) -> Failure | None:
     """One rule of ``node`` on one raw value there: its failure, or None when it holds (or is a
     transition rule, never judged, or the value does not have the node's type)."""
     try:
         converted = _convert(value, node, False, {})
     except _Mismatch:
+        if strict:
+            raise ValueError(f"{value!r} does not have the type of its schema node") from None
         return None
     return _judge(rule, converted, path)
 
