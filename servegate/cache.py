@@ -421,7 +421,7 @@ class ParseCache:
 def _pack(result: LoadResult) -> bytes | None:
     import marshal
 
-    problems = [(p.rule, p.message, p.line) for p in result.problems]
+    problems = [(p.kind.value, p.message, p.line) for p in result.problems]
     try:
         docs = [(d.data, d.line, marshal.dumps(d.positions)) for d in result.documents]
         return marshal.dumps((docs, problems, result.alias_nodes))
@@ -432,7 +432,7 @@ def _pack(result: LoadResult) -> bytes | None:
 def _unpack(path: Path | str) -> LoadResult | None:
     import marshal
 
-    from servegate.yamlsafe import Document, LoadResult, YAMLProblem
+    from servegate.yamlsafe import Document, LoadResult, Problem, YAMLProblem
 
     try:
         with open(path, "rb") as handle:
@@ -445,7 +445,7 @@ def _unpack(path: Path | str) -> LoadResult | None:
             documents.append(Document(data, line, packed=positions))
         return LoadResult(
             documents,
-            [YAMLProblem(rule, message, line) for rule, message, line in problems],
+            [YAMLProblem(Problem(kind), message, line) for kind, message, line in problems],
             alias_nodes,
         )
     except (OSError, ValueError, EOFError, TypeError):

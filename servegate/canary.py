@@ -142,7 +142,8 @@ def render_overlay(repo: Path, env: str) -> tuple[str, list[dict[str, Any]]]:
     import yaml
 
     from servegate.commands.promote import PromoteError, _overlay_dir
-    from servegate.render import ToolMissing, render_one
+    from servegate.errors import ToolMissing
+    from servegate.render import render_one
 
     try:
         overlay = _overlay_dir(repo, env)

@@ -19,14 +19,12 @@ import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from servegate.discover import Discovery, UsageError, rel
-from servegate.findings import Finding
-from servegate.resource import Resource, dotted
-
-if TYPE_CHECKING:
-    from servegate.engine import Group
+from servegate.discover import Discovery, rel
+from servegate.errors import UsageError
+from servegate.model import Finding, Unit
+from servegate.resource import Origin, Resource
 
 #: Files whose change affects every root: servegate's configuration of the repo.
 CONFIG_PREFIXES = ("servegate.yaml", "environments/", "policies/")
@@ -123,7 +121,7 @@ def narrow(discovery: Discovery, changed: set[str]) -> Discovery:
 class Change:
     """One object as it was at the base revision and as it is now (``before`` None: new)."""
 
-    before: dict[str, Any] | None
+    before: Resource | None
     after: Resource
 
 
@@ -180,50 +178,49 @@ def base_objects(root: Path, commit: str, kdirs: Sequence[str]) -> dict[str, dic
     return out
 
 
-def pairs(groups: Sequence[Group], before: dict[str, dict[ObjectKey, Any]]) -> Iterator[Change]:
+def pairs(groups: Sequence[Unit], before: dict[str, dict[ObjectKey, Any]]) -> Iterator[Change]:
     for group in groups:
         old = before.get(group.label)
         if old is None:
             continue
         for resource in group.resources:
-            yield Change(old.get(_key(resource.body)), resource)
+            body = old.get(_key(resource.body))
+            then = None if body is None else Resource.from_body(body, Origin(resource.origin.file))
+            yield Change(then, resource)
 
 
 def change_findings(
-    root: Path, ref: str, groups: Sequence[Group], profiles: dict[str | None, dict[str, Any]]
+    root: Path, ref: str, groups: Sequence[Unit], profiles: dict[str | None, dict[str, Any]]
 ) -> list[Finding]:
     """Run every change rule over the objects of ``groups`` against the base revision."""
+    from servegate.evaluate import evaluate
     from servegate.rules import all_rules
-    from servegate.rules.base import Context
+    from servegate.rules.base import ChangeRule, Context, Rule
 
-    rules = [r for r in all_rules().values() if r.family == "changes" and r.check is not None]
+    rules = [r for r in all_rules().values() if isinstance(r, ChangeRule)]
     commit = resolve_ref(root, ref)
     before = base_objects(root, commit, [g.label for g in groups if g.label in _roots(groups)])
     findings: list[Finding] = []
     for group in groups:
         profile = profiles.get(group.environment, {})
-        for change in pairs([group], before):
-            for r in rules:
-                ctx = Context((1, 99), environment=profile, params=dict(r.params))
-                for v in r.check(change.before, change.after, ctx):
-                    target = v.resource or change.after
-                    file, line = target.locate(v.path)
-                    findings.append(
-                        Finding(
-                            r.id,
-                            r.severity,
-                            v.message,
-                            file,
-                            line,
-                            target.ref,
-                            dotted(v.path) or None,
-                        )
-                    )
+        changes = list(pairs([group], before))
+        if not changes:
+            continue
+        then = {id(c.after): c.before for c in changes}
+
+        def context(rule: Rule, profile: dict[str, Any] = profile) -> Context:
+            return Context((1, 99), environment=profile, params=dict(rule.params))
+
+        def before_of(after: Resource, then: dict[int, Resource | None] = then) -> Resource | None:
+            return then[id(after)]
+
+        hits = evaluate(rules, [c.after for c in changes], context, before_of)
+        findings.extend(hit.finding() for hit in hits)
     findings.extend(_profile_findings(root, commit))
     return findings
 
 
-def _roots(groups: Sequence[Group]) -> set[str]:
+def _roots(groups: Sequence[Unit]) -> set[str]:
     return {g.label for g in groups if g.label != "plain files"}
 
 
@@ -252,12 +249,8 @@ def _profile_findings(root: Path, commit: str) -> list[Finding]:
             reason = downgrade(field, before.get(field), doc.data.get(field))
             if reason:
                 findings.append(
-                    Finding(
-                        RULE.id,
-                        RULE.severity,
-                        f"environment profile {path.stem!r}: {reason}",
-                        name,
-                        doc.line_of((field,)),
+                    RULE.finding(
+                        f"environment profile {path.stem!r}: {reason}", name, doc.line_of((field,))
                     )
                 )
     return findings

@@ -13,17 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from servegate.datafiles import data_dir
-from servegate.findings import Finding, Severity
+from servegate.errors import ConfigError
+from servegate.model import Finding
+from servegate.rules.repo.exemption_expired import RULE as EXEMPTION_EXPIRED
+from servegate.rules.repo.exemption_invalid import RULE as EXEMPTION_INVALID
 from servegate.yamlsafe import load_bytes
 
 CONFIG_NAME = "servegate.yaml"
 DEFAULT_POLICY_SET = "restricted"
 EXEMPT_ANNOTATION_PREFIX = "servegate.io/exempt."
 """Inline exemption: annotation ``servegate.io/exempt.<rule-id or family>: <reason>``."""
-
-
-class ConfigError(Exception):
-    """servegate's own configuration cannot be used (exit code 2)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,24 +142,14 @@ def _exemption(
 ) -> list[Exemption]:
     if not isinstance(item, dict) or not isinstance(item.get("rule"), str):
         findings.append(
-            Finding(
-                "repo.exemption-invalid",
-                Severity.ERROR,
-                "an exemption needs at least 'rule' and 'reason'",
-                file,
-                line,
-            )
+            EXEMPTION_INVALID.finding("an exemption needs at least 'rule' and 'reason'", file, line)
         )
         return []
     reason = str(item.get("reason") or "").strip()
     if not reason:
         findings.append(
-            Finding(
-                "repo.exemption-invalid",
-                Severity.ERROR,
-                f"exemption for {item['rule']} has no reason: say why it is safe",
-                file,
-                line,
+            EXEMPTION_INVALID.finding(
+                f"exemption for {item['rule']} has no reason: say why it is safe", file, line
             )
         )
         return []
@@ -171,20 +160,14 @@ def _exemption(
             date = dt.date.fromisoformat(str(expires))
         except ValueError:
             findings.append(
-                Finding(
-                    "repo.exemption-invalid",
-                    Severity.ERROR,
-                    f"exemption expires {expires!r} is not a YYYY-MM-DD date",
-                    file,
-                    line,
+                EXEMPTION_INVALID.finding(
+                    f"exemption expires {expires!r} is not a YYYY-MM-DD date", file, line
                 )
             )
             return []
         if date < today:
             findings.append(
-                Finding(
-                    "repo.exemption-expired",
-                    Severity.ERROR,
+                EXEMPTION_EXPIRED.finding(
                     f"exemption for {item['rule']} expired on {date}; renew it "
                     "with a new reason or fix the finding",
                     file,

@@ -13,8 +13,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from servegate.findings import Finding, Severity
+from servegate.errors import UsageError
+from servegate.model import Finding
 from servegate.remotes import remote_kind
+from servegate.rules import problem_rule
+from servegate.rules.base import ReportedRule
+from servegate.rules.repo.kustomize_error import RULE as KUSTOMIZE_ERROR
+from servegate.rules.repo.kustomize_escape import RULE as KUSTOMIZE_ESCAPE
+from servegate.rules.repo.kustomize_plugin import RULE as KUSTOMIZE_PLUGIN
+from servegate.rules.repo.remote_base import RULE as REMOTE_BASE
+from servegate.rules.repo.symlink_escape import RULE as SYMLINK_ESCAPE
+from servegate.rules.yaml.unreadable import RULE as UNREADABLE
 from servegate.sources import parse as load_bytes
 from servegate.yamlsafe import Document
 
@@ -24,10 +33,6 @@ if TYPE_CHECKING:
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
 _PLUGIN_FIELDS = ("generators", "transformers", "validators")
-
-
-class UsageError(Exception):
-    """A problem with how servegate was called (exit code 2)."""
 
 
 @dataclass(slots=True)
@@ -350,9 +355,7 @@ def discover(paths: list[Path], root: Path | None = None) -> Discovery:
 
 
 def _escape_finding(root: Path, path: str) -> Finding:
-    return Finding(
-        "repo.symlink-escape",
-        Severity.ERROR,
+    return SYMLINK_ESCAPE.finding(
         f"symlink points outside the repo root ({os.readlink(path)}); not followed",
         rel(root, path),
         1,
@@ -371,13 +374,7 @@ def _read_kustomization(
     if kname is None:
         k = Kustomization(kdir, f"{kdir}/kustomization.yaml", None, blocked=True)
         findings.append(
-            Finding(
-                "repo.kustomize-error",
-                Severity.ERROR,
-                f"{kdir} is included as a kustomization but has none",
-                kdir,
-                1,
-            )
+            KUSTOMIZE_ERROR.finding(f"{kdir} is included as a kustomization but has none", kdir, 1)
         )
         return k
     kfile = os.path.join(directory, kname)
@@ -387,29 +384,19 @@ def _read_kustomization(
         with open(kfile, "rb") as handle:
             raw = handle.read()
     except OSError as err:
-        findings.append(
-            Finding(
-                "yaml.unreadable", Severity.ERROR, f"cannot read file: {err.strerror}", kfile_rel, 1
-            )
-        )
+        findings.append(UNREADABLE.finding(f"cannot read file: {err.strerror}", kfile_rel, 1))
         k.blocked = True
         return k
     loaded = load_bytes(raw, kfile_rel)
     for problem in loaded.problems:
         findings.append(
-            Finding(problem.rule, Severity.ERROR, problem.message, kfile_rel, problem.line)
+            problem_rule(problem.kind).finding(problem.message, kfile_rel, problem.line)
         )
         k.blocked = True
     if not loaded.documents or not isinstance(loaded.documents[0].data, dict):
         if not loaded.problems:
             findings.append(
-                Finding(
-                    "repo.kustomize-error",
-                    Severity.ERROR,
-                    "kustomization is empty or not a mapping",
-                    kfile_rel,
-                    1,
-                )
+                KUSTOMIZE_ERROR.finding("kustomization is empty or not a mapping", kfile_rel, 1)
             )
         k.blocked = True
         return k
@@ -420,9 +407,7 @@ def _read_kustomization(
     for key in ("helmCharts", "helmChartInflationGenerator"):
         if key in data:
             findings.append(
-                Finding(
-                    "repo.kustomize-plugin",
-                    Severity.ERROR,
+                KUSTOMIZE_PLUGIN.finding(
                     "helm charts run an external program; servegate renders without helm "
                     "(vendor the rendered chart instead)",
                     kfile_rel,
@@ -446,8 +431,8 @@ class _Reader:
         self.directory = directory
         self.findings = findings
 
-    def flag(self, rule: str, message: str, file: str, line: int) -> None:
-        self.findings.append(Finding(rule, Severity.ERROR, message, file, line))
+    def flag(self, rule: ReportedRule, message: str, file: str, line: int) -> None:
+        self.findings.append(rule.finding(message, file, line))
         self.k.blocked = True
 
     def read(self, data: dict[str, Any], doc: Document) -> None:
@@ -476,7 +461,7 @@ class _Reader:
         kind = remote_kind(entry, lambda: os.path.lexists(target))
         if kind is not None:
             self.flag(
-                "repo.remote-base",
+                REMOTE_BASE,
                 f"remote reference {entry!r} ({kind}): servegate never fetches remote content; "
                 "vendor it into the repo",
                 file,
@@ -487,7 +472,7 @@ class _Reader:
             return None
         if not self.scan.inside_entry(self.directory, entry, target):
             self.flag(
-                "repo.kustomize-escape",
+                KUSTOMIZE_ESCAPE,
                 f"{entry!r} leaves the repo root; kustomize roots must stay inside the repo",
                 file,
                 line,
@@ -514,7 +499,7 @@ class _Reader:
                 continue
             if d.data.get("apiVersion") not in (None, "builtin"):
                 self.flag(
-                    "repo.kustomize-plugin",
+                    KUSTOMIZE_PLUGIN,
                     f"{field_name} plugin {d.data.get('kind')!r} ({d.data.get('apiVersion')}) "
                     "would run code; only builtin plugins are allowed",
                     target_rel,
@@ -824,9 +809,7 @@ def check_graph(
                 if component.get(target) == component[d]:
                     path = " -> ".join(_cycle_path(kustomizations, component, d, target))
                     findings.append(
-                        Finding(
-                            "repo.kustomize-error",
-                            Severity.ERROR,
+                        KUSTOMIZE_ERROR.finding(
                             f"kustomization cycle: {path}; kustomize refuses it ('cycle detected')",
                             k.file,
                             line,
@@ -847,9 +830,7 @@ def check_graph(
         if root_k is not None and count > MAX_BUILDS:
             root_k.blocked = True
             findings.append(
-                Finding(
-                    "repo.kustomize-error",
-                    Severity.ERROR,
+                KUSTOMIZE_ERROR.finding(
                     f"rendering {r} would build {_count(count)} kustomizations (kustomize "
                     f"builds an included base again on every path that reaches it; servegate "
                     f"allows {MAX_BUILDS:,}): include each shared base once, higher up",

@@ -7,9 +7,8 @@ never prints: the commands and report formats decide what users see.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,21 +16,33 @@ from servegate.config import (
     DEFAULT_POLICY_SET,
     EXEMPT_ANNOTATION_PREFIX,
     Config,
-    ConfigError,
     PolicySet,
     load_config,
     load_policy_set,
     load_profile,
 )
-from servegate.discover import YAML_SUFFIXES, Discovery, UsageError, discover, inside
-from servegate.findings import Finding, ResourceRef, Severity
+from servegate.discover import YAML_SUFFIXES, Discovery, discover, inside
+from servegate.errors import ConfigError, UsageError
+from servegate.evaluate import evaluate
+from servegate.model import CheckOptions, Finding, Report, Severity, Unit
 from servegate.objects import resources
 from servegate.origins import origin_for, strip_build_annotations
-from servegate.podspecs import pod_specs
-from servegate.resource import Origin, Resource, dotted, is_k8s_object
+from servegate.resource import Origin, Resource, ResourceRef, dotted, is_k8s_object
 from servegate.results import UnitResult
 from servegate.rules import all_rules, matches
-from servegate.rules.base import Context, Level, Rule, Scope, Violation
+from servegate.rules.base import (
+    ChangeRule,
+    Context,
+    Level,
+    ReportedRule,
+    Rule,
+)
+from servegate.rules.repo.exemption_invalid import RULE as EXEMPTION_INVALID
+from servegate.rules.repo.kustomize_error import RULE as KUSTOMIZE_ERROR
+from servegate.rules.schema.cel import RULE as SCHEMA_CEL
+from servegate.rules.schema.cel_not_evaluated import RULE as CEL_NOT_EVALUATED
+from servegate.rules.schema.invalid import RULE as SCHEMA_INVALID
+from servegate.rules.schema.unknown_kind import RULE as UNKNOWN_KIND
 from servegate.sources import SourceFiles
 
 if TYPE_CHECKING:
@@ -40,86 +51,6 @@ if TYPE_CHECKING:
 
 #: A check of at most this many roots (pre-commit's) starts kustomize before anything else.
 PREFETCH_ROOTS = 4
-
-#: Families whose findings mean the input could not be read: reported even outside --select.
-ALWAYS_REPORTED = (
-    "yaml",
-    "repo.kustomize-error",
-    "repo.remote-base",
-    "repo.kustomize-escape",
-    "repo.kustomize-plugin",
-    "repo.symlink-escape",
-    "repo.exemption-invalid",
-    "repo.exemption-expired",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class CheckOptions:
-    paths: Sequence[Path] = (Path("."),)
-    config: Path | None = None
-    env: str | None = None
-    crds: Sequence[Path] = ()
-    k8s_version: str | None = None
-    pss_level: str | None = None
-    select: Sequence[str] = ()
-    ignore: Sequence[str] = ()
-    workers: int | None = None
-    progress: Callable[[int, int], None] | None = None
-    base: str | None = None
-    """Diff-aware mode: only roots changed since this git ref, plus the change rules."""
-    changed: Sequence[Path] | None = None
-    """Only the roots and plain files these paths touch (pre-commit's file list)."""
-    root: Path | None = None
-    """The repo root, when the caller knows it better than the nearest .git (Argo CD)."""
-    cache: bool = True
-    """Reuse kustomize output whose inputs are unchanged (servegate.cache); --no-cache."""
-    shard: tuple[int, int] | None = None
-    """(I, N): check only the roots of shard I of N (servegate.shard), for fan-out CI."""
-    reuse_results: bool = False
-    """Reuse the findings of units whose inputs and context are unchanged (servegate.results).
-    Their resources are then not loaded: only for callers that need findings alone."""
-
-
-@dataclass(slots=True)
-class Group:
-    """Resources checked together: one rendered root, or the plain files."""
-
-    label: str
-    resources: list[Resource]
-    environment: str | None
-    unit: str = ""
-    """The result cache's name for it: ``root:<dir>`` or ``plain:<folder>:<environment>``."""
-    findings: list[Finding] = field(default_factory=list)
-    """Findings of loading it (a failed render)."""
-    files: set[str] = field(default_factory=set)
-    """Source files it read."""
-    reusable: bool = True
-    """False when its findings hold a transient failure (a kustomize timeout)."""
-
-
-@dataclass(slots=True)
-class Report:
-    root: Path
-    findings: list[Finding] = field(default_factory=list)
-    suppressed: list[Finding] = field(default_factory=list)
-    files: int = 0
-    resources: int = 0
-    groups: list[Group] = field(default_factory=list)
-    shard: tuple[int, int, str] | None = None
-    """``Discovery.shard``: which shard of which check this report is (``--shard``)."""
-
-    @property
-    def errors(self) -> int:
-        return sum(f.severity is Severity.ERROR for f in self.findings)
-
-    @property
-    def warnings(self) -> int:
-        return sum(f.severity is Severity.WARNING for f in self.findings)
-
-    @property
-    def exit_code(self) -> int:
-        return 1 if self.errors else 0
 
 
 def parse_k8s_version(text: str) -> tuple[int, int]:
@@ -201,7 +132,8 @@ def _prefetch(discovery: Discovery, options: CheckOptions, hasher: InputHasher) 
     if options.changed is None or not 0 < len(discovery.roots) <= PREFETCH_ROOTS:
         return None
     from servegate.cache import RenderCache
-    from servegate.render import Prefetch, ToolMissing
+    from servegate.errors import ToolMissing
+    from servegate.render import Prefetch
 
     try:
         return Prefetch(discovery, RenderCache(enabled=options.cache), hasher)
@@ -209,7 +141,7 @@ def _prefetch(discovery: Discovery, options: CheckOptions, hasher: InputHasher) 
         return None  # reported by the render step, if anything is left to render
 
 
-def load_resources(options: CheckOptions) -> tuple[list[Group], list[Finding]]:
+def load_resources(options: CheckOptions) -> tuple[list[Unit], list[Finding]]:
     """Discover and render, without schema or rules: what ``servegate render`` prints."""
     discovery = _discover(options)
     config = _config(discovery, options)
@@ -289,14 +221,14 @@ def _check(
         discovery, sources, config, options, hits, render_keys, meanwhile, prefetch
     )
     raw.extend(load_findings)
-    report.groups = groups
+    report.units = groups
     exemptions: dict[ResourceRef, dict[str, str]] = {}
     unreadable = sources.problems
     for group in groups:
         result = _check_group(group, schemas, checker)
         raw.extend(result.findings)
         _merge_exemptions(exemptions, result.exemptions)
-        stored_as = unit_keys.get(group.unit)
+        stored_as = unit_keys.get(group.id)
         if (
             store is not None
             and stored_as is not None
@@ -347,7 +279,7 @@ def _prepare(
         schemas.knows(api_version, kind)
 
 
-def _check_group(group: Group, schemas: Any, checker: _Checker) -> UnitResult:
+def _check_group(group: Unit, schemas: Any, checker: _Checker) -> UnitResult:
     """Schema, rules and inline exemptions of one group: what the result cache keeps."""
     findings = list(group.findings)
     for resource in group.resources:
@@ -363,14 +295,6 @@ def _merge_exemptions(
 ) -> None:
     for ref, rules in more.items():
         into.setdefault(ref, {}).update(rules)
-
-
-def _root_unit(kdir: str) -> str:
-    return f"root:{kdir}"
-
-
-def _plain_unit(folder: str, env: str | None) -> str:
-    return f"plain:{folder}:{env or ''}"
 
 
 def _plain_folders(
@@ -420,12 +344,12 @@ def _unit_keys(
         return found
 
     keys = {
-        _root_unit(kdir): unit_key(context(options.env or config.environment_for(kdir)), key)
+        Unit.root_id(kdir): unit_key(context(options.env or config.environment_for(kdir)), key)
         for kdir, key in render_keys.items()
     }
     for (folder, env), files in _plain_folders(discovery, config, options).items():
         inputs = "".join(f"{rel}\0{hasher.file(rel).hex()}\0" for rel in sorted(files))
-        keys[_plain_unit(folder, env)] = unit_key(context(env or None), inputs)
+        keys[Unit.plain_id(folder, env)] = unit_key(context(env or None), inputs)
     return keys
 
 
@@ -438,7 +362,7 @@ def _load(
     render_keys: dict[str, str] | None = None,
     meanwhile: Callable[[Sequence[str]], None] | None = None,
     prefetch: Prefetch | None = None,
-) -> tuple[list[Group], list[Finding]]:
+) -> tuple[list[Unit], list[Finding]]:
     """Parse, render and group what ``hits`` (units whose results are reused) leave;
     ``meanwhile`` runs while kustomize renders (the roots being rendered)."""
     hits = hits or {}
@@ -458,10 +382,10 @@ def _load(
         findings.extend(sources.findings(rel))
     bad_files = sources.problems
 
-    groups: list[Group] = []
+    groups: list[Unit] = []
     renderable = []
     for kdir in discovery.roots:
-        if _root_unit(kdir) in hits:
+        if Unit.root_id(kdir) in hits:
             continue
         closure = discovery.closure(kdir)
         if any(k.blocked for k in closure) or bad_files.intersection(discovery.inputs(kdir)):
@@ -492,15 +416,13 @@ def _load(
             rendered = job.result()
         for result in rendered:
             env = options.env or config.environment_for(result.kdir)
-            group = Group(result.kdir, [], env, _root_unit(result.kdir))
+            group = Unit(Unit.root_id(result.kdir), result.kdir, env)
             group.files = files.intersection(discovery.inputs(result.kdir))
             groups.append(group)
             kfile = discovery.kustomizations[result.kdir].file
             if result.output is None:
                 group.reusable = not result.error_is_transient
-                group.findings.append(
-                    Finding(result.rule, Severity.ERROR, result.message, kfile, 1)
-                )
+                group.findings.append(result.rule.finding(result.message, kfile, 1))
                 continue
             group.resources.extend(
                 _rendered_resources(
@@ -516,10 +438,10 @@ def _load(
             )
             group.files.update(r.origin.file for r in group.resources)
     for (folder, env), rels in sorted(_plain_folders(discovery, config, options).items()):
-        unit = _plain_unit(folder, env)
+        unit = Unit.plain_id(folder, env)
         if unit in hits:
             continue
-        group = Group(folder, [], env or None, unit, files=set(rels))
+        group = Unit(unit, folder, env or None, files=set(rels))
         for rel in rels:
             for doc in sources.load(rel).documents:
                 group.resources.extend(resources(doc.data, Origin(rel, doc)))
@@ -547,12 +469,8 @@ def _rendered_resources(
         bodies = objects if objects is not None else load_plain(output)
     except yaml.YAMLError as err:
         findings.append(
-            Finding(
-                "repo.kustomize-error",
-                Severity.ERROR,
-                f"kustomize output is not YAML: {str(err).splitlines()[0]}",
-                kfile,
-                1,
+            KUSTOMIZE_ERROR.finding(
+                f"kustomize output is not YAML: {str(err).splitlines()[0]}", kfile, 1
             )
         )
         return
@@ -567,9 +485,7 @@ def _schema_findings(resource: Resource, schemas: Any) -> Iterator[Finding]:
     verdict = schemas.check(resource.body)
     if verdict is None:
         file, line = resource.locate(())
-        yield Finding(
-            "schema.unknown-kind",
-            Severity.WARNING,
+        yield UNKNOWN_KIND.finding(
             f"no schema for {resource.api_version} {resource.kind}: not validated "
             "(add its CRD with --crds)",
             file,
@@ -577,16 +493,14 @@ def _schema_findings(resource: Resource, schemas: Any) -> Iterator[Finding]:
             resource.ref,
         )
         return
-    for rule_id, severity, errors in (
-        ("schema.invalid", Severity.ERROR, verdict.errors),
-        ("schema.cel", Severity.ERROR, verdict.rules),
-        ("schema.cel-not-evaluated", Severity.WARNING, verdict.unsupported),
+    for rule, errors in (
+        (SCHEMA_INVALID, verdict.errors),
+        (SCHEMA_CEL, verdict.rules),
+        (CEL_NOT_EVALUATED, verdict.unsupported),
     ):
         for path, message in errors:
             file, line = resource.locate(tuple(path))
-            yield Finding(
-                rule_id, severity, message, file, line, resource.ref, dotted(tuple(path)) or None
-            )
+            yield rule.finding(message, file, line, resource.ref, dotted(tuple(path)) or None)
 
 
 class _Checker:
@@ -618,7 +532,7 @@ class _Checker:
         return cached
 
     def enabled(self, rule: Rule, policy: PolicySet, level: Level) -> bool:
-        if rule.scope is Scope.ENGINE:
+        if isinstance(rule, ReportedRule | ChangeRule):
             return False
         if self.options.select and not matches(rule.id, list(self.options.select)):
             return False
@@ -626,7 +540,7 @@ class _Checker:
             return False
         return not (rule.level is Level.RESTRICTED and level is Level.BASELINE)
 
-    def run(self, group: Group) -> Iterator[Finding]:
+    def run(self, group: Unit) -> Iterator[Finding]:
         policy, profile = self.policy_for(group.environment)
         level = Level(self.options.pss_level or profile.get("podSecurity") or policy.pss_level)
         rules = [r for r in all_rules().values() if self.enabled(r, policy, level)]
@@ -634,33 +548,8 @@ class _Checker:
         contexts = {
             r.id: Context(self.k8s_version, level, {**r.params, **params}, profile) for r in rules
         }
-        pod_rules = [(r, r.check_for(self.k8s_version)) for r in rules if r.scope is Scope.POD]
-        res_rules = [(r, r.check_for(self.k8s_version)) for r in rules if r.scope is Scope.RESOURCE]
-        for resource in group.resources:
-            if pod_rules:
-                for pod in pod_specs(resource, inferred=True):
-                    for r, fn in pod_rules:
-                        if not pod.inferred or r.family == "pss":
-                            yield from self._emit(r, resource, fn(pod, contexts[r.id]))
-            for r, fn in res_rules:
-                if not r.kinds or resource.kind in r.kinds:
-                    yield from self._emit(r, resource, fn(resource, contexts[r.id]))
-        for r in rules:
-            if r.scope is Scope.REPO:
-                fn = r.check_for(self.k8s_version)
-                yield from self._emit(r, None, fn(group.resources, contexts[r.id]))
-
-    def _emit(
-        self, r: Rule, resource: Resource | None, violations: Iterable[Violation]
-    ) -> Iterator[Finding]:
-        for v in violations:
-            target = v.resource or resource
-            if target is None:
-                continue
-            file, line = target.locate(v.path)
-            yield Finding(
-                r.id, r.severity, v.message, file, line, target.ref, dotted(v.path) or None
-            )
+        for hit in evaluate(rules, group.resources, lambda r: contexts[r.id]):
+            yield hit.finding()
 
 
 def _finish(
@@ -681,7 +570,7 @@ def _finish(
             continue
         rule = rules.get(finding.rule)
         severity = finding.severity
-        if rule is not None and rule.scope is not Scope.ENGINE:
+        if rule is not None:
             severity = rule.severity
         override = _severity_override(finding.rule, checker)
         if override is not None:
@@ -700,7 +589,8 @@ def _selected(rule_id: str, options: CheckOptions) -> bool:
     if options.ignore and matches(rule_id, list(options.ignore)):
         return False
     if options.select and not matches(rule_id, list(options.select)):
-        return matches(rule_id, list(ALWAYS_REPORTED))
+        rule = all_rules().get(rule_id)
+        return isinstance(rule, ReportedRule) and rule.input_problem
     return True
 
 
@@ -718,7 +608,7 @@ def _replace(finding: Finding, **changes: Any) -> Finding:
     return replace(finding, **changes)
 
 
-def _inline_exemptions(group: Group, raw: list[Finding]) -> dict[ResourceRef, dict[str, str]]:
+def _inline_exemptions(group: Unit, raw: list[Finding]) -> dict[ResourceRef, dict[str, str]]:
     """Exemption annotations by resource; one without a reason is itself a finding."""
     found: dict[ResourceRef, dict[str, str]] = {}
     for resource in group.resources:
@@ -730,13 +620,8 @@ def _inline_exemptions(group: Group, raw: list[Finding]) -> dict[ResourceRef, di
             if not reason:
                 file, line = resource.locate(("metadata", "annotations", key))
                 raw.append(
-                    Finding(
-                        "repo.exemption-invalid",
-                        Severity.ERROR,
-                        f"inline exemption for {rule_id} has no reason",
-                        file,
-                        line,
-                        resource.ref,
+                    EXEMPTION_INVALID.finding(
+                        f"inline exemption for {rule_id} has no reason", file, line, resource.ref
                     )
                 )
                 continue

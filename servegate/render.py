@@ -25,6 +25,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from servegate.batching import quote
+from servegate.errors import ToolMissing
+from servegate.rules.base import ReportedRule
+from servegate.rules.repo.kustomize_error import RULE as KUSTOMIZE_ERROR
+from servegate.rules.repo.remote_base import RULE as REMOTE_BASE
 
 if TYPE_CHECKING:
     from servegate.cache import InputHasher, RenderCache
@@ -48,10 +52,6 @@ WRAPPER = (
 _ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
 
-class ToolMissing(Exception):
-    """kubectl (with kustomize) cannot be found or run."""
-
-
 @dataclass(frozen=True, slots=True)
 class Rendered:
     kdir: str
@@ -64,13 +64,13 @@ class Rendered:
     hashed inputs, so never cached."""
     objects: list[Any] | None = None
     """``output`` already parsed (plain data), when the cache could hold it as JSON."""
-    rule: str = "repo.kustomize-error"
+    rule: ReportedRule = KUSTOMIZE_ERROR
     """The rule of the finding that ``error`` makes."""
 
     @property
     def message(self) -> str:
         """The finding's message for ``error``."""
-        if self.rule == "repo.kustomize-error":
+        if self.rule is KUSTOMIZE_ERROR:
             return f"kustomize build failed: {self.error}"
         return str(self.error)
 
@@ -95,7 +95,7 @@ class Budget:
         except ValueError:
             seconds = -1.0
         if not 0 < seconds < float("inf"):
-            from servegate.discover import UsageError
+            from servegate.errors import UsageError
 
             raise UsageError(f"{BUDGET_VARIABLE}={raw!r}: expected a number of seconds above 0")
         return cls(seconds)
@@ -192,7 +192,7 @@ def render_one(repo_root: Path, kdir: str, scratch: Path, budget: Budget | None 
     if output is not None:
         foreign = foreign_origin(output, str(wrapper), repo_root)
         if foreign is not None:
-            return Rendered(kdir, None, foreign, str(wrapper), True, rule="repo.remote-base")
+            return Rendered(kdir, None, foreign, str(wrapper), True, rule=REMOTE_BASE)
     return Rendered(kdir, output, error, str(wrapper), transient)
 
 

@@ -5,10 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from servegate.findings import ResourceRef
 from servegate.yamlsafe import Document
 
 FieldPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRef:
+    """A Kubernetes object's identity: what a finding names and an exemption matches."""
+
+    api_version: str
+    kind: str
+    namespace: str | None
+    name: str
+
+    def __str__(self) -> str:
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{self.kind} {where}{self.name}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from servegate.cache import JSONStore
-from servegate.findings import Finding, ResourceRef, Severity
+from servegate.model import Finding, Severity
+from servegate.resource import ResourceRef
 
 #: Bump when the entry format or the key recipe changes.
 FORMAT = "results-v1"

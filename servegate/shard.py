@@ -13,7 +13,8 @@ import hashlib
 import re
 from dataclasses import replace
 
-from servegate.discover import Discovery, UsageError
+from servegate.discover import Discovery
+from servegate.errors import UsageError
 
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 

@@ -15,8 +15,17 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from servegate.findings import Finding, Severity
-from servegate.yamlsafe import KUBERNETES, KUSTOMIZE, Budget, LoadResult, YAMLProblem, load_bytes
+from servegate.model import Finding
+from servegate.rules import problem_rule
+from servegate.yamlsafe import (
+    KUBERNETES,
+    KUSTOMIZE,
+    Budget,
+    LoadResult,
+    Problem,
+    YAMLProblem,
+    load_bytes,
+)
 
 if TYPE_CHECKING:
     from servegate.cache import ParseCache
@@ -89,20 +98,20 @@ class SourceFiles:
         try:
             with open(path, "rb") as handle:
                 if os.fstat(handle.fileno()).st_size > 64 * 1024 * 1024:
-                    return LoadResult([], [YAMLProblem("yaml.too-large", "file is over 64 MiB")])
+                    return LoadResult([], [YAMLProblem(Problem.TOO_LARGE, "file is over 64 MiB")])
                 raw = handle.read()
         except IsADirectoryError:
-            return LoadResult([], [YAMLProblem("yaml.unreadable", "is a directory, not a file")])
+            return LoadResult([], [YAMLProblem(Problem.UNREADABLE, "is a directory, not a file")])
         except OSError as err:
             return LoadResult(
-                [], [YAMLProblem("yaml.unreadable", f"cannot read file: {err.strerror}")]
+                [], [YAMLProblem(Problem.UNREADABLE, f"cannot read file: {err.strerror}")]
             )
         return parse(raw, rel, self.dialect_of(rel))
 
     def findings(self, rel: str) -> list[Finding]:
         """The yaml.* findings of one file."""
         return [
-            Finding(p.rule, Severity.ERROR, p.message, rel, p.line) for p in self.load(rel).problems
+            problem_rule(p.kind).finding(p.message, rel, p.line) for p in self.load(rel).problems
         ]
 
     @property

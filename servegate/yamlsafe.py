@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import enum
 import math
 import re
 from dataclasses import dataclass, field
@@ -45,7 +46,15 @@ from servegate.yamldialects import (
     resolve,
 )
 
-__all__ = ["KUBERNETES", "KUSTOMIZE", "Budget", "Document", "LoadResult", "YAMLProblem"]
+__all__ = [
+    "KUBERNETES",
+    "KUSTOMIZE",
+    "Budget",
+    "Document",
+    "LoadResult",
+    "Problem",
+    "YAMLProblem",
+]
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DOCUMENTS = 2_000
@@ -68,12 +77,29 @@ _MAPPING_TAGS = frozenset({_MAP, "tag:yaml.org,2002:set", "tag:yaml.org,2002:oma
 _RESOLVABLE = frozenset({BOOL, INT, FLOAT, NULL, TIMESTAMP})
 
 
+class Problem(enum.Enum):
+    """Why a file cannot be read safely. Each is reported by the ``yaml.<value>`` rule, whose
+    module (``servegate/rules/yaml/``) names it."""
+
+    SYNTAX = "syntax"
+    DUPLICATE_KEY = "duplicate-key"
+    UNSAFE_TAG = "unsafe-tag"
+    ALIAS_BOMB = "alias-bomb"
+    TOO_LARGE = "too-large"
+    TOO_MANY_DOCUMENTS = "too-many-documents"
+    ENCODING = "encoding"
+    UNREADABLE = "unreadable"
+    TAG_MISMATCH = "tag-mismatch"
+    JSON_INCOMPATIBLE = "json-incompatible"
+    MERGE_KEY = "merge-key"
+
+
 class YAMLProblem(Exception):
     """One reason a file cannot be read safely; ``line`` is 1-based."""
 
-    def __init__(self, rule: str, message: str, line: int = 1) -> None:
+    def __init__(self, kind: Problem, message: str, line: int = 1) -> None:
         super().__init__(message)
-        self.rule = rule
+        self.kind = kind
         self.message = message
         self.line = line
 
@@ -177,13 +203,13 @@ class Budget:
         """Why a file of ``size`` bytes is not read any more this run, if it is not."""
         if size > self.bytes:
             return YAMLProblem(
-                "yaml.too-large",
+                Problem.TOO_LARGE,
                 f"this run has already read {(RUN_BYTES - self.bytes) / 1048576:.0f} MiB of "
                 f"YAML; servegate reads up to {RUN_BYTES // 1048576} MiB per run",
             )
         if self.documents <= 0:
             return YAMLProblem(
-                "yaml.too-many-documents",
+                Problem.TOO_MANY_DOCUMENTS,
                 f"this run has already read {RUN_DOCUMENTS:,} documents, servegate's bound",
             )
         return None
@@ -212,18 +238,18 @@ def decode(raw: bytes) -> str:
     """Decode file bytes as YAML text, or raise YAMLProblem with the offending line."""
     if len(raw) > MAX_FILE_BYTES:
         raise YAMLProblem(
-            "yaml.too-large",
+            Problem.TOO_LARGE,
             f"file is {len(raw) / 1048576:.1f} MiB; servegate reads YAML files up to "
             f"{MAX_FILE_BYTES // 1048576} MiB",
         )
     if b"\x00" in raw[:8192] and not raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise YAMLProblem("yaml.encoding", "file is binary (NUL bytes), not YAML text")
+        raise YAMLProblem(Problem.ENCODING, "file is binary (NUL bytes), not YAML text")
     try:
         text = raw.decode("utf-8-sig") if raw[:3] == b"\xef\xbb\xbf" else raw.decode("utf-8")
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
         raise YAMLProblem(
-            "yaml.encoding", f"file is not UTF-8 (byte 0x{raw[err.start]:02x})", line
+            Problem.ENCODING, f"file is not UTF-8 (byte 0x{raw[err.start]:02x})", line
         ) from None
     return text
 
@@ -272,7 +298,7 @@ def load_text(
                 whose = "one file" if max_documents == MAX_DOCUMENTS else "this run"
                 bound = MAX_DOCUMENTS if whose == "one file" else RUN_DOCUMENTS
                 problem = YAMLProblem(
-                    "yaml.too-many-documents",
+                    Problem.TOO_MANY_DOCUMENTS,
                     f"more than {bound:,} documents in {whose}",
                     node.start_mark.line + 1,
                 )
@@ -286,19 +312,19 @@ def load_text(
                 aliases += added
                 documents.append(converter.document(node))
             except YAMLProblem as problem:
-                if problem.rule == "yaml.alias-bomb":
+                if problem.kind is Problem.ALIAS_BOMB:
                     return LoadResult([], [problem])
                 problems.append(problem)
             except RecursionError:
                 problems.append(
-                    YAMLProblem("yaml.syntax", "nested too deeply", node.start_mark.line + 1)
+                    YAMLProblem(Problem.SYNTAX, "nested too deeply", node.start_mark.line + 1)
                 )
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else 1
-        problems.append(YAMLProblem("yaml.syntax", _syntax_message(err), line))
+        problems.append(YAMLProblem(Problem.SYNTAX, _syntax_message(err), line))
     except (yaml.YAMLError, RecursionError, ValueError) as err:
-        problems.append(YAMLProblem("yaml.syntax", f"cannot parse YAML: {err}".splitlines()[0]))
+        problems.append(YAMLProblem(Problem.SYNTAX, f"cannot parse YAML: {err}".splitlines()[0]))
     finally:
         loader.dispose()
     return LoadResult(documents, problems, aliases, aliases <= CACHE_ALIAS_NODES)
@@ -307,7 +333,7 @@ def load_text(
 def _bomb(node: yaml.Node, limit: int) -> YAMLProblem:
     scope = "one file" if limit == MAX_ALIAS_NODES else "what this run has left"
     return YAMLProblem(
-        "yaml.alias-bomb",
+        Problem.ALIAS_BOMB,
         f"aliases expand this file by more than {limit:,} nodes ({scope}); "
         "every consumer pays for each copy",
         node.start_mark.line + 1,
@@ -436,7 +462,7 @@ class _Converter:
             return known
         if key in active:
             raise YAMLProblem(
-                "yaml.alias-bomb",
+                Problem.ALIAS_BOMB,
                 "recursive alias (a node contains itself)",
                 node.start_mark.line + 1,
             )
@@ -494,7 +520,7 @@ class _Converter:
         merges = [(key, value) for key, value in node.value if _is_merge(key)]
         if len(merges) > 1:
             raise YAMLProblem(
-                "yaml.merge-key",
+                Problem.MERGE_KEY,
                 "duplicate merge key (<<): kustomize refuses a mapping with two",
                 merges[1][0].start_mark.line + 1,
             )
@@ -515,7 +541,7 @@ class _Converter:
         key = self._key(key_node)
         if key in seen:
             raise YAMLProblem(
-                "yaml.duplicate-key",
+                Problem.DUPLICATE_KEY,
                 f"duplicate key {key!r} (Kubernetes keeps only the last value)",
                 key_node.start_mark.line + 1,
             )
@@ -527,7 +553,7 @@ class _Converter:
         for Kubernetes, ``1e3`` is ``"1000"``)."""
         if not isinstance(node, yaml.ScalarNode):
             raise YAMLProblem(
-                "yaml.syntax", "mapping keys must be scalars", node.start_mark.line + 1
+                Problem.SYNTAX, "mapping keys must be scalars", node.start_mark.line + 1
             )
         value = self._scalar(node)
         if isinstance(value, str):
@@ -542,7 +568,7 @@ class _Converter:
             return "null" if value is None else str(value)
         what = "null" if value is None else f"{node.value} (an unsigned 64-bit integer)"
         raise YAMLProblem(
-            "yaml.json-incompatible",
+            Problem.JSON_INCOMPATIBLE,
             f"map key {what} cannot be a JSON object key; kubectl and Argo CD refuse the file",
             node.start_mark.line + 1,
         )
@@ -552,7 +578,7 @@ class _Converter:
         if type(value) is float and not math.isfinite(value):
             if self._kubernetes:
                 raise YAMLProblem(
-                    "yaml.json-incompatible",
+                    Problem.JSON_INCOMPATIBLE,
                     f"{node.value} is not a JSON number; kubectl and Argo CD refuse the file",
                     node.start_mark.line + 1,
                 )
@@ -575,7 +601,7 @@ class _Converter:
             if tag == FLOAT and found == INT:
                 return float(value)
             raise YAMLProblem(
-                "yaml.tag-mismatch",
+                Problem.TAG_MISMATCH,
                 f"cannot decode {_short(found)} `{node.value}` as a {_short(tag)}",
                 node.start_mark.line + 1,
             )
@@ -585,7 +611,7 @@ class _Converter:
                 data = base64.b64decode(text, validate=True)
             except (binascii.Error, ValueError):
                 raise YAMLProblem(
-                    "yaml.tag-mismatch",
+                    Problem.TAG_MISMATCH,
                     "!!binary value contains invalid base64 data",
                     node.start_mark.line + 1,
                 ) from None
@@ -602,7 +628,7 @@ def _merge_sources(key: yaml.Node, node: yaml.Node) -> list[yaml.MappingNode]:
     ):
         return list(node.value)
     raise YAMLProblem(
-        "yaml.merge-key",
+        Problem.MERGE_KEY,
         "map merge requires map or sequence of maps as the value",
         key.start_mark.line + 1,
     )
@@ -610,7 +636,7 @@ def _merge_sources(key: yaml.Node, node: yaml.Node) -> list[yaml.MappingNode]:
 
 def _unsafe(node: yaml.Node) -> YAMLProblem:
     return YAMLProblem(
-        "yaml.unsafe-tag",
+        Problem.UNSAFE_TAG,
         f"tag {node.tag!r} is not allowed: servegate loads plain YAML data only",
         node.start_mark.line + 1,
     )

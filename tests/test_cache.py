@@ -19,7 +19,8 @@ from servegate.cache import (
     write_atomic,
 )
 from servegate.discover import discover
-from servegate.engine import CheckOptions, check
+from servegate.engine import check
+from servegate.model import CheckOptions
 from servegate.render import cache_keys
 
 OVERLAY = "models/model-0003/overlays/prod"
@@ -182,7 +183,7 @@ def test_parse_cache_returns_what_a_fresh_parse_returns(tmp_path: Path, raw: byt
 
     def view(result: object) -> object:
         docs = [(d.data, d.line, d.positions) for d in result.documents]  # type: ignore[attr-defined]
-        probs = [(p.rule, p.message, p.line) for p in result.problems]  # type: ignore[attr-defined]
+        probs = [(p.kind, p.message, p.line) for p in result.problems]  # type: ignore[attr-defined]
         return docs, probs
 
     parse_cache = ParseCache(tmp_path)

@@ -15,7 +15,8 @@ from manifests import PRIVILEGED_POD
 
 from servegate.changes import affected, normalize
 from servegate.discover import discover
-from servegate.engine import CheckOptions, check
+from servegate.engine import check
+from servegate.model import CheckOptions
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests/fixtures/model-repo"
@@ -75,11 +76,11 @@ def test_only_changed_roots_are_checked(repo: Path, cli: CLI) -> None:
     commit(repo, "dev: rename namespace")
 
     full = check(CheckOptions(paths=[repo]))
-    assert {g.label for g in full.groups} == {"overlays/dev", "overlays/prod"}
+    assert {g.label for g in full.units} == {"overlays/dev", "overlays/prod"}
     assert full.errors
 
     diff = check(CheckOptions(paths=[repo], base="HEAD~1"))
-    assert [g.label for g in diff.groups] == ["overlays/dev"]
+    assert [g.label for g in diff.units] == ["overlays/dev"]
     assert not [f for f in diff.findings if f.file == "overlays/prod/debug.yaml"]
 
     run = cli("check", repo, "--base", "HEAD~1", "--format", "json")
@@ -87,7 +88,7 @@ def test_only_changed_roots_are_checked(repo: Path, cli: CLI) -> None:
     assert run.json()["summary"]["resources"] == 1
     # the base is shared: a change there reaches every overlay
     edit(repo, "base/inferenceservice.yaml", "maxReplicas: 2", "maxReplicas: 3")
-    assert {g.label for g in check(CheckOptions(paths=[repo], base="HEAD")).groups} == {
+    assert {g.label for g in check(CheckOptions(paths=[repo], base="HEAD")).units} == {
         "overlays/dev",
         "overlays/prod",
     }
@@ -186,12 +187,12 @@ def test_security_downgrades_are_errors(repo: Path, cli: CLI) -> None:
 def test_uncommitted_changes_count(repo: Path) -> None:
     edit(repo, "overlays/dev/kustomization.yaml", "ml-dev", "ml-dev3")
     report = check(CheckOptions(paths=[repo], base="HEAD"))
-    assert [g.label for g in report.groups] == ["overlays/dev"]
+    assert [g.label for g in report.units] == ["overlays/dev"]
     # an untracked file in a kustomization's folder may be read by it (kustomize reads any
     # file in or below the folder): its roots are checked too
     (repo / "overlays/prod/new.yaml").write_text("a: 1\n", encoding="utf-8")
     report = check(CheckOptions(paths=[repo], base="HEAD"))
-    assert [g.label for g in report.groups] == ["overlays/dev", "overlays/prod"]
+    assert [g.label for g in report.units] == ["overlays/dev", "overlays/prod"]
 
 
 def test_bad_ref_is_a_usage_error(repo: Path, cli: CLI) -> None:

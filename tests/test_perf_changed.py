@@ -10,7 +10,8 @@ import pytest
 from bench.synth import scaffold_template, synth
 from servegate import changes
 from servegate.discover import REFS_FORMAT, discover, discover_changed
-from servegate.engine import CheckOptions, check
+from servegate.engine import check
+from servegate.model import CheckOptions
 
 CHANGED = [
     "models/model-0003/overlays/prod/inferenceservice-patch.yaml",

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from servegate.evaluate import evaluate
 from servegate.podspecs import has_pods, pod_specs, unresolved
 from servegate.resource import Origin, Resource
 from servegate.rules import all_rules
@@ -178,12 +179,7 @@ def pss_flags(resource: Resource, level: Level = Level.RESTRICTED) -> set[str]:
     ctx = Context((1, 37), level)
     levels = {Level.BASELINE} if level is Level.BASELINE else {Level.BASELINE, Level.RESTRICTED}
     rules = [r for r in all_rules().values() if r.family == "pss" and r.level in levels]
-    return {
-        r.id
-        for pod in pod_specs(resource, inferred=True)
-        for r in rules
-        if any(True for _ in r.check_for((1, 37))(pod, ctx))
-    }
+    return {hit.rule.id for hit in evaluate(rules, [resource], ctx)}
 
 
 def pod(container: Spec, **fields: Any) -> Spec:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from upstream import upstream_dir
 
-from servegate.podspecs import pod_specs
+from servegate.evaluate import evaluate
 from servegate.resource import Origin, Resource
 from servegate.rules import all_rules
 from servegate.rules.base import Context, Level, Rule
@@ -60,14 +60,11 @@ def findings(path: Path, level: Level, version: tuple[int, int]) -> set[str]:
     loaded = load_bytes(path.read_bytes())
     assert not loaded.problems, f"{path}: {loaded.problems[0].message}"
     ctx = Context(k8s_version=version, pss_level=level)
-    checks = [(r.id, r.check_for(version)) for r in pss_rules(level)]
-    flagged: set[str] = set()
-    for doc in loaded.documents:
-        resource = Resource.from_body(doc.data, Origin(file=str(path), document=doc))
-        for pod in pod_specs(resource):
-            for rule_id, check in checks:
-                if any(True for _ in check(pod, ctx)):
-                    flagged.add(rule_id)
+    resources = [
+        Resource.from_body(doc.data, Origin(file=str(path), document=doc))
+        for doc in loaded.documents
+    ]
+    flagged = {hit.rule.id for hit in evaluate(pss_rules(level), resources, ctx)}
     return flagged
 
 

@@ -8,7 +8,7 @@ import pytest
 from test_pss_conformance import pss_rules
 from test_rule_fixtures import ALL_FIXTURES, Fixture, load_resources
 
-from servegate.podspecs import pod_specs
+from servegate.evaluate import evaluate
 from servegate.rules.base import Context, Level
 
 PSS_FIXTURES = [f for f in ALL_FIXTURES if f.rule_id.startswith("pss.")]
@@ -19,12 +19,8 @@ PSS_FIXTURES = [f for f in ALL_FIXTURES if f.rule_id.startswith("pss.")]
 )
 def test_fixture_trips_only_its_markers(fixture: Fixture) -> None:
     ctx = Context(fixture.version, fixture.level)
-    checks = [(r.id, r.check_for(fixture.version)) for r in pss_rules(fixture.level)]
-    found: set[tuple[str, int]] = set()
-    for resource in load_resources(fixture.path):
-        for pod in pod_specs(resource):
-            for rule_id, check in checks:
-                found.update((rule_id, resource.locate(v.path)[1]) for v in check(pod, ctx))
+    hits = evaluate(pss_rules(fixture.level), load_resources(fixture.path), ctx)
+    found = {(hit.rule.id, hit.resource.locate(hit.violation.path)[1]) for hit in hits}
     assert found == fixture.expected
 
 
@@ -35,12 +31,7 @@ def test_levels_differ_on_overridden_checks() -> None:
     results: dict[Level, set[str]] = {}
     for level in Level:
         ctx = Context(fixture.version, level)
-        results[level] = {
-            r.id
-            for resource in load_resources(fixture.path)
-            for pod in pod_specs(resource)
-            for r in pss_rules(level)
-            if any(True for _ in r.check_for(fixture.version)(pod, ctx))
-        }
+        resources = load_resources(fixture.path)
+        results[level] = {hit.rule.id for hit in evaluate(pss_rules(level), resources, ctx)}
     assert results[Level.BASELINE] == {"pss.capabilities-baseline"}
     assert results[Level.RESTRICTED] == {"pss.capabilities-restricted"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from servegate.rules import all_rules
-from servegate.rules.base import Level, Rule, Scope
+from servegate.rules.base import Level, PodRule, Rule
 
 HEADINGS = ("What it does", "Why is this bad?", "Example", "Use instead", "References")
 BASELINE = {
@@ -42,7 +42,7 @@ def test_the_family_is_complete() -> None:
 
 @pytest.mark.parametrize("rule", PSS, ids=[r.id for r in PSS])
 def test_rule_shape(rule: Rule) -> None:
-    assert rule.scope is Scope.POD
+    assert isinstance(rule, PodRule)
     # Every version from 1.0 resolves to a check, so an old --k8s-version never falls through.
     assert (1, 0) in rule.versions
     assert rule.check_for((1, 0)) is rule.check
@@ -67,4 +67,6 @@ def test_rule_shape(rule: Rule) -> None:
     ],
 )
 def test_version_resolution(rule_id: str, version: tuple[int, int], check_name: str) -> None:
-    assert all_rules()[rule_id].check_for(version).__name__ == check_name
+    rule = all_rules()[rule_id]
+    assert isinstance(rule, PodRule)
+    assert rule.check_for(version).__name__ == check_name

@@ -222,11 +222,11 @@ def test_a_render_that_used_remote_content_is_a_finding_and_never_cached(
     root = _wrapped_remote(tmp_path / "repo", server.port)
     result = render.render_one(root, "o", tmp_path)
     assert server.requests == ["/pod.yaml"]
-    assert result.output is None and result.rule == "repo.remote-base"
+    assert result.output is None and result.rule.id == "repo.remote-base"
     assert result.error_is_transient, "never cached"
     assert "no file in the repo" in result.message
     batch = render.render_batch(root, ["o", "o"], tmp_path)
-    assert [r.rule for r in batch] == ["repo.remote-base"] * 2
+    assert [r.rule.id for r in batch] == ["repo.remote-base"] * 2
 
 
 def test_foreign_origins(tmp_path: Path) -> None:

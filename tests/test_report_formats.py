@@ -12,10 +12,9 @@ import pytest
 from manifests import PRIVILEGED_POD
 from upstream import upstream_dir
 
-from servegate.engine import Group, Report
-from servegate.findings import Finding, ResourceRef, Severity
+from servegate.model import Finding, Report, Severity, Unit
 from servegate.report import github, junit, sarif
-from servegate.resource import Origin, Resource
+from servegate.resource import Origin, Resource, ResourceRef
 from servegate.rules import all_rules
 
 POD: dict[str, Any] = {
@@ -37,14 +36,15 @@ def sample(tmp_path: Path) -> Report:
     rule_ids = list(all_rules())
     known = "pss.privileged" if "pss.privileged" in rule_ids else rule_ids[0]
     report = Report(tmp_path)
-    report.groups = [
-        Group(
+    report.units = [
+        Unit(
+            "root:overlays/prod",
             "overlays/prod",
+            "prod",
             [
                 Resource.from_body(POD, Origin("base/pod.yaml")),
                 Resource.from_body(CM, Origin("base/cm.yaml")),
             ],
-            "prod",
         )
     ]
     report.resources = 2

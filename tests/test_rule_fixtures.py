@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,10 +25,10 @@ import pytest
 
 from servegate.cli import main
 from servegate.config import load_profile
-from servegate.podspecs import pod_specs
+from servegate.evaluate import evaluate
 from servegate.resource import Origin, Resource, is_k8s_object
 from servegate.rules import all_rules
-from servegate.rules.base import Context, Level, Rule, Scope, Violation
+from servegate.rules.base import Context, Level, ReportedRule, Rule
 from servegate.yamlsafe import load_bytes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
@@ -117,34 +116,14 @@ def load_resources(path: Path) -> list[Resource]:
     ]
 
 
-def run_rule(
-    rule: Rule, resources: list[Resource], ctx: Context
-) -> Iterator[tuple[Resource, Violation]]:
-    """What the engine does for one rule, per its scope."""
-    check = rule.check_for(ctx.k8s_version)
-    if rule.scope is Scope.POD:
-        for resource in resources:
-            for pod in pod_specs(resource):
-                yield from ((resource, v) for v in check(pod, ctx))
-    elif rule.scope is Scope.RESOURCE:
-        for resource in resources:
-            if not rule.kinds or resource.kind in rule.kinds:
-                yield from ((resource, v) for v in check(resource, ctx))
-    elif rule.scope is Scope.REPO:
-        violations: Iterable[Violation] = check(resources, ctx)
-        for v in violations:
-            assert v.resource is not None, f"{rule.id}: a REPO violation must name its resource"
-            yield v.resource, v
-
-
 def found_lines(fixture: Fixture, rule: Rule) -> set[tuple[str, int]]:
     resources = load_resources(fixture.path)
     environment = load_profile(fixture.env) if fixture.env else {}
     ctx = Context(fixture.version, fixture.level, {**rule.params, **fixture.params}, environment)
     found: set[tuple[str, int]] = set()
-    for resource, violation in run_rule(rule, resources, ctx):
-        file, line = resource.locate(violation.path)
-        assert file == str(fixture.path), f"{violation.message}: located in {file}"
+    for hit in evaluate([rule], resources, ctx):
+        file, line = hit.resource.locate(hit.violation.path)
+        assert file == str(fixture.path), f"{hit.violation.message}: located in {file}"
         found.add((rule.id, line))
     return found
 
@@ -159,7 +138,7 @@ def test_fixture(fixture: Fixture, tmp_path: Path, capsys: pytest.CaptureFixture
     rule = all_rules().get(fixture.rule_id)
     assert rule is not None, f"{fixture.path.parent.name}: no rule with this id"
     assert fixture.path.name.startswith(("pass.", "fail.")), fixture.path.name
-    if rule.scope is Scope.ENGINE:
+    if isinstance(rule, ReportedRule):
         check_through_cli(fixture, tmp_path, capsys)
         return
     mine = {(r, line) for r, line in fixture.expected if r == rule.id}

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from servegate.config import load_policy_set, load_profile
-from servegate.podspecs import pod_specs
+from servegate.evaluate import evaluate
 from servegate.resource import Origin, Resource, is_k8s_object
 from servegate.rules import all_rules
 from servegate.rules.base import Context, Scope
@@ -38,11 +38,7 @@ def findings(
     ]
     profile = load_profile(env) if env else {}
     ctx = Context((1, 37), params={**rule.params, **(params or {})}, environment=profile)
-    if rule.scope is Scope.POD:
-        return [v.message for r in resources for p in pod_specs(r) for v in rule.check(p, ctx)]
-    if rule.scope is Scope.RESOURCE:
-        return [v.message for r in resources if r.kind in rule.kinds for v in rule.check(r, ctx)]
-    return [v.message for v in rule.check(resources, ctx)]
+    return [hit.violation.message for hit in evaluate([rule], resources, ctx)]
 
 
 POD = """
@@ -131,7 +127,7 @@ def test_mtls_rules_follow_the_environment(tmp_path: Path) -> None:
     doc = load_text(PERMISSIVE).documents[0]
     resource = Resource.from_body(doc.data, Origin("x.yaml", doc))
     relaxed = Context((1, 37), environment={"name": "lab", "mtls": "PERMISSIVE"})
-    assert list(rule.check(resource, relaxed)) == []
+    assert list(evaluate([rule], [resource], relaxed)) == []
 
 
 NO_FROM = """
@@ -188,7 +184,7 @@ def test_enforce_level_is_compared_with_the_environment() -> None:
     docs = load_text(BASELINE_NS).documents
     resources = [Resource.from_body(d.data, Origin("x.yaml", d)) for d in docs]
     relaxed = Context((1, 37), environment={"podSecurity": "baseline"})
-    assert list(rule.check(resources, relaxed)) == []
+    assert list(evaluate([rule], resources, relaxed)) == []
 
 
 @pytest.mark.parametrize(
@@ -217,7 +213,7 @@ def test_policy_sets_match_their_schema() -> None:
 def test_every_non_pss_rule_is_documented_under_the_five_headings() -> None:
     headings = ("What it does", "Why is this bad?", "Example", "Use instead", "References")
     for rule in all_rules().values():
-        if rule.family in ("pss", "schema", "yaml", "changes") or rule.scope is Scope.ENGINE:
+        if rule.family in ("pss", "schema", "yaml", "changes") or rule.scope is Scope.REPORTED:
             continue
         missing = [h for h in headings if not rule.section(h)]
         assert not missing, f"{rule.id} lacks {missing}"

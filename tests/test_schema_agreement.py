@@ -349,7 +349,7 @@ items:
 
 
 def test_broken_extra_crd_file_is_a_usage_error(tmp_path: Path) -> None:
-    from servegate.discover import UsageError
+    from servegate.errors import UsageError
 
     (tmp_path / "bad.yaml").write_text("a: [1\n")
     with pytest.raises(UsageError, match=r"bad\.yaml"):

@@ -9,8 +9,9 @@ import pytest
 from conftest import write_tree
 
 from servegate.commands.merge import MergeError, merge_reports
-from servegate.discover import Discovery, UsageError
-from servegate.findings import Finding, Severity
+from servegate.discover import Discovery
+from servegate.errors import UsageError
+from servegate.model import Finding, Severity
 from servegate.shard import parse, select, shard_of
 
 

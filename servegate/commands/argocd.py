@@ -77,10 +77,9 @@ def generate(path: str) -> int:
     """Render and check PATH (default: the app directory Argo CD runs in); print the manifests
     on success, or the findings on stderr and exit 1."""
     from servegate.commands.check import fail
-    from servegate.config import ConfigError
-    from servegate.discover import UsageError
-    from servegate.engine import CheckOptions, check
-    from servegate.render import ToolMissing
+    from servegate.engine import check
+    from servegate.errors import ConfigError, ToolMissing, UsageError
+    from servegate.model import CheckOptions
     from servegate.report.text import render as text_report
 
     env = os.environ
@@ -114,7 +113,7 @@ def generate(path: str) -> int:
         return 1
     if report.findings:
         click.echo(text_report(report, False), nl=False, err=True)
-    bodies = [r.body for group in report.groups for r in group.resources]
+    bodies = [r.body for unit in report.units for r in unit.resources]
     click.echo(manifests(bodies), nl=False)
     return 0
 

@@ -110,11 +110,9 @@ def check(
     Exit codes: 0 no error-level finding, 1 error-level findings, 2 usage or environment
     error.
     """
-    from servegate.config import ConfigError
-    from servegate.discover import UsageError
-    from servegate.engine import CheckOptions
     from servegate.engine import check as run_check
-    from servegate.render import ToolMissing
+    from servegate.errors import ConfigError, ToolMissing, UsageError
+    from servegate.model import CheckOptions
     from servegate.report import formatter
 
     options = CheckOptions(

@@ -12,9 +12,9 @@ import click
 def render(path: str) -> int:
     """Render PATH (a repo, overlay or YAML files) as check sees it, as YAML on stdout."""
     from servegate.commands.check import fail
-    from servegate.discover import UsageError
-    from servegate.engine import CheckOptions, load_resources
-    from servegate.render import ToolMissing
+    from servegate.engine import load_resources
+    from servegate.errors import ToolMissing, UsageError
+    from servegate.model import CheckOptions
     from servegate.yamlwrite import dump_all
 
     try:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from servegate.engine import Report
+    from servegate.model import Report
 
 FORMATS: dict[str, str] = {
     "text": "servegate.report.text",

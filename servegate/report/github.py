@@ -6,8 +6,7 @@ runner expects (``%25``, ``%0D``, ``%0A``; property values also ``%3A`` and ``%2
 
 from __future__ import annotations
 
-from servegate.engine import Report
-from servegate.findings import Finding, Severity
+from servegate.model import Finding, Report, Severity
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from servegate.engine import Report
-from servegate.findings import Finding
+from servegate.model import Finding, Report
 
 VERSION = 1
 

@@ -12,9 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from servegate.engine import Report
-from servegate.findings import Finding, ResourceRef, Severity
-from servegate.resource import Resource
+from servegate.model import Finding, Report, Severity
+from servegate.resource import Resource, ResourceRef
 from servegate.rules import all_rules
 from servegate.rules.base import Scope
 
@@ -30,7 +29,7 @@ def _families_for(resource: Resource) -> set[str]:
     families = {"schema"}
     for rule in all_rules().values():
         if (rule.scope is Scope.POD and has_pods) or (
-            rule.scope is Scope.RESOURCE and (not rule.kinds or resource.kind in rule.kinds)
+            rule.scope is Scope.OBJECT and (not rule.kinds or resource.kind in rule.kinds)
         ):
             families.add(rule.family)
     return families
@@ -50,7 +49,7 @@ def render(report: Report, color: bool = False) -> str:
         by_ref[f.resource].append(f)
     claimed: set[ResourceRef] = set()
     xml = JUnitXml("servegate")
-    for group in report.groups:
+    for group in report.units:
         suite = TestSuite(group.label)
         for resource in group.resources:
             ref = resource.ref

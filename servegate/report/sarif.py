@@ -15,8 +15,7 @@ import json
 from typing import Any
 
 from servegate import __version__
-from servegate.engine import Report
-from servegate.findings import Finding, Severity
+from servegate.model import Finding, Report, Severity
 from servegate.rules import all_rules
 from servegate.rules.base import Rule
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from servegate.engine import Report
-from servegate.findings import Severity
+from servegate.model import Report, Severity
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTE: "36"}
 

@@ -1,19 +1,26 @@
 """The rule registry: every rule module under ``servegate.rules.<family>`` is found here.
 
-``servegate rules``, ``servegate explain``, SARIF rule metadata and ``docs/rules.md`` all read
-this one list, so a rule exists in exactly one place.
+One rule id is one module: ``pss.run-as-non-root`` is ``RULE`` in
+``servegate/rules/pss/run_as_non_root.py`` (modules whose name starts with ``_`` hold shared
+helpers). ``servegate rules``, ``servegate explain``, SARIF rule metadata, ``docs/rules.md``
+and the check pipeline all read this one list, so a rule exists in exactly one place.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+from collections.abc import Iterable
 from functools import cache
+from typing import TYPE_CHECKING
 
-from servegate.rules.base import Rule
+from servegate.rules.base import ReportedRule, Rule
 
-#: Rules the engine itself reports (YAML, schema and repository problems found while loading).
-#: Their docs live in servegate/rules/builtin.py.
+if TYPE_CHECKING:
+    from servegate.yamlsafe import Problem
+
+#: Modules of this package that are not rule families.
+_NOT_RULES = ("base", "docs")
 
 
 @cache
@@ -22,19 +29,18 @@ def all_rules() -> dict[str, Rule]:
     found: dict[str, Rule] = {}
     package = importlib.import_module(__name__)
     for info in pkgutil.walk_packages(package.__path__, prefix=f"{__name__}."):
-        if info.ispkg or info.name.rpartition(".")[2].startswith("_"):
-            continue
-        if info.name == f"{__name__}.base":
+        parts = info.name.split(".")
+        if info.ispkg or parts[-1].startswith("_") or parts[2] in _NOT_RULES:
             continue
         module = importlib.import_module(info.name)
-        rules: list[Rule] = list(getattr(module, "RULES", ()))
-        single = getattr(module, "RULE", None)
-        if single is not None:
-            rules.append(single)
-        for r in rules:
-            if r.id in found:
-                raise RuntimeError(f"rule id {r.id} defined twice ({info.name})")
-            found[r.id] = r
+        single: Rule | None = getattr(module, "RULE", None)
+        if single is None:
+            raise RuntimeError(f"{info.name} defines no RULE (helpers go in _-prefixed modules)")
+        if single.module != info.name:
+            raise RuntimeError(
+                f"rule id {single.id} is defined in {info.name}, not {single.module}"
+            )
+        found[single.id] = single
     return dict(sorted(found.items()))
 
 
@@ -42,6 +48,16 @@ def get_rule(rule_id: str) -> Rule | None:
     return all_rules().get(rule_id)
 
 
-def matches(rule_id: str, patterns: list[str]) -> bool:
+@cache
+def _by_problem() -> dict[Problem, ReportedRule]:
+    return {r.problem: r for r in all_rules().values() if isinstance(r, ReportedRule) and r.problem}
+
+
+def problem_rule(problem: Problem) -> ReportedRule:
+    """The yaml.* rule that reports a strict-loader problem (``servegate.yamlsafe.Problem``)."""
+    return _by_problem()[problem]
+
+
+def matches(rule_id: str, patterns: Iterable[str]) -> bool:
     """True when ``rule_id`` equals a pattern or lies in a family/prefix a pattern names."""
     return any(rule_id == p or rule_id.startswith(p.rstrip(".") + ".") for p in patterns)

@@ -118,7 +118,7 @@ class SchemaSet:
         self._shipped = _read_index(crds / "index.json")
         self._extra: dict[str, dict[str, Any]] = {}
         if extra_crd_dirs:
-            from servegate.discover import UsageError
+            from servegate.errors import UsageError
             from servegate.schema.build import CRDError, derive_all
 
             try:

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.admission._k8s import TOTAL_ANNOTATION_SIZE, is_builtin, qualified_name
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -72,7 +72,7 @@ RULE = rule(
     "admission.annotations",
     "Annotation keys are qualified names and values are strings",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     doc=__doc__,
 )

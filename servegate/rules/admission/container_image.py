@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.podspecs import KSERVE_SHORTCUTS, ContainerView, PodSpecView
 from servegate.rules.admission._k8s import is_core_pod
 from servegate.rules.base import Context, Scope, Violation, rule

@@ -33,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import FieldPath, Resource
 from servegate.rules.admission._k8s import is_builtin, label_value, qualified_name
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -89,7 +89,7 @@ RULE = rule(
     "admission.labels",
     "Label keys and values have the format the API server requires",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     doc=__doc__,
 )

@@ -43,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.admission._k8s import (
     Check,
@@ -107,7 +107,7 @@ RULE = rule(
     "admission.object-name",
     "Object names have the format the API server requires",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     doc=__doc__,
 )

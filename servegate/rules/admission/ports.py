@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.podspecs import PodSpecView
 from servegate.resource import as_list
 from servegate.rules.admission._k8s import is_int, port_name

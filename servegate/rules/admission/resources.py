@@ -37,7 +37,7 @@ from collections.abc import Iterator
 from fractions import Fraction
 
 from servegate import quantity
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.podspecs import PodSpecView
 from servegate.resource import as_dict
 from servegate.rules.admission._k8s import is_core_pod

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource, as_list
 from servegate.rules.admission._k8s import dns1123_label, is_int, port_name
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -81,7 +81,7 @@ RULE = rule(
     "admission.service-ports",
     "Service ports are in range and named",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"Service"},
     doc=__doc__,

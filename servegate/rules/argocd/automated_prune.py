@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import FieldPath, Resource
 from servegate.rules.argocd._argo import mapping, who
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -57,7 +57,7 @@ RULE = rule(
     "argocd.automated-prune",
     "No automated prune where the environment forbids it",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"Application", "ApplicationSet"},
     doc=__doc__,

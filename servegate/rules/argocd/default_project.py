@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import FieldPath, Resource
 from servegate.rules.argocd._argo import mapping, who
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -52,7 +52,7 @@ RULE = rule(
     "argocd.default-project",
     "Applications do not use the default project",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"Application", "ApplicationSet"},
     doc=__doc__,

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.argocd._argo import items, mapping, who
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -55,7 +55,7 @@ RULE = rule(
     "argocd.project-cluster-resources",
     "AppProjects limit cluster-scoped kinds",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"AppProject"},
     doc=__doc__,

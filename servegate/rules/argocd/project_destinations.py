@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.argocd._argo import items, mapping, who
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -54,7 +54,7 @@ RULE = rule(
     "argocd.project-destinations",
     "AppProjects name their destinations",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"AppProject"},
     doc=__doc__,

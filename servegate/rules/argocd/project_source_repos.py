@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.argocd._argo import items, who
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -46,7 +46,7 @@ RULE = rule(
     "argocd.project-source-repos",
     "AppProjects name their source repositories",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"AppProject"},
     doc=__doc__,

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.argocd._argo import mapping, who
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -53,7 +53,7 @@ RULE = rule(
     "argocd.templated-project",
     "ApplicationSets fix their project",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"ApplicationSet"},
     doc=__doc__,

@@ -36,7 +36,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import FieldPath, Resource, dotted
 from servegate.rules.base import Context, Scope, Violation, rule
 
@@ -68,12 +68,12 @@ def _canary(after: Resource) -> Any:
     return predictor.get("canaryTrafficPercent") if isinstance(predictor, dict) else None
 
 
-def check(before: dict[str, Any] | None, after: Resource, ctx: Context) -> Iterator[Violation]:
+def check(before: Resource | None, after: Resource, ctx: Context) -> Iterator[Violation]:
     if after.kind != "InferenceService" or before is None:
         return
     if not ctx.environment.get("requireCanary"):
         return
-    old = model_fields(before.get("spec") or {})
+    old = model_fields(before.spec)
     new = model_fields(after.spec)
     changed = [p for p in new if old.get(p) != new[p]] + [p for p in old if p not in new]
     if not changed:
@@ -105,7 +105,7 @@ RULE = rule(
     "changes.prod-without-canary",
     "Production model changes ship through a canary",
     Severity.ERROR,
-    Scope.ENGINE,
+    Scope.CHANGE,
     check,
     doc=__doc__,
     kinds={"InferenceService"},

@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 
@@ -53,16 +53,17 @@ def downgrade(field: str, before: Any, after: Any) -> str | None:
     return f"{field} lowered from {old} to {shown}"
 
 
-def check(before: dict[str, Any] | None, after: Resource, ctx: Context) -> Iterator[Violation]:
+def check(before: Resource | None, after: Resource, ctx: Context) -> Iterator[Violation]:
     if before is None:
         return
     if after.kind == "Namespace":
-        labels = (before.get("metadata") or {}).get("labels") or {}
+        labels = before.labels
         reason = downgrade("podSecurity", labels.get(ENFORCE), after.labels.get(ENFORCE))
         if reason and ENFORCE in labels:
             yield Violation(("metadata", "labels", ENFORCE), reason=reason, detail=ENFORCE)
     elif after.kind == "PeerAuthentication":
-        old = ((before.get("spec") or {}).get("mtls") or {}).get("mode")
+        old_mtls = before.spec.get("mtls")
+        old = old_mtls.get("mode") if isinstance(old_mtls, dict) else None
         mtls = after.spec.get("mtls")
         new = mtls.get("mode") if isinstance(mtls, dict) else None
         reason = downgrade("mtls", old, new)
@@ -74,7 +75,7 @@ RULE = rule(
     "changes.security-downgrade",
     "Changes may not lower an environment's security",
     Severity.ERROR,
-    Scope.ENGINE,
+    Scope.CHANGE,
     check,
     doc=__doc__,
     kinds={"Namespace", "PeerAuthentication"},

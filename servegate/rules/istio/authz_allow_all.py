@@ -46,7 +46,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.istio._mesh import PROBE_PATHS, is_prod, items, mapping
@@ -88,7 +88,7 @@ RULE = rule(
     "istio.authz-allow-all",
     "AuthorizationPolicy does not allow everyone",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"AuthorizationPolicy"},
     doc=__doc__,

@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import FieldPath, Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.istio._mesh import items, mapping, requires_mtls
@@ -76,7 +76,7 @@ RULE = rule(
     "istio.destination-rule-tls",
     "DestinationRules keep mTLS to mesh hosts",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"DestinationRule"},
     doc=__doc__,

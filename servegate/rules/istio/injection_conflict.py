@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.istio._mesh import INJECTION, REVISION
@@ -50,7 +50,7 @@ RULE = rule(
     "istio.injection-conflict",
     "Namespaces do not mix istio-injection and istio.io/rev",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"Namespace"},
     doc=__doc__,

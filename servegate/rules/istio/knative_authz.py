@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.istio._mesh import KNATIVE_NAMESPACE, items, mapping, requires_mtls
@@ -111,7 +111,7 @@ RULE = rule(
     "istio.knative-authz",
     "Knative-mode models admit the knative-serving namespace",
     Severity.WARNING,
-    Scope.REPO,
+    Scope.UNIT,
     check,
     doc=__doc__,
 )

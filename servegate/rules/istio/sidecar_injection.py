@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.istio._mesh import DATAPLANE, INJECTION, REVISION, requires_mesh
@@ -66,7 +66,7 @@ RULE = rule(
     "istio.sidecar-injection",
     "Namespaces with workloads join the mesh",
     Severity.ERROR,
-    Scope.REPO,
+    Scope.UNIT,
     check,
     doc=__doc__,
 )

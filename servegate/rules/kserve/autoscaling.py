@@ -44,7 +44,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import FieldPath, Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.kserve._isvc import components, who
@@ -119,7 +119,7 @@ RULE = rule(
     "kserve.autoscaling",
     "Autoscaling settings are numeric and consistent",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"InferenceService"},
     doc=__doc__,

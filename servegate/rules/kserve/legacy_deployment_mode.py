@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.kserve._isvc import LEGACY_MODES, MODE_ANNOTATION, raw_mode
@@ -51,7 +51,7 @@ RULE = rule(
     "kserve.legacy-deployment-mode",
     "InferenceService uses the current deployment-mode names",
     Severity.WARNING,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"InferenceService"},
     doc=__doc__,

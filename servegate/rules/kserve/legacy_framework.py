@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.podspecs import KSERVE_SHORTCUTS
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -59,7 +59,7 @@ RULE = rule(
     "kserve.legacy-framework",
     "Use model.modelFormat, not framework keys",
     Severity.WARNING,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"InferenceService"},
     doc=__doc__,

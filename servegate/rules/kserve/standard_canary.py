@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.kserve._isvc import AUTOSCALING_FIELDS, mode
@@ -97,7 +97,7 @@ RULE = rule(
     "kserve.standard-canary",
     "Standard-mode canaries are named and within 100%",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"InferenceService"},
     doc=__doc__,

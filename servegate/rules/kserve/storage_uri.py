@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.podspecs import KSERVE_SHORTCUTS
 from servegate.resource import FieldPath, Resource
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -108,7 +108,7 @@ RULE = rule(
     "kserve.storage-uri",
     "Models load from allowed storage, without credentials",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"InferenceService"},
     params={

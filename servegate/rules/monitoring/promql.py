@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from servegate import promql
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource, as_dict
 from servegate.rules.base import Context, Scope, Violation, rule
 
@@ -71,7 +71,7 @@ RULE = rule(
     "monitoring.promql",
     "PrometheusRule expressions parse",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds=frozenset({"PrometheusRule"}),
     doc=__doc__,

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.namespace._workloads import namespaces_with_workloads
@@ -83,7 +83,7 @@ RULE = rule(
     "namespace.pss-enforce",
     "Namespaces holding workloads enforce Pod Security",
     Severity.ERROR,
-    Scope.REPO,
+    Scope.UNIT,
     check,
     doc=__doc__,
 )

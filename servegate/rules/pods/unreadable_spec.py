@@ -40,7 +40,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.objects import manifest_sources, parse_manifest, workflow_manifests
 from servegate.podspecs import ARGO_WORKFLOW_KINDS, unresolved
 from servegate.resource import Resource
@@ -64,7 +64,7 @@ RULE = rule(
     "pods.unreadable-spec",
     "Pod specs servegate cannot read are errors",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     doc=__doc__,
 )

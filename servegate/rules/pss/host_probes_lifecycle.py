@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.podspecs import PodSpecView
 from servegate.resource import as_dict
 from servegate.rules.base import Context, Level, Scope, Violation, rule

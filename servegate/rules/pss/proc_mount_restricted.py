@@ -36,7 +36,7 @@ spec:
 
 from __future__ import annotations
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.rules.base import Level, Scope, rule
 from servegate.rules.pss import proc_mount
 from servegate.rules.pss._psa import unchecked

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 
@@ -51,7 +51,7 @@ RULE = rule(
     "rbac.automount-token",
     "Service accounts do not automount API tokens",
     Severity.WARNING,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"ServiceAccount"},
     doc=__doc__,

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.podspecs import pod_specs
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -87,7 +87,7 @@ RULE = rule(
     "rbac.cluster-role-binding",
     "No cluster-admin, no ClusterRoles for model accounts",
     Severity.ERROR,
-    Scope.REPO,
+    Scope.UNIT,
     check,
     doc=__doc__,
 )

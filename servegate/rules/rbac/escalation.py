@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.rbac._rules import ROLE_KINDS, policy_rules, who
@@ -50,7 +50,7 @@ RULE = rule(
     "rbac.escalation",
     "RBAC does not grant escalate, bind or impersonate",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds=ROLE_KINDS,
     doc=__doc__,

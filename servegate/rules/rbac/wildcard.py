@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.rbac._rules import ROLE_KINDS, policy_rules, who
@@ -54,7 +54,7 @@ RULE = rule(
     "rbac.wildcard",
     "RBAC rules name verbs, resources and groups explicitly",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds=ROLE_KINDS,
     doc=__doc__,

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import FieldPath, Resource, as_dict, as_list
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.refs._index import NameIndex
@@ -107,7 +107,7 @@ RULE = rule(
     "refs.analysis-template",
     "Rollouts name analysis templates that exist",
     Severity.ERROR,
-    Scope.REPO,
+    Scope.UNIT,
     check,
     doc=__doc__,
 )

@@ -37,7 +37,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.podspecs import pod_specs
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -100,7 +100,7 @@ RULE = rule(
     "refs.authz-selector",
     "AuthorizationPolicy selectors match a workload",
     Severity.WARNING,
-    Scope.REPO,
+    Scope.UNIT,
     check,
     doc=__doc__,
 )

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.refs._index import NameIndex
@@ -80,7 +80,7 @@ RULE = rule(
     "refs.role-binding",
     "Bindings name roles and accounts that exist",
     Severity.ERROR,
-    Scope.REPO,
+    Scope.UNIT,
     check,
     doc=__doc__,
 )

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.podspecs import pod_specs
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -68,7 +68,7 @@ RULE = rule(
     "refs.service-account",
     "Workloads name service accounts that exist",
     Severity.ERROR,
-    Scope.REPO,
+    Scope.UNIT,
     check,
     doc=__doc__,
 )

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.rollouts._analysis import ANALYSIS_KINDS, metrics, who
@@ -50,7 +50,7 @@ RULE = rule(
     "rollouts.count-interval",
     "Repeated measurements have an interval",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds=ANALYSIS_KINDS,
     doc=__doc__,

@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterator
 
 from servegate import promql
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.rollouts._analysis import (
@@ -82,7 +82,7 @@ RULE = rule(
     "rollouts.promql",
     "Prometheus queries parse",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds=ANALYSIS_KINDS,
     doc=__doc__,

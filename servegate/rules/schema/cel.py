@@ -44,6 +44,9 @@ spec:
 
 from __future__ import annotations
 
-from servegate.rules._reported import reported
+from servegate.model import Severity
+from servegate.rules.base import reported
 
-RULE = reported("schema.cel", "Object fails a validation rule of its CRD", __doc__ or "")
+RULE = reported(
+    "schema.cel", "Object fails a validation rule of its CRD", Severity.ERROR, doc=__doc__
+)

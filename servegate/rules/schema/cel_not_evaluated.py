@@ -26,12 +26,12 @@ exempt the finding with the reason.
 
 from __future__ import annotations
 
-from servegate.findings import Severity
-from servegate.rules._reported import reported
+from servegate.model import Severity
+from servegate.rules.base import reported
 
 RULE = reported(
     "schema.cel-not-evaluated",
     "A CRD validation rule servegate cannot evaluate",
-    __doc__ or "",
     Severity.WARNING,
+    doc=__doc__,
 )

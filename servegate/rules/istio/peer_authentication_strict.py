@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.istio._mesh import mapping, requires_mtls
@@ -68,7 +68,7 @@ RULE = rule(
     "istio.peer-authentication-strict",
     "mTLS is STRICT where the environment requires it",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"PeerAuthentication"},
     doc=__doc__,

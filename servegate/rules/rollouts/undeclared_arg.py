@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.rollouts._analysis import ANALYSIS_KINDS, ARG_REF, metrics, strings, who
@@ -71,7 +71,7 @@ RULE = rule(
     "rollouts.undeclared-arg",
     "Analysis placeholders name declared args",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds=ANALYSIS_KINDS,
     doc=__doc__,

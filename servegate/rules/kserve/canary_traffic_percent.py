@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from servegate.findings import Severity
+from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.kserve._isvc import components, mode, who
@@ -66,7 +66,7 @@ RULE = rule(
     "kserve.canary-traffic-percent",
     "canaryTrafficPercent is valid and used in Knative mode",
     Severity.ERROR,
-    Scope.RESOURCE,
+    Scope.OBJECT,
     check,
     kinds={"InferenceService"},
     doc=__doc__,

@@ -1,0 +1,104 @@
+"""One rule dispatch for every scope: the engine, the change rules and the tests run rules here.
+
+``evaluate`` runs rules over the resources of one unit, each with its context (the unit's
+plan, ``servegate.plan``): POD rules over every pod-like spec the pod-spec layer finds (the
+Pod Security rules also over pod specs it infers by shape in unknown kinds), OBJECT
+rules over the objects of their kinds, UNIT rules once over all of them, and, given the objects
+as they were at the ``--base`` revision, CHANGE rules over every object. Each violation comes
+back as a ``Hit`` that knows where it is located and becomes a finding of its unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from servegate.model import Finding
+from servegate.podspecs import pod_specs
+from servegate.resource import Resource, dotted
+from servegate.rules.base import (
+    ChangeRule,
+    Context,
+    ObjectRule,
+    PodRule,
+    Rule,
+    UnitRule,
+    Violation,
+)
+
+#: A rule's context in the unit being checked.
+ContextOf = Callable[[Rule], Context]
+#: The object as it was at the base revision (None: it is new), for CHANGE rules.
+BeforeOf = Callable[[Resource], Resource | None]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One violation of one rule, with the resource whose source locates it."""
+
+    rule: Rule
+    resource: Resource
+    violation: Violation
+
+    def finding(self, unit: str = "") -> Finding:
+        file, line = self.resource.locate(self.violation.path)
+        path = dotted(self.violation.path) or None
+        return self.rule.finding(self.violation.message, file, line, self.resource.ref, path, unit)
+
+
+def evaluate(
+    rules: Iterable[Rule],
+    resources: Sequence[Resource],
+    context: Context | ContextOf,
+    before: BeforeOf | None = None,
+) -> Iterator[Hit]:
+    """Run ``rules`` over ``resources`` (one unit), each with its ``context`` (one Context for
+    all, or a function of the rule); CHANGE rules run only with ``before``. Rules the pipeline
+    reports itself (REPORTED) have nothing to run."""
+    if isinstance(context, Context):
+        context = _always(context)
+    pods: list[tuple[PodRule, Context]] = []
+    objects: list[tuple[ObjectRule, Context]] = []
+    units: list[tuple[UnitRule, Context]] = []
+    changes: list[tuple[ChangeRule, Context]] = []
+    for rule in rules:
+        if isinstance(rule, PodRule):
+            pods.append((rule, context(rule)))
+        elif isinstance(rule, ObjectRule):
+            objects.append((rule, context(rule)))
+        elif isinstance(rule, UnitRule):
+            units.append((rule, context(rule)))
+        elif isinstance(rule, ChangeRule) and before is not None:
+            changes.append((rule, context(rule)))
+    pod_checks = [(r, r.check_for(ctx.k8s_version), ctx) for r, ctx in pods]
+    object_checks = [(r, r.check_for(ctx.k8s_version), ctx) for r, ctx in objects]
+    change_checks = [(r, r.check_for(ctx.k8s_version), ctx) for r, ctx in changes]
+    for resource in resources:
+        if pod_checks:
+            for pod in pod_specs(resource, inferred=True):
+                for pod_rule, pod_check, ctx in pod_checks:
+                    # a pod spec found by its shape in an unknown kind: Pod Security rules only
+                    if not pod.inferred or pod_rule.level is not None:
+                        yield from _hits(pod_rule, resource, pod_check(pod, ctx))
+        for object_rule, object_check, ctx in object_checks:
+            if not object_rule.kinds or resource.kind in object_rule.kinds:
+                yield from _hits(object_rule, resource, object_check(resource, ctx))
+        if change_checks and before is not None:
+            then = before(resource)
+            for change_rule, change_check, ctx in change_checks:
+                if not change_rule.kinds or resource.kind in change_rule.kinds:
+                    yield from _hits(change_rule, resource, change_check(then, resource, ctx))
+    for unit_rule, ctx in units:
+        check = unit_rule.check_for(ctx.k8s_version)
+        for violation in check(resources, ctx):
+            if violation.resource is not None:  # a unit check names the object it blames
+                yield Hit(unit_rule, violation.resource, violation)
+
+
+def _always(context: Context) -> ContextOf:
+    return lambda _rule: context
+
+
+def _hits(rule: Rule, resource: Resource, violations: Iterable[Violation]) -> Iterator[Hit]:
+    for violation in violations:
+        yield Hit(rule, violation.resource or resource, violation)

@@ -1,0 +1,142 @@
+"""What every stage of a check and every report reads: options, units, findings, the report.
+
+The flow is one-way: ``servegate.engine`` builds a ``Report`` from ``CheckOptions``; the
+report formats (``servegate.report``) and the commands read it. None of them imports the
+engine, and nothing here imports a stage.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from servegate.resource import Resource, ResourceRef
+
+
+class Severity(enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    NOTE = "note"
+
+    @property
+    def rank(self) -> int:
+        """0 for the most severe: sorts errors first."""
+        return _RANK[self]
+
+
+_RANK = {Severity.ERROR: 0, Severity.WARNING: 1, Severity.NOTE: 2}
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One defect, where to fix it, and the unit whose check found it.
+
+    ``severity`` is the rule's default until the unit's plan is applied
+    (``servegate.exemptions``); ``unit`` is the ``Unit.id`` it came from, empty for findings
+    about the repo itself (discovery, configuration) which belong to no one unit.
+    """
+
+    rule: str
+    severity: Severity
+    message: str
+    file: str
+    line: int
+    resource: ResourceRef | None = None
+    path: str | None = None
+    suppressed: str | None = None
+    """The exemption's reason when an exemption covers this finding."""
+    unit: str = field(default="", compare=False)
+    """Not part of equality: one source line found through several units is one finding."""
+
+    def sort_key(self) -> tuple[str, int, str, str]:
+        return (self.file, self.line, self.rule, self.message)
+
+
+@dataclass(slots=True)
+class Unit:
+    """What is checked together and deployed together: one rendered kustomize root, or the
+    plain manifests of one folder in one environment."""
+
+    id: str
+    """``root:<dir>`` or ``plain:<folder>:<environment>``: its name in the result memo."""
+    label: str
+    """The root's or folder's path relative to the repo root."""
+    environment: str | None
+    resources: list[Resource] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    """Findings of loading it (a failed render)."""
+    files: set[str] = field(default_factory=set)
+    """Source files it read."""
+    reusable: bool = True
+    """False when its findings hold a transient failure (a kustomize timeout)."""
+
+    @property
+    def is_root(self) -> bool:
+        return self.id.startswith("root:")
+
+    @staticmethod
+    def root_id(kdir: str) -> str:
+        return f"root:{kdir}"
+
+    @staticmethod
+    def plain_id(folder: str, environment: str | None) -> str:
+        return f"plain:{folder}:{environment or ''}"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """What the operator asked for: the command line, or the Argo CD plugin's parameters."""
+
+    paths: Sequence[Path] = (Path("."),)
+    config: Path | None = None
+    env: str | None = None
+    crds: Sequence[Path] = ()
+    k8s_version: str | None = None
+    pss_level: str | None = None
+    select: Sequence[str] = ()
+    ignore: Sequence[str] = ()
+    policies: Path | None = None
+    """The operator's folder of policy sets (``<name>.yaml``), looked up before the bundled ones."""
+    workers: int | None = None
+    progress: Callable[[int, int], None] | None = None
+    base: str | None = None
+    """Diff-aware mode: only roots changed since this git ref, plus the change rules."""
+    changed: Sequence[Path] | None = None
+    """Only the roots and plain files these paths touch (pre-commit's file list)."""
+    root: Path | None = None
+    """The repo root, when the caller knows it better than the nearest .git (Argo CD)."""
+    cache: bool = True
+    """Reuse what earlier runs computed (``servegate.memo``); False: read and write nothing."""
+    shard: tuple[int, int] | None = None
+    """(I, N): check only the roots of shard I of N (servegate.shard), for fan-out CI."""
+    reuse_results: bool = False
+    """Reuse the findings of units whose inputs and plan are unchanged (the result memo).
+    Their resources are then not loaded: only for callers that need findings alone."""
+
+
+@dataclass(slots=True)
+class Report:
+    root: Path
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    files: int = 0
+    resources: int = 0
+    units: list[Unit] = field(default_factory=list)
+    """The units checked in this run with their resources (units whose findings were reused
+    from the memo are not loaded, and not listed)."""
+    shard: tuple[int, int, str] | None = None
+    """``Discovery.shard``: which shard of which check this report is (``--shard``)."""
+
+    @property
+    def errors(self) -> int:
+        return sum(f.severity is Severity.ERROR for f in self.findings)
+
+    @property
+    def warnings(self) -> int:
+        return sum(f.severity is Severity.WARNING for f in self.findings)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.errors else 0
