@@ -154,6 +154,11 @@ def _standard(patch: Any, action: str, percent: int | None) -> str:
     for key, value in promoted.items():
         if key not in _SCALING_FIELDS:
             predictor[key] = value
+    # The CRD requires a canary model container's name; KServe's webhook refuses it on the
+    # stable predictor (validatePredictor, KServe >= 0.16).
+    model = predictor.get("model")
+    if isinstance(model, dict):
+        model.pop("name", None)
     del spec["canary"]
     return f"canary {promoted.get('name', '')!r} is now spec.predictor; spec.canary removed"
 

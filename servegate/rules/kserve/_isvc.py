@@ -3,23 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeGuard
 
 from servegate.podspecs import KSERVE_COMPONENTS
 from servegate.resource import FieldPath, Resource
+from servegate.rules.base import Context
 
 MODE_ANNOTATION = "serving.kserve.io/deploymentMode"
 CURRENT_MODES = frozenset({"Knative", "Standard", "ModelMesh"})
 LEGACY_MODES = {"Serverless": "Knative", "RawDeployment": "Standard"}
 """KServe 0.17 renamed the modes (kserve/kserve#4608); the webhook rewrites the old names."""
-AUTOSCALING_FIELDS = (
-    "minReplicas",
-    "maxReplicas",
-    "scaleTarget",
-    "scaleMetric",
-    "scaleMetricType",
-    "autoScaling",
-)
+
+
+AUTOSCALER_CLASS = "serving.kserve.io/autoscalerClass"
+"""KServe's autoscaler for Standard mode: hpa (the default), keda, external or none."""
+KNATIVE_CLASS = "autoscaling.knative.dev/class"
+KNATIVE_HPA_CLASS = "hpa.autoscaling.knative.dev"
+DEFAULT_MODE_PARAM = "kserveDefaultDeploymentMode"
+"""The cluster's ``inferenceservice-config`` ``deploy.defaultDeploymentMode`` (policy parameter)."""
+WEBHOOK_COMPONENTS = ("predictor", "transformer", "explainer")
+"""The components KServe's validating webhook runs the component checks on (not canaries)."""
+
+
+def effective_mode(r: Resource, ctx: Context) -> str | None:
+    """The mode KServe's validating webhook sees, after its defaulting webhook ran.
+
+    The defaulter (kserve/kserve ``inference_service_defaults.go``, ``DefaultInferenceService``)
+    rewrites the legacy names and, when the annotation is absent, writes the cluster default
+    (the ``kserveDefaultDeploymentMode`` parameter, ``Standard`` since KServe 0.17). None for a
+    mode KServe does not know (``kserve.deployment-mode`` reports it).
+    """
+    value = raw_mode(r)
+    if value is None:
+        value = str(ctx.param(DEFAULT_MODE_PARAM) or "Standard")
+    value = LEGACY_MODES.get(value, value)
+    return value if value in CURRENT_MODES else None
+
+
+def webhook_components(r: Resource) -> Iterator[tuple[str, FieldPath, dict[str, Any]]]:
+    """(name, path, body) of predictor, transformer and explainer."""
+    for name in WEBHOOK_COMPONENTS:
+        body = r.spec.get(name)
+        if isinstance(body, dict):
+            yield name, ("spec", name), body
+
+
+def is_int(value: Any) -> TypeGuard[int]:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def raw_mode(r: Resource) -> str | None:

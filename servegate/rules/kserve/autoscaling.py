@@ -3,7 +3,8 @@ Checks that an InferenceService's autoscaling settings agree with each other: Kn
 autoscaling annotations (`autoscaling.knative.dev/min-scale`, `max-scale`, `initial-scale`,
 `target`, `target-utilization-percentage`, and the older `minScale`/`maxScale`) are numeric
 strings, min <= max (a max of 0 means unbounded), the target is positive; and on each
-component `minReplicas <= maxReplicas` and `scaleTarget > 0`.
+component `minReplicas <= maxReplicas`, `scaleTarget > 0`, and `minReplicas`, `maxReplicas`
+and `containerConcurrency` not negative (KServe's webhook refuses negatives).
 
 ## Why is this bad?
 Knative rejects or ignores malformed annotations at runtime, not at sync: the model either
@@ -34,6 +35,8 @@ spec:
 ```
 
 ## References
+- kserve/kserve `pkg/apis/serving/v1beta1/component.go` (`validateReplicas`,
+  `validateContainerConcurrency`)
 - https://knative.dev/docs/serving/autoscaling/scale-bounds/
 - https://knative.dev/docs/serving/autoscaling/autoscaling-targets/
 - https://kserve.github.io/website/docs/model-serving/predictive-inference/autoscaling/kpa-autoscaler
@@ -108,6 +111,10 @@ def check(r: Resource, ctx: Context) -> Iterator[Violation]:
             yield Violation(
                 (*path, "minReplicas"), f"minReplicas {low} > maxReplicas {high}", who(r, label)
             )
+        for key in ("minReplicas", "maxReplicas", "containerConcurrency"):
+            value = body.get(key)
+            if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+                yield Violation((*path, key), f"{key} {value} cannot be less than 0", who(r, label))
         target = body.get("scaleTarget")
         if isinstance(target, int | float) and not isinstance(target, bool) and target <= 0:
             yield Violation(
