@@ -1,5 +1,7 @@
 """## What it does
-Flags a `Secret` committed with `data` or `stringData`.
+Flags a `Secret` committed with values in `data` or `stringData`. A Secret whose values are
+all empty (`""` or null), the placeholder some platforms commit and fill in on the cluster
+(OpenShift AI data connections, for example), holds no secret and is not reported.
 
 ## Why is this bad?
 Base64 is an encoding, not encryption: every reader of the repository, every fork and every
@@ -20,6 +22,8 @@ Keep the secret out of Git: an ExternalSecret, a SealedSecret, or a secret creat
 platform, referenced by name.
 
 ## References
+- https://kubernetes.io/docs/concepts/configuration/secret/ (`data` values are base64 strings;
+  an empty one is valid)
 - https://kubernetes.io/docs/concepts/security/secrets-good-practices/
 - https://argo-cd.readthedocs.io/en/stable/operator-manual/secret-management/
 """
@@ -33,13 +37,25 @@ from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 
 
+def _placeholder(value: object) -> bool:
+    return value is None or value == ""
+
+
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
     if r.api_version != "v1":
         return
     for key in ("data", "stringData"):
         value = r.body.get(key)
-        if isinstance(value, dict) and value:
-            yield Violation((key,), f"secret values committed in {key}", f"Secret {r.name!r}")
+        if not isinstance(value, dict):
+            continue
+        filled = [k for k, v in value.items() if not _placeholder(v)]
+        if filled:
+            yield Violation(
+                (key,),
+                f"secret values committed in {key} ({', '.join(map(str, filled[:5]))}"
+                f"{', ...' if len(filled) > 5 else ''})",
+                f"Secret {r.name!r}",
+            )
 
 
 RULE = rule(
