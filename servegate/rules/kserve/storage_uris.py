@@ -1,11 +1,11 @@
 """## What it does
 Checks the `storageUris` list of each InferenceService component (predictor, transformer,
 explainer) as KServe's validating webhook does: it is not combined with a `storageUri` on the
-component's model or framework container; every entry has a `uri` and an absolute `mountPath`
-that is not `/` and holds no `..`; the mount paths of the non-PVC entries share a parent
-directory below `/`; PVC mount paths are unique. It also flags a `STORAGE_URI` env var on the
-predictor's `transformer-container` (a transformer collocated with the predictor loads no
-model).
+component's model or framework container; every entry has a `uri` and an absolute
+`mountPath` (default `/mnt/models`) that is not `/` and holds no `..`; the mount paths of the
+non-PVC entries share a parent directory below `/`; PVC mount paths are unique. It also flags
+a `STORAGE_URI` env var on the predictor's `transformer-container` (a transformer collocated
+with the predictor loads no model).
 
 ## Why is this bad?
 The schema admits all of these; KServe refuses the object at sync ("Setting both StorageURI and
@@ -53,6 +53,9 @@ from servegate.resource import FieldPath, Resource, as_dict, as_list
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.kserve._isvc import webhook_components, who
 
+DEFAULT_MOUNT_PATH = "/mnt/models"
+"""The CRD's default for ``storageUris[].mountPath`` (``+kubebuilder:default``)."""
+
 
 def _common_parent(paths: list[str]) -> bool:
     """True when the paths share at least one leading directory (KServe: parent is not "/")."""
@@ -66,7 +69,7 @@ def _entries(uris: list[Any], path: FieldPath, detail: str) -> Iterator[Violatio
     for i, entry in enumerate(uris):
         entry = as_dict(entry)
         where = (*path, i)
-        mount = str(entry.get("mountPath") or "")
+        mount = str(entry.get("mountPath") or DEFAULT_MOUNT_PATH)
         if not entry.get("uri"):
             yield Violation(where, "storage URI cannot be empty", detail)
         if mount in ("", "/"):

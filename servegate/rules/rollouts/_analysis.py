@@ -45,3 +45,20 @@ def strings(value: Any, path: FieldPath) -> Iterator[tuple[FieldPath, str]]:
 
 
 mapping = as_dict
+
+
+CONDITIONS = ("successCondition", "failureCondition")
+
+
+def prometheus_result(metric: dict[str, Any]) -> str | None:
+    """``scalar``, ``list`` or ``string``: what ``result`` is for a Prometheus metric; None
+    for other providers or a query whose type is unknown (see ``_promql_type``)."""
+    from servegate.rules.rollouts._promql_type import query_kind
+
+    prom = mapping(metric.get("provider")).get("prometheus")
+    if not isinstance(prom, dict):
+        return None
+    query = prom.get("query")
+    if not isinstance(query, str) or not query.strip():
+        return None
+    return query_kind(query, range_query=isinstance(prom.get("rangeQuery"), dict))

@@ -1,73 +1,131 @@
 """## What it does
-Warns when a Prometheus metric's `successCondition` or `failureCondition` indexes
-`result[0]` without guarding an empty result (`len(result) > 0`) and NaN
-(`isNaN(result[0])`). Conditions written with `all(result, ...)` or `any(result, ...)` are
-accepted.
+Warns when a Prometheus metric's condition decides wrongly when there is no data, judged by
+running the condition the way Argo Rollouts does on the two "no data" results a query can give:
+an empty list (no series matched: no traffic yet, a renamed label) and NaN (a ratio of zero over
+zero, or `scalar()` of anything but one series).
+
+- `successCondition` must not be true on no data, and should not fail to run: `result[0]` on an
+  empty list is an error. A NaN already fails a success condition (every comparison with NaN is
+  false), so no `isNaN` guard is needed there, unless the condition negates (`!`, `!=`).
+  Guard: `len(result) > 0 && result[0] >= 0.95`. `all(result, ...)` is true on an empty list.
+- `failureCondition` must be true on no data: a failure condition that is false on NaN or on an
+  empty result lets the measurement pass. Guard:
+  `len(result) == 0 || isNaN(result[0]) || result[0] > 0.05` (for a scalar query,
+  `isNaN(result) || result > 0.05`).
+
+Conditions whose types do not fit the query are `rollouts.result-type`'s; conditions beyond the
+expr-lang subset servegate models are not judged.
 
 ## Why is this bad?
-A query with no samples (no traffic yet, a renamed label) returns an empty vector:
-`result[0]` errors and the run aborts after `consecutiveErrorLimit`, or worse, a ratio of
-zero over zero is NaN and every comparison with NaN is false, so a `failureCondition` never
-fires. These are the most common causes of canaries that pass without evidence.
+A measurement without data is the normal state of a fresh canary. A condition that errors on it
+aborts the rollout after `consecutiveErrorLimit` errors for a reason nobody can read in the
+analysis; one that passes on it promotes a model that served nothing, or served only errors
+that produced NaN. These are the most common causes of canaries that pass without evidence.
 
 ## Example
 ```yaml
-failureCondition: result[0] > 0.05
+successCondition: all(result, {# < 0.05})
+failureCondition: len(result) > 0 && result[0] > 0.05
 ```
 
 ## Use instead
 ```yaml
-failureCondition: len(result) > 0 && (isNaN(result[0]) || result[0] > 0.05)
+successCondition: len(result) > 0 && all(result, {# < 0.05})
+failureCondition: len(result) == 0 || isNaN(result[0]) || result[0] > 0.05
 ```
 
 ## References
+- argoproj/argo-rollouts `utils/evaluate/evaluate.go` (`EvaluateResult`, `EvalCondition`:
+  an error is an Error measurement; without a failure condition, not success is failure)
+- argoproj/argo-rollouts `metricproviders/prometheus/prometheus.go` (`processResponse`)
 - https://argo-rollouts.readthedocs.io/en/stable/analysis/prometheus/
 - https://github.com/argoproj/argo-rollouts/issues/1466 (empty result: slice index out of range)
-- https://github.com/argoproj/argo-rollouts/issues/1187
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
+from typing import Any
 
 from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
-from servegate.rules.rollouts._analysis import ANALYSIS_KINDS, metrics, provider, who
+from servegate.rules.rollouts._analysis import ANALYSIS_KINDS, metrics, prometheus_result, who
+from servegate.rules.rollouts._condition import (
+    LIST,
+    NUMBER,
+    CompileError,
+    Node,
+    RunError,
+    Unsupported,
+    check_types,
+    parse,
+    run,
+)
 
-_COLLECTION = ("all(result", "any(result", "none(result", "one(result", "filter(result")
+_NAN = math.nan
 
 
-def missing_guards(condition: str) -> list[str]:
-    compact = condition.replace(" ", "")
-    if any(f in compact for f in _COLLECTION) or "result[" not in compact:
+def _probes(kind: str) -> list[tuple[str, Any]]:
+    if kind == "list":
+        return [("an empty result", []), ("NaN", [_NAN])]
+    return [("NaN", _NAN)]
+
+
+def _outcome(node: Node, value: Any) -> bool | None:
+    """True/False, or None when the condition errors at run time."""
+    try:
+        return bool(run(node, value))
+    except RunError:
+        return None
+
+
+def problems(key: str, condition: str, kind: str) -> list[str]:
+    """What ``condition`` gets wrong on no data, as advice; empty when it is right."""
+    try:
+        node = parse(condition)
+        check_types(node, LIST if kind == "list" else NUMBER)
+    except (Unsupported, CompileError):
         return []
-    missing = []
-    if "len(result)" not in compact:
-        missing.append("an empty result (len(result) > 0)")
-    if "isNaN(" not in compact:
-        missing.append("NaN (isNaN(result[0]))")
-    return missing
+    found: list[str] = []
+    nan_guard = "isNaN(result[0])" if kind == "list" else "isNaN(result)"
+    for label, value in _probes(kind):
+        try:
+            outcome = _outcome(node, value)
+        except Unsupported:
+            return []
+        empty = label == "an empty result"
+        if key == "successCondition":
+            if outcome is None:
+                found.append(f"errors on {label}: start it with len(result) > 0 &&")
+            elif outcome:
+                guard = "len(result) > 0 &&" if empty else f"!{nan_guard} &&"
+                found.append(f"passes on {label}: start it with {guard}")
+        elif outcome is not True:
+            verb = "errors" if outcome is None else "does not fail"
+            guard = "len(result) == 0 ||" if empty else f"{nan_guard} ||"
+            found.append(f"{verb} on {label}: start it with {guard}")
+    return found
 
 
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
     for path, metric in metrics(r):
-        if provider(metric) != "prometheus":
+        kind = prometheus_result(metric)
+        if kind not in ("list", "scalar"):
             continue
         for key in ("successCondition", "failureCondition"):
             condition = metric.get(key)
-            if not isinstance(condition, str):
+            if not isinstance(condition, str) or not condition.strip():
                 continue
-            missing = missing_guards(condition)
-            if missing:
-                yield Violation(
-                    (*path, key), f"{key} does not guard {' or '.join(missing)}", who(r, metric)
-                )
+            found = problems(key, condition, kind)
+            if found:
+                yield Violation((*path, key), f"{key} {'; '.join(found)}", who(r, metric))
 
 
 RULE = rule(
     "rollouts.condition-guard",
-    "Conditions guard empty and NaN results",
+    "Conditions decide right on empty and NaN results",
     Severity.WARNING,
     Scope.OBJECT,
     check,

@@ -21,7 +21,7 @@ metrics:
 ```yaml
 metrics:
 - name: error-rate
-  failureCondition: len(result) > 0 && (isNaN(result[0]) || result[0] > 0.05)
+  failureCondition: len(result) == 0 || isNaN(result[0]) || result[0] > 0.05
   provider:
     prometheus:
       query: sum(rate(http_requests_total{code=~"5.."}[5m]))

@@ -1,0 +1,82 @@
+"""What Argo Rollouts' Prometheus provider hands a condition as ``result``.
+
+The provider (argoproj/argo-rollouts ``metricproviders/prometheus/prometheus.go``,
+``processResponse``) runs an instant query, or a range query when ``rangeQuery`` is set. A
+``model.Scalar`` becomes a float64; a ``model.Vector`` (instant vector) or ``model.Matrix``
+(range vector, subquery, any range query) becomes a []float64 of every sample's value; any other
+type (a string) is an error. Which of these a query returns follows from its PromQL AST:
+number literals, ``scalar()``/``time()``-like functions and arithmetic between scalars are
+scalars; selectors, aggregations and vector functions are vectors; range selectors and
+subqueries are matrices.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Literal
+
+from servegate.rules.rollouts._analysis import PLACEHOLDER
+
+Kind = Literal["scalar", "list", "string"]
+
+_DURATION_SLOT = re.compile(r"(\[\s*|offset\s+|:\s*)\{\{[^{}]*\}\}")
+_MAX_DEPTH = 256
+
+
+def _kind(node: Any, depth: int = 0) -> str | None:
+    import promql_parser as p
+
+    if depth > _MAX_DEPTH:
+        return None
+    if isinstance(node, p.NumberLiteral):
+        return "scalar"
+    if isinstance(node, p.StringLiteral):
+        return "string"
+    if isinstance(node, p.VectorSelector | p.AggregateExpr):
+        return "vector"
+    if isinstance(node, p.MatrixSelector | p.SubqueryExpr):
+        return "matrix"
+    if isinstance(node, p.Call):
+        kind = node.func.return_type
+        for value_type, name in (
+            (p.ValueType.Scalar, "scalar"),
+            (p.ValueType.Vector, "vector"),
+            (p.ValueType.Matrix, "matrix"),
+            (p.ValueType.String, "string"),
+        ):
+            if kind == value_type:
+                return name
+        return None
+    if isinstance(node, p.ParenExpr | p.UnaryExpr):
+        return _kind(node.expr, depth + 1)
+    if isinstance(node, p.BinaryExpr):
+        sides = (_kind(node.lhs, depth + 1), _kind(node.rhs, depth + 1))
+        if None in sides:
+            return None
+        return "scalar" if sides == ("scalar", "scalar") else "vector"
+    return None
+
+
+@lru_cache(maxsize=1024)
+def query_kind(query: str, range_query: bool = False) -> Kind | None:
+    """``scalar``, ``list`` or ``string`` for the provider's ``result``; None when unknown.
+
+    ``{{...}}`` placeholders are replaced by stand-ins first (a number, then a name), as
+    ``rollouts.promql`` does; a query that does not parse either way is unknown.
+    """
+    import promql_parser
+
+    if range_query:
+        return "list"
+    query = _DURATION_SLOT.sub(lambda m: m[1] + "5m", query)
+    for stand_in in ("1", "x1"):
+        try:
+            node = promql_parser.parse(PLACEHOLDER.sub(stand_in, query))
+        except (ValueError, RecursionError):
+            continue
+        kind = _kind(node)
+        if kind is None:
+            return None
+        return "list" if kind in ("vector", "matrix") else kind  # type: ignore[return-value]
+    return None

@@ -1,0 +1,122 @@
+"""Argo Rollouts conditions (servegate/rules/rollouts/_condition.py, _promql_type.py): the
+query's result type from its PromQL tree, expr-lang's compile-time type check, and the outcome
+of a condition on no data, as Argo Rollouts' evaluator would decide them."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from servegate.rules.rollouts._condition import (
+    LIST,
+    NUMBER,
+    CompileError,
+    RunError,
+    Unsupported,
+    check_types,
+    parse,
+    run,
+)
+from servegate.rules.rollouts._promql_type import query_kind
+from servegate.rules.rollouts.condition_guard import problems
+
+
+@pytest.mark.parametrize(
+    ("query", "kind"),
+    [
+        ("1", "scalar"),
+        ("scalar(sum(up))", "scalar"),
+        ("time()", "scalar"),
+        ("scalar(sum(a)) / scalar(sum(b))", "scalar"),
+        ("-(2 * pi())", "scalar"),
+        ("sum(up)", "list"),
+        ("sum(up) / 2", "list"),
+        ("vector(1)", "list"),
+        ("up[5m]", "list"),
+        ("rate(up[5m])[10m:1m]", "list"),
+        ("up > bool 1", "list"),
+        ('sum(rate(x{svc="{{args.service}}"}[{{args.window}}]))', "list"),
+        ('"a string"', "string"),
+        ("sum(", None),
+    ],
+)
+def test_query_kind(query: str, kind: str | None) -> None:
+    assert query_kind(query) == kind
+
+
+def test_range_query_is_always_a_list() -> None:
+    assert query_kind("scalar(sum(up))", range_query=True) == "list"
+
+
+@pytest.mark.parametrize(
+    ("condition", "result", "compiles"),
+    [
+        ("result >= 0.95", LIST, False),
+        ("isNaN(result)", LIST, False),
+        ("result * 100 > 5", LIST, False),
+        ("len(result) > 0 && result[0] >= 0.95", LIST, True),
+        ("all(result, {# < 0.5})", LIST, True),
+        ("result >= 0.95", NUMBER, True),
+        ("result[0] >= 0.95", NUMBER, False),
+        ("len(result) > 0", NUMBER, False),
+        ("all(result, {# < 0.5})", NUMBER, False),
+        ("isNaN(result) || result > 0.05", NUMBER, True),
+        ("!(result > 1)", NUMBER, True),
+        ("!result", NUMBER, False),
+    ],
+)
+def test_compile_time_types(condition: str, result: str, compiles: bool) -> None:
+    node = parse(condition)
+    if compiles:
+        check_types(node, result)
+    else:
+        with pytest.raises(CompileError):
+            check_types(node, result)
+
+
+def test_run_time_outcomes() -> None:
+    with pytest.raises(RunError):
+        run(parse("result[0] > 1"), [])
+    assert run(parse("len(result) > 0 && result[0] > 1"), []) is False
+    assert run(parse("result[0] != 0"), [math.nan]) is True
+    assert run(parse("all(result, {# < 0.5})"), []) is True
+    assert run(parse("count(result, {# > 1}) == 0 ? true : false"), [2.0]) is False
+    assert run(parse("result[0] / 0 > 1"), [1.0]) is True  # Go float division: +Inf
+
+
+@pytest.mark.parametrize("condition", ["result.value > 1", "[1, 2][0] > 0", "foo(result)"])
+def test_beyond_the_subset_is_unsupported(condition: str) -> None:
+    with pytest.raises(Unsupported):
+        check_types(parse(condition), LIST)
+
+
+@pytest.mark.parametrize(
+    ("key", "condition", "kind", "advice"),
+    [
+        ("successCondition", "len(result) > 0 && result[0] >= 0.95", "list", []),
+        ("successCondition", "result[0] >= 0.95", "list", ["errors on an empty result"]),
+        ("successCondition", "all(result, {# < 0.5})", "list", ["passes on an empty result"]),
+        ("successCondition", "len(result) > 0 && result[0] != 0", "list", ["passes on NaN"]),
+        ("successCondition", "result < 0.05", "scalar", []),
+        (
+            "failureCondition",
+            "len(result) > 0 && (isNaN(result[0]) || result[0] > 0.05)",
+            "list",
+            ["does not fail on an empty result"],
+        ),
+        (
+            "failureCondition",
+            "len(result) == 0 || isNaN(result[0]) || result[0] > 0.05",
+            "list",
+            [],
+        ),
+        ("failureCondition", "result > 0.05", "scalar", ["does not fail on NaN"]),
+        ("failureCondition", "isNaN(result) || result > 0.05", "scalar", []),
+    ],
+)
+def test_no_data_advice_per_condition(
+    key: str, condition: str, kind: str, advice: list[str]
+) -> None:
+    found = problems(key, condition, kind)
+    assert [a.split(":")[0] for a in found] == advice
