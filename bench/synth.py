@@ -99,8 +99,8 @@ def _seed(repo: Path, models: int) -> list[Defect]:
     f = rel(names[1], "base/inferenceservice.yaml")
     _edit(
         repo / f,
-        "      name: kserve-container\n",
-        "      name: kserve-container\n      image: docker.io/library/python:latest\n",
+        "    model:\n",
+        "    model:\n      image: docker.io/library/python:latest\n",
     )
     defects.append(Defect("image.latest-tag", f, ":latest image"))
 

@@ -1,7 +1,8 @@
 """## What it does
 Checks `canaryTrafficPercent` on InferenceService components: it must be an integer from 0 to
-100, and it only works in `Knative` mode, which must be set explicitly (the default mode is
-`Standard` since KServe 0.17). Standard mode uses the `spec.canary` list instead
+100, and it only works in `Knative` mode (legacy `Serverless` counts). Without the annotation
+the cluster default applies (policy parameter `kserveDefaultDeploymentMode`; `Standard` since
+KServe 0.17). Standard mode uses the `spec.canary` list instead
 (`kserve.standard-canary`).
 
 ## Why is this bad?
@@ -40,11 +41,19 @@ from collections.abc import Iterator
 from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
-from servegate.rules.kserve._isvc import components, mode, who
+from servegate.rules.kserve._isvc import (
+    DEFAULT_MODE_PARAM,
+    MODE_ANNOTATION,
+    components,
+    effective_mode,
+    who,
+)
 
 
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
-    current = mode(r)
+    current = effective_mode(r, ctx)
+    if current is None:
+        return
     for label, path, body in components(r):
         if "canaryTrafficPercent" not in body:
             continue
@@ -53,7 +62,7 @@ def check(r: Resource, ctx: Context) -> Iterator[Violation]:
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
             yield Violation(where, f"canaryTrafficPercent {value!r} is not 0..100", who(r, label))
         if current != "Knative":
-            shown = "not set (default Standard)" if current is None else repr(current)
+            shown = repr(current) if MODE_ANNOTATION in r.annotations else f"{current} (default)"
             yield Violation(
                 where,
                 f"canaryTrafficPercent needs deploymentMode Knative, mode is {shown}: "
@@ -69,5 +78,6 @@ RULE = rule(
     Scope.OBJECT,
     check,
     kinds={"InferenceService"},
+    params={DEFAULT_MODE_PARAM: "Standard"},
     doc=__doc__,
 )
