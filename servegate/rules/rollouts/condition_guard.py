@@ -14,7 +14,7 @@ zero, or `scalar()` of anything but one series).
   `isNaN(result) || result > 0.05`).
 
 Conditions whose types do not fit the query are `rollouts.result-type`'s; conditions beyond the
-expr-lang subset servegate models are not judged.
+expr-lang subset servegate evaluates (`servegate.exprlang`) are not judged.
 
 ## Why is this bad?
 A measurement without data is the normal state of a fresh canary. A condition that errors on it
@@ -46,23 +46,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.rollouts._analysis import ANALYSIS_KINDS, metrics, prometheus_result, who
-from servegate.rules.rollouts._condition import (
-    LIST,
-    NUMBER,
-    CompileError,
-    Node,
-    RunError,
-    Unsupported,
-    check_types,
-    parse,
-    run,
-)
+from servegate.rules.rollouts._condition import LIST, NUMBER, CompileError, check_types
+
+if TYPE_CHECKING:
+    from servegate.exprlang import Condition
 
 _NAN = math.nan
 
@@ -73,28 +66,29 @@ def _probes(kind: str) -> list[tuple[str, Any]]:
     return [("NaN", _NAN)]
 
 
-def _outcome(node: Node, value: Any) -> bool | None:
-    """True/False, or None when the condition errors at run time."""
+def _outcome(condition: Condition, value: Any) -> bool | None:
+    """True/False, or None when the condition errors at run time (an Error measurement)."""
+    from servegate.exprlang import EvalError
+
     try:
-        return bool(run(node, value))
-    except RunError:
+        return condition.evaluate(value)
+    except EvalError:
         return None
 
 
 def problems(key: str, condition: str, kind: str) -> list[str]:
     """What ``condition`` gets wrong on no data, as advice; empty when it is right."""
+    from servegate.exprlang import Unsupported, parse
+
     try:
-        node = parse(condition)
-        check_types(node, LIST if kind == "list" else NUMBER)
+        parsed = parse(condition)
+        check_types(parsed.tree, LIST if kind == "list" else NUMBER)
     except (Unsupported, CompileError):
         return []
     found: list[str] = []
     nan_guard = "isNaN(result[0])" if kind == "list" else "isNaN(result)"
     for label, value in _probes(kind):
-        try:
-            outcome = _outcome(node, value)
-        except Unsupported:
-            return []
+        outcome = _outcome(parsed, value)
         empty = label == "an empty result"
         if key == "successCondition":
             if outcome is None:

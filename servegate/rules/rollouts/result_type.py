@@ -11,8 +11,8 @@ Flags a Prometheus analysis metric whose `successCondition` or `failureCondition
 - the query returns a string, which the provider does not support at all.
 
 The query's type is worked out from its PromQL syntax tree; `{{args.*}}` placeholders are
-replaced by stand-ins first. Conditions beyond the expr-lang subset servegate models are not
-judged.
+replaced by stand-ins first. Conditions beyond the expr-lang subset servegate parses
+(`servegate.exprlang`) are not judged.
 
 ## Why is this bad?
 The condition fails to compile on every measurement, whatever the data: each one is an
@@ -58,14 +58,7 @@ from servegate.rules.rollouts._analysis import (
     prometheus_result,
     who,
 )
-from servegate.rules.rollouts._condition import (
-    LIST,
-    NUMBER,
-    CompileError,
-    Unsupported,
-    check_types,
-    parse,
-)
+from servegate.rules.rollouts._condition import LIST, NUMBER, CompileError, check_types
 
 _SHAPE = {
     "list": "an instant or range vector: result is a list of sample values ([]float64)",
@@ -78,6 +71,8 @@ _ADVICE = {
 
 
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
+    from servegate.exprlang import Unsupported, parse
+
     for path, metric in metrics(r):
         kind = prometheus_result(metric)
         if kind is None:
@@ -95,7 +90,7 @@ def check(r: Resource, ctx: Context) -> Iterator[Violation]:
             if not isinstance(condition, str) or not condition.strip():
                 continue
             try:
-                check_types(parse(condition), LIST if kind == "list" else NUMBER)
+                check_types(parse(condition).tree, LIST if kind == "list" else NUMBER)
             except Unsupported:
                 continue
             except CompileError as err:
