@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,19 @@ from typing import Any
 import pytest
 
 from servegate.cli import main
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The suite uses a cache folder of its own, never the user's: entries written by another
+    checkout or version of servegate must not decide a test's outcome."""
+    old = os.environ.get("SERVEGATE_CACHE_DIR")
+    os.environ["SERVEGATE_CACHE_DIR"] = str(tmp_path_factory.mktemp("servegate-cache"))
+    yield
+    if old is None:
+        os.environ.pop("SERVEGATE_CACHE_DIR", None)
+    else:
+        os.environ["SERVEGATE_CACHE_DIR"] = old
 
 
 @dataclass(frozen=True)
