@@ -24,6 +24,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 MAX_NESTING = 128
 MAX_DEPTH = 1_000
@@ -124,27 +125,38 @@ def problem(query: str) -> Problem | None:
             parsed=False,
         )
     if measured.depth <= INLINE_DEPTH:
-        return _parse_here(query, measured)
+        return _parse_here(query, measured)[1]
     return _parse_apart(query, measured)
 
 
+def parse(query: str) -> Any | None:
+    """``query``'s syntax tree (a ``promql_parser`` node), or None when it does not parse or
+    is too large to parse in this process (``problem`` says which). Every in-process parse
+    of PromQL goes through here or ``problem``, never to ``promql_parser`` directly."""
+    if len(query) > MAX_QUERY_CHARS:
+        return None
+    measured = size(query)
+    if measured.nesting > MAX_NESTING or measured.depth > INLINE_DEPTH:
+        return None
+    return _parse_here(query, measured)[0]
+
+
 @lru_cache(maxsize=4096)
-def _parse_here(query: str, measured: Size) -> Problem | None:
+def _parse_here(query: str, measured: Size) -> tuple[Any | None, Problem | None]:
     global _cost
     import promql_parser
 
     cost = max(measured.depth, 8) ** 2
     if _cost + cost > RUN_COST:
-        return Problem(
+        return None, Problem(
             "servegate has already parsed as much PromQL as it parses in one run",
             parsed=False,
         )
     _cost += cost
     try:
-        promql_parser.parse(query)
+        return promql_parser.parse(query), None
     except ValueError as err:
-        return Problem(str(err) or "invalid promql query")
-    return None
+        return None, Problem(str(err) or "invalid promql query")
 
 
 @lru_cache(maxsize=64)

@@ -60,6 +60,14 @@ def test_pathological_queries_are_refused_fast(query: str) -> None:
     assert promql.describe(found).startswith("PromQL not parsed: ")
 
 
+def test_parse_gives_a_tree_only_within_the_inline_bound() -> None:
+    assert promql.parse("sum(rate(x[5m]))") is not None
+    assert promql.parse("sum(rate(x[5m])") is None
+    assert promql.parse("(" * 20_000 + "1" + ")" * 20_000) is None  # would crash the parser
+    assert promql.parse(" + ".join(["up"] * 300)) is None  # parsed apart only, never here
+    assert promql._children == 0
+
+
 def test_large_queries_are_parsed_apart() -> None:
     query = " + ".join(["up"] * 300)  # beyond INLINE_DEPTH, within MAX_DEPTH
     assert promql.size(query).depth > promql.INLINE_DEPTH

@@ -65,15 +65,14 @@ def query_kind(query: str, range_query: bool = False) -> Kind | None:
     ``{{...}}`` placeholders are replaced by stand-ins first (a number, then a name), as
     ``rollouts.promql`` does; a query that does not parse either way is unknown.
     """
-    import promql_parser
+    from servegate import promql
 
     if range_query:
         return "list"
     query = _DURATION_SLOT.sub(lambda m: m[1] + "5m", query)
     for stand_in in ("1", "x1"):
-        try:
-            node = promql_parser.parse(PLACEHOLDER.sub(stand_in, query))
-        except (ValueError, RecursionError):
+        node = promql.parse(PLACEHOLDER.sub(stand_in, query))
+        if node is None:
             continue
         kind = _kind(node)
         if kind is None:
