@@ -4,8 +4,16 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= $(shell mktemp -d 2>/dev/null || echo /tmp/servegate-demo)
+# `make dist`: the sdist and wheel. `make image`: the plugin image from that wheel (Dockerfile);
+# IMAGE names it (default: servegate.IMAGE, the one reference the manifests use), BASE_IMAGE
+# overrides the pinned base, WHEELS is a folder of dependency wheels for an offline build.
+DIST ?= dist
+IMAGE_CONTEXT ?= build/image
+IMAGE ?= $(shell $(BIN)/python -c 'import servegate; print(servegate.IMAGE)' 2>/dev/null)
+BASE_IMAGE ?=
+WHEELS ?=
 
-.PHONY: demo test lint docs docs-check schemas bench new-rule clean venv
+.PHONY: demo test lint docs docs-check schemas bench new-rule clean venv dist image
 
 venv: $(STAMP)
 
@@ -40,6 +48,20 @@ bench: $(STAMP)
 
 new-rule: $(STAMP)
 	$(BIN)/python -m servegate.scaffold_rule $(RULE)
+
+dist: $(STAMP)
+	rm -rf $(DIST)
+	$(BIN)/python -m build --no-isolation --outdir $(DIST) .
+
+image: dist
+	rm -rf $(IMAGE_CONTEXT) && mkdir -p $(IMAGE_CONTEXT)
+	cp $(DIST)/servegate-*.whl $(IMAGE_CONTEXT)/
+	$(if $(WHEELS),cp $(WHEELS)/*.whl $(IMAGE_CONTEXT)/)
+	docker build --file Dockerfile --tag $(IMAGE) \
+		--build-arg SERVEGATE_VERSION=$$($(BIN)/python -c 'import servegate; print(servegate.__version__)') \
+		$(if $(BASE_IMAGE),--build-arg BASE_IMAGE=$(BASE_IMAGE)) \
+		$(if $(WHEELS),--build-arg PIP_NO_INDEX=1) \
+		$(IMAGE_CONTEXT)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

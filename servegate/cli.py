@@ -84,6 +84,7 @@ def cli() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point; returns the exit code (never raises for user errors)."""
+    from servegate.console import fail
     from servegate.procs import Terminated, stopping_children
 
     try:
@@ -95,14 +96,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
     except click.exceptions.Exit as done:
         return done.exit_code
-    except click.ClickException as err:
-        err.show()
+    except click.ClickException as err:  # click's own usage errors, in servegate's style
+        message = err.format_message()
+        if isinstance(err, click.UsageError) and err.ctx is not None:
+            message += f" (see '{err.ctx.command_path} --help')"
+        fail(message)
         return 2 if err.exit_code in (1, 2) else err.exit_code
     except click.exceptions.Abort as err:
         if isinstance(err.__context__, KeyboardInterrupt):
             click.echo("servegate: interrupted", err=True)
             return 130
-        click.echo("servegate: aborted", err=True)
+        fail("aborted")
         return 2
     except KeyboardInterrupt:
         click.echo("servegate: interrupted", err=True)

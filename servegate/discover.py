@@ -62,6 +62,13 @@ class Kustomization:
     blocked: bool = False
     """A finding makes rendering unsafe or pointless (remote base, escape, bad YAML)."""
 
+    @property
+    def is_component(self) -> bool:
+        """``kind: Component``: only a kustomization's ``components:`` can use it; kustomize
+        refuses to build it alone ("expected kind != 'Component'"), so it is never a root."""
+        data = self.document.data if self.document is not None else None
+        return isinstance(data, dict) and data.get("kind") == "Component"
+
 
 @dataclass(slots=True)
 class Discovery:
@@ -746,7 +753,9 @@ def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
     roots = sorted(
         k
         for k in touched
-        if k not in included and not any(k in full(o).dirs for o in named_by.get(k, ()))
+        if k not in included
+        and not any(k in full(o).dirs for o in named_by.get(k, ()))
+        and not full(k).is_component
     )
     kustomizations: dict[str, Kustomization] = {}
     pending = list(roots)
@@ -822,7 +831,12 @@ def check_graph(
         for d in k.dirs
         if component.get(d) != component.get(k.dir)
     }
-    roots = sorted(d for d in candidates if d not in from_outside)
+    # a Component nothing includes deploys nothing: not a root (and not an error)
+    roots = sorted(
+        d
+        for d in candidates
+        if d not in from_outside and not (d in kustomizations and kustomizations[d].is_component)
+    )
     builds = _build_counts(kustomizations, component)
     for r in roots:
         root_k = kustomizations.get(r)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from servegate import profiles
+from servegate import install, profiles
 from servegate.datafiles import data_dir
 
 #: --framework -> KServe ``predictor.model.modelFormat.name``.
@@ -68,9 +68,13 @@ class Options:
     git_repo_url: str = ""
     namespace_prefix: str = "ml-"
     k8s_version: str = DEFAULT_K8S_VERSION
-    servegate_git_url: str = "https://github.com/servegate/servegate"
-    servegate_rev: str = "v0.1.0"
     prometheus_release: str = DEFAULT_PROMETHEUS_RELEASE
+    servegate_source: str = ""
+    """Where the repo's pre-commit hook and CI install servegate from (``servegate.install``);
+    empty: the servegate running now, as it was installed."""
+    servegate_rev: str = ""
+    argocd_plugin: bool = False
+    """The Applications render through the servegate Config Management Plugin."""
 
     @property
     def repo_url(self) -> str:
@@ -78,6 +82,17 @@ class Options:
 
     def namespace(self, env: str) -> str:
         return f"{self.namespace_prefix}{self.model_name}-{env}"
+
+    def source(self) -> install.Source:
+        """The servegate source; GenerateError when it cannot be used."""
+        if not self.servegate_source:
+            if self.servegate_rev:
+                raise GenerateError("--servegate-rev needs --servegate-source")
+            return install.installed()
+        try:
+            return install.parse(self.servegate_source, self.servegate_rev)
+        except install.SourceError as err:
+            raise GenerateError(str(err)) from err
 
 
 def check_model_name(name: str) -> None:
@@ -153,6 +168,7 @@ def validate_common(options: Options) -> None:
         )
     if not re.match(r"^1\.[0-9]{1,2}$", options.k8s_version):
         raise GenerateError(f"invalid Kubernetes version {options.k8s_version!r} (e.g. 1.37)")
+    options.source()
 
 
 def _env_profile(options: Options, env: str, profile: str, repo: Path | None) -> profiles.Profile:
@@ -214,6 +230,7 @@ def _overlay_values(options: Options, env: str, profile: profiles.Profile) -> di
         "k8s_version": options.k8s_version,
         "git_repo_url": options.repo_url,
         "prometheus_release": options.prometheus_release,
+        "argocd_plugin": _yes(options.argocd_plugin),
         "profile": profile.data,
     }
 
@@ -233,6 +250,7 @@ def _render_overlay(options: Options, env: str, profile: profiles.Profile, into:
 
 
 def _answers(options: Options, env_profiles: dict[str, str]) -> dict[str, Any]:
+    source = options.source()
     return {
         "version": 1,
         "model_name": options.model_name,
@@ -246,6 +264,9 @@ def _answers(options: Options, env_profiles: dict[str, str]) -> dict[str, Any]:
         "k8s_version": options.k8s_version,
         "prometheus_release": options.prometheus_release,
         "environments": env_profiles,
+        "servegate_source": source.location,
+        "servegate_rev": source.rev,
+        "argocd_plugin": options.argocd_plugin,
     }
 
 
@@ -253,6 +274,7 @@ def render_repo(options: Options, out: Path) -> Path:
     """Validate and render the whole repo into the new folder ``out`` (which must not exist)."""
     env_profiles = validate(options)
     scheme, bucket = storage_location(options.storage_uri)
+    source = options.source()
     values: dict[str, Any] = {
         "model_name": options.model_name,
         "repo_name": "repo",
@@ -265,8 +287,9 @@ def render_repo(options: Options, out: Path) -> Path:
         "prometheus_release": options.prometheus_release,
         "namespace_prefix": options.namespace_prefix,
         "k8s_version": options.k8s_version,
-        "servegate_git_url": options.servegate_git_url,
-        "servegate_rev": options.servegate_rev,
+        "servegate_spec": source.spec,
+        "servegate_schema_url": source.schema_url or "",
+        "argocd_plugin": _yes(options.argocd_plugin),
         "storage_scheme": scheme,
         "storage_bucket": bucket if scheme != "pvc" else "",
         "environments": {
@@ -368,6 +391,10 @@ def read_answers(repo: Path) -> Options:
             k8s_version=str(data["k8s_version"]),
             # answers files written before the option existed: the default it then had
             prometheus_release=str(data.get("prometheus_release", DEFAULT_PROMETHEUS_RELEASE)),
+            # answers of older repos lack these: the servegate running now, no plugin
+            servegate_source=str(data.get("servegate_source", "")),
+            servegate_rev=str(data.get("servegate_rev", "")),
+            argocd_plugin=bool(data.get("argocd_plugin", False)),
         )
     except (KeyError, TypeError) as err:
         raise GenerateError(f"{path} is missing {err}") from err

@@ -7,6 +7,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Run, doubling_graph, write_tree
@@ -320,3 +321,59 @@ def test_generator_files_are_data_not_yaml(tree: Tree, cli: CLI) -> None:
     run = cli("check", root, "--format", "json")
     assert run.code == 0, run.out
     assert run.json()["summary"]["resources"] == 1
+
+
+COMPONENT = """\
+apiVersion: kustomize.config.k8s.io/v1alpha1
+kind: Component
+patches:
+- path: patch.yaml
+  target: {kind: Deployment, name: web}
+"""
+COMPONENT_PATCH = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        securityContext: {privileged: true}
+"""
+
+
+def test_a_component_nothing_includes_is_not_a_root(tree: Callable[..., Path], cli: Any) -> None:
+    """kustomize refuses to build a Component alone ("expected kind != 'Component'"); one that
+    no kustomization includes deploys nothing, so it is neither rendered nor an error."""
+    root = tree(
+        {
+            "components/hardening/kustomization.yaml": COMPONENT,
+            "components/hardening/patch.yaml": COMPONENT_PATCH,
+        }
+    )
+    assert discover([root]).roots == []
+    for args in ([root], ["--changed-files", root / "components/hardening/patch.yaml"]):
+        run = cli("check", *args, "--format", "json")
+        assert run.code == 0, run.out
+        assert run.json()["findings"] == []
+
+
+def test_an_included_component_is_still_checked(tree: Callable[..., Path], cli: Any) -> None:
+    root = tree(
+        {
+            "components/hardening/kustomization.yaml": COMPONENT,
+            "components/hardening/patch.yaml": COMPONENT_PATCH,
+            "app/kustomization.yaml": "resources: [web.yaml]\ncomponents: [../components/hardening]\n",
+            "app/web.yaml": (
+                "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+                "  selector: {matchLabels: {app: web}}\n  template:\n"
+                "    metadata: {labels: {app: web}}\n    spec:\n      containers:\n"
+                "      - name: web\n        image: busybox:1.36\n"
+            ),
+        }
+    )
+    assert discover([root]).roots == ["app"]
+    run = cli("check", root, "--select", "pss.privileged", "--format", "json")
+    assert run.code == 1
+    assert [f["file"] for f in run.json()["findings"]] == ["components/hardening/patch.yaml"]

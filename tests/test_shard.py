@@ -192,3 +192,55 @@ def test_shard_reports_record_their_shard_and_merge_refuses_a_missing_one(
     run = cli("check", root, "--shard", "2/2", "--format", "json", "-o", other)  # type: ignore[operator]
     run = cli("merge", parts[0], other)  # type: ignore[operator]
     assert run.code == 2 and "different checks" in run.err
+
+
+@pytest.mark.parametrize("fmt", ["text", "sarif", "junit", "github"])
+def test_merge_writes_every_format_as_one_check_would(
+    tmp_path: Path, cli: object, fmt: str
+) -> None:
+    """A fan-out's merged report in any format carries the findings one check of the whole
+    repo reports in that format (so sharded runs feed code scanning, test views, annotations)."""
+    root = tmp_path / "repo"
+    pod = (
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: NAME}\nspec:\n  containers:\n  - name: c\n"
+        "    image: busybox:1.36\n    securityContext: {privileged: true}\n"
+    )
+    for name in ("a", "b", "c"):
+        write_tree(root, {f"{name}/pod.yaml": pod.replace("NAME", name)})
+    parts = []
+    for i in (1, 2):
+        out = tmp_path / f"s{i}.json"
+        cli("check", root, "--shard", f"{i}/2", "--format", "json", "-o", out)  # type: ignore[operator]
+        parts.append(out)
+    merged = cli("merge", "--format", fmt, *parts)  # type: ignore[operator]
+    whole = cli("check", root, "--format", fmt)  # type: ignore[operator]
+    assert merged.code == whole.code == 1, merged.err
+    if fmt == "sarif":
+        import jsonschema
+        from upstream import upstream_dir
+
+        def results(text: str) -> list[tuple[str, str, int]]:
+            run = json.loads(text)["runs"][0]
+            return sorted(
+                (
+                    r["ruleId"],
+                    r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+                    r["locations"][0]["physicalLocation"]["region"]["startLine"],
+                )
+                for r in run["results"]
+            )
+
+        assert results(merged.out) == results(whole.out) and len(results(merged.out)) >= 3
+        schema = json.loads((upstream_dir() / "sarif/sarif-schema-2.1.0.json").read_text())
+        jsonschema.validate(json.loads(merged.out), schema)
+    elif fmt == "junit":
+        import xml.etree.ElementTree as ET
+
+        def failures(text: str) -> list[str]:
+            return sorted(f.get("type", "") for f in ET.fromstring(text).iter("failure"))
+
+        assert failures(merged.out) == failures(whole.out) and failures(merged.out)
+    else:
+        # the findings' lines are identical; the summary line counts files per shard
+        assert merged.out.splitlines()[:-1] == whole.out.splitlines()[:-1]
+        assert "pss.privileged" in merged.out

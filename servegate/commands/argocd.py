@@ -76,7 +76,7 @@ def manifests(bodies: list[dict[str, Any]]) -> str:
 def generate(path: str) -> int:
     """Render and check PATH (default: the app directory Argo CD runs in); print the manifests
     on success, or the findings on stderr and exit 1."""
-    from servegate.commands.check import fail
+    from servegate.console import fail
     from servegate.engine import check
     from servegate.errors import ConfigError, ToolMissing, UsageError
     from servegate.model import CheckOptions

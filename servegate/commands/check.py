@@ -9,17 +9,8 @@ from pathlib import Path
 import click
 
 from servegate.commands._options import engine_options, split_ids
+from servegate.console import fail, use_color
 from servegate.report import FORMATS
-
-
-def fail(message: str) -> int:
-    """Print a one-line usage/environment error and return exit code 2."""
-    click.echo(f"servegate: error: {message}", err=True)
-    return 2
-
-
-def _color(output: str | None) -> bool:
-    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
 def _progress() -> object:
@@ -139,7 +130,8 @@ def check(
 
             options = replace(options, shard=parse(shard))
         report = run_check(options)
-        text = formatter(fmt)(report, _color(output))
+        color = use_color(output)
+        text = formatter(fmt)(report, color)
     except (UsageError, ConfigError) as err:
         return fail(str(err))
     except ToolMissing as err:
@@ -156,5 +148,5 @@ def check(
                 err=True,
             )
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=color)  # click strips colour from a pipe unless told
     return report.exit_code

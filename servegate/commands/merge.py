@@ -11,6 +11,11 @@ findings that several shards report (a base file read by overlays of different s
 once, sorted as ``check`` sorts them, and the summary is recomputed from them. ``resources`` is
 the sum over shards (each root belongs to one shard); ``files`` is the sum too, so it counts a
 file read by several shards once per shard.
+
+``--format`` writes the merged report in any of check's formats, so a fan-out run feeds code
+scanning (``sarif``), test views (``junit``), annotations (``github``) or a job summary
+(``text``) like one check does. JUnit then has one suite of the files with findings: the
+shards' JSON reports list findings, not every resource checked.
 """
 
 from __future__ import annotations
@@ -20,6 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from servegate.model import Finding, Report, Severity
+from servegate.report import FORMATS
+from servegate.resource import ResourceRef
 
 #: The JSON report version this command reads and writes.
 VERSION = 1
@@ -82,6 +91,47 @@ def _check_shards(reports: list[dict[str, Any]]) -> None:
         )
 
 
+def _finding(item: dict[str, Any]) -> Finding:
+    """A finding of a JSON report (``report/json_.py``'s ``finding_dict``) as a Finding."""
+    raw = item.get("resource")
+    resource = None
+    if isinstance(raw, dict):
+        resource = ResourceRef(
+            api_version=str(raw.get("apiVersion", "")),
+            kind=str(raw.get("kind", "")),
+            namespace=raw.get("namespace") if isinstance(raw.get("namespace"), str) else None,
+            name=str(raw.get("name", "")),
+        )
+    suppression = item.get("suppression")
+    try:
+        severity = Severity(item.get("severity"))
+    except ValueError:
+        raise MergeError(f"a finding has an unknown severity {item.get('severity')!r}") from None
+    return Finding(
+        rule=str(item.get("rule", "")),
+        severity=severity,
+        message=str(item.get("message", "")),
+        file=str(item.get("file", "")),
+        line=int(item.get("line", 0)),
+        resource=resource,
+        path=str(item["path"]) if item.get("path") else None,
+        suppressed=str(suppression.get("reason", "")) if isinstance(suppression, dict) else None,
+    )
+
+
+def as_report(merged: dict[str, Any], root: Path) -> Report:
+    """The merged JSON report as a Report, for the other formats (``root``: the checkout the
+    findings' paths are relative to)."""
+    summary = merged["summary"]
+    return Report(
+        root=root,
+        findings=[_finding(f) for f in merged["findings"]],
+        suppressed=[_finding(f) for f in merged["suppressed"]],
+        files=int(summary["files"]),
+        resources=int(summary["resources"]),
+    )
+
+
 def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
     """One report from every shard of a check; MergeError when one is not a version-1 JSON
     report, or a shard is missing, repeated or of another check."""
@@ -131,18 +181,28 @@ def merge_reports(reports: list[dict[str, Any]]) -> dict[str, Any]:
 @click.command()
 @click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=str))
 @click.option(
+    "-f",
+    "--format",
+    "fmt",
+    type=click.Choice(list(FORMATS)),
+    default="json",
+    show_default=True,
+    help="Format of the merged report.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=str),
     help="Write the merged report to FILE instead of stdout.",
 )
-def merge(reports: tuple[str, ...], output: str | None) -> int:
+def merge(reports: tuple[str, ...], fmt: str, output: str | None) -> int:
     """Merge the JSON reports of `servegate check --shard I/N --format json` into one report
-    of the same format; every shard 1..N must be given once. Exit codes: 0 no error-level
-    finding, 1 error-level findings, 2 a report cannot be read, or a shard is missing or given
-    twice.
+    (JSON by default, or any format of check); every shard 1..N must be given once. Exit
+    codes: 0 no error-level finding, 1 error-level findings, 2 a report cannot be read, or a
+    shard is missing or given twice.
     """
-    from servegate.commands.check import fail
+    from servegate.console import fail, use_color
+    from servegate.report import formatter
 
     loaded: list[dict[str, Any]] = []
     for name in reports:
@@ -154,14 +214,18 @@ def merge(reports: tuple[str, ...], output: str | None) -> int:
             return fail(f"{name} is not JSON: {err}")
     try:
         merged = merge_reports(loaded)
+        text = (
+            json.dumps(merged, indent=2) + "\n"
+            if fmt == "json"
+            else formatter(fmt)(as_report(merged, Path.cwd()), use_color(output))
+        )
     except (MergeError, TypeError, ValueError) as err:
         return fail(str(err))
-    text = json.dumps(merged, indent=2) + "\n"
     if output:
         try:
             Path(output).write_text(text, encoding="utf-8")
         except OSError as err:
             return fail(f"cannot write {output}: {err.strerror}")
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=use_color(output))
     return 1 if merged["summary"]["errors"] else 0

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from servegate.console import fail, note
 from servegate.generate import (
     DEFAULT_ENVS,
     DEFAULT_K8S_VERSION,
@@ -23,11 +24,6 @@ from servegate.generate import (
     generate,
     parse_envs,
 )
-
-
-def _fail(message: str) -> int:
-    click.echo(f"servegate: error: {message}", err=True)
-    return 2
 
 
 def _ask(
@@ -72,6 +68,22 @@ def _ask_flag(value: bool | None, prompt: str, default: bool, interactive: bool)
     f"rules and PodMonitors by (default {DEFAULT_PROMETHEUS_RELEASE}).",
 )
 @click.option(
+    "--servegate-source",
+    metavar="WHEEL|GIT_URL|pypi",
+    help="Where the repo's pre-commit hook and CI install servegate from: a wheel URL or path, "
+    "a git URL (with --servegate-rev), or pypi (default: this servegate, as it was installed).",
+)
+@click.option(
+    "--servegate-rev",
+    metavar="REV",
+    help="The git commit or tag of a git --servegate-source, or the version from pypi.",
+)
+@click.option(
+    "--argocd-plugin/--no-argocd-plugin",
+    default=None,
+    help="Applications render through the servegate Argo CD plugin (default: no).",
+)
+@click.option(
     "--force",
     is_flag=True,
     help="Write into a non-empty directory (files that differ are replaced and listed).",
@@ -90,6 +102,9 @@ def new(
     namespace_prefix: str | None,
     k8s_version: str | None,
     prometheus_release: str | None,
+    servegate_source: str | None,
+    servegate_rev: str | None,
+    argocd_plugin: bool | None,
     force: bool,
 ) -> int:
     """Scaffold a model's GitOps repo into DIRECTORY (default: ./<model-name>-deploy)."""
@@ -121,14 +136,42 @@ def new(
                 d.prometheus_release,
                 ask,
             ),
+            argocd_plugin=_ask_flag(
+                argocd_plugin, "Argo CD renders through the servegate plugin", False, ask
+            ),
+            **_source_answers(servegate_source, servegate_rev, ask),
         )
         target = directory if directory is not None else Path(f"{opts.model_name}-deploy")
         written = generate(opts, target, force=force)
     except GenerateError as err:
-        return _fail(str(err))
+        return fail(str(err))
+    source = opts.source()
+    if source.local:
+        note(
+            f"pre-commit and CI install servegate from {source.spec}, which only this machine "
+            "can reach; pass --servegate-source with a URL CI can reach"
+        )
     click.echo(f"servegate: wrote {len(written)} files into {target}", err=True)
     click.echo(f"next: cd {target} && servegate check .", err=True)
     return 0
+
+
+def _source_answers(location: str | None, rev: str | None, interactive: bool) -> dict[str, str]:
+    """``servegate_source``/``servegate_rev`` for Options: the flags, else asked (default: this
+    servegate as it was installed), else empty (the same default, resolved when rendering)."""
+    from servegate.install import installed
+
+    if location is not None or not interactive:
+        return {"servegate_source": location or "", "servegate_rev": rev or ""}
+    here = installed()
+    location = _ask(
+        None, "servegate source for pre-commit and CI (wheel, git URL or pypi)", here.location, True
+    )
+    if location == here.location and rev is None:
+        return {"servegate_source": location, "servegate_rev": here.rev}
+    if rev is None and not location.removeprefix("git+").split("#")[0].endswith(".whl"):
+        rev = _ask(None, "servegate revision (git commit or tag; version for pypi)", "", True)
+    return {"servegate_source": location, "servegate_rev": rev or ""}
 
 
 @click.group()
@@ -152,7 +195,7 @@ def add_env_command(name: str, profile: str | None, repo: Path) -> int:
     try:
         written = add_env(repo, name, profile)
     except GenerateError as err:
-        return _fail(str(err))
+        return fail(str(err))
     for path in written:
         click.echo(f"servegate: wrote {path}", err=True)
     return 0

@@ -11,7 +11,7 @@ import click
 @click.argument("path", type=click.Path(path_type=str), default=".")
 def render(path: str) -> int:
     """Render PATH (a repo, overlay or YAML files) as check sees it, as YAML on stdout."""
-    from servegate.commands.check import fail
+    from servegate.console import fail
     from servegate.engine import load_resources
     from servegate.errors import ToolMissing, UsageError
     from servegate.model import CheckOptions

@@ -1,0 +1,55 @@
+"""The servegate.yaml JSON Schema accepts everything servegate itself accepts (editors that
+validate with it must not flag a working file)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import yaml
+
+from servegate.config import load_config
+from servegate.rules import all_rules
+
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parents[1] / "schemas/servegate.schema.json").read_text()
+)
+EXEMPTIONS: list[dict[str, Any]] = [
+    {"rule": "pss.privileged", "resource": {"kind": "Pod", "name": "p"}, "reason": "r"},
+    {"rule": "pss", "resource": {"kind": "Pod", "name": "p"}, "reason": "a whole family"},
+    {"rule": "istio", "reason": "every resource"},
+    {"rule": "schema.unknown-kind", "resource": {"kind": "Widget"}, "reason": "any name"},
+    {"rule": "image", "resource": {"name": "p", "namespace": "ml"}, "reason": "any kind"},
+    {"rule": "pss.", "resource": {"kind": "Pod"}, "reason": "family with its dot"},
+    {"rule": "pss.privileged", "reason": "r", "expires": "2999-01-01"},
+]
+
+
+@pytest.mark.parametrize("item", EXEMPTIONS, ids=lambda i: str(i["rule"]))
+def test_schema_accepts_every_exemption_servegate_accepts(tmp_path: Path, item: Any) -> None:
+    config = {"version": 1, "k8sVersion": "1.37", "exemptions": [item]}
+    (tmp_path / "servegate.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    loaded = load_config(tmp_path, None, today=dt.date(2026, 1, 1))
+    assert loaded.findings == [] and len(loaded.exemptions) == 1  # servegate takes it
+    jsonschema.validate(config, SCHEMA)  # so does the schema
+
+
+def test_schema_takes_every_rule_id_and_family() -> None:
+    pattern = SCHEMA["properties"]["exemptions"]["items"]["properties"]["rule"]["pattern"]
+    validator = jsonschema.Draft202012Validator({"type": "string", "pattern": pattern})
+    for rule_id, rule in all_rules().items():
+        assert validator.is_valid(rule_id), rule_id
+        assert validator.is_valid(rule.family), rule.family
+
+
+def test_schema_still_refuses_what_servegate_refuses() -> None:
+    for bad in (
+        {"version": 1, "exemptions": [{"rule": "pss"}]},  # no reason
+        {"version": 2},
+    ):
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate(bad, SCHEMA)
