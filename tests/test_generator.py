@@ -493,6 +493,8 @@ def test_interactive_prompts_take_the_answers(tmp_path: Path) -> None:
                 "",
                 "team-",
                 "",
+                "y",  # Applications through the servegate plugin
+                "",  # servegate source: this one, as installed
             ]
         )
         + "\n"
@@ -505,6 +507,10 @@ def test_interactive_prompts_take_the_answers(tmp_path: Path) -> None:
     assert answers_file["deployment_mode"] == "standard"
     assert answers_file["canary"] is False and answers_file["iter8"] is True
     assert answers_file["environments"] == {"dev": "dev", "prod": "prod"}
+    assert answers_file["argocd_plugin"] is True
+    from servegate.install import installed
+
+    assert answers_file["servegate_source"] == installed().location
     assert (tmp_path / "r" / "overlays" / "prod").is_dir()
     ns = yaml.safe_load((tmp_path / "r" / "overlays/prod/namespace.yaml").read_text())
     assert ns["metadata"]["name"] == "team-churn-prod"

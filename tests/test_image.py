@@ -23,7 +23,8 @@ import servegate
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVEGATE = Path(sys.executable).parent / "servegate"
-pytestmark = pytest.mark.slow
+# one worker builds the image (xdist --dist loadgroup): two would race on one tag
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("docker-image")]
 
 
 def _docker_problem() -> str | None:

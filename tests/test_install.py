@@ -37,7 +37,8 @@ GIT_ENV = {
     "GIT_COMMITTER_NAME": "t",
     "GIT_COMMITTER_EMAIL": "t@example.com",
 }
-pytestmark = pytest.mark.slow
+# one worker runs the module: its fixtures build the wheel and the generated repo once
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("install")]
 
 
 def _git(repo: Path, *args: str) -> str:
