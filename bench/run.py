@@ -375,7 +375,7 @@ def main(argv: list[str] | None = None) -> int:
         repo = OUT / f"repo-m{models}"
         defects = synth(repo, models, template=template)
         # servegate does not trust a file digest taken within 2 s of the file's last change
-        # (servegate.cache.RACY_NS); a real repo's files are older than that, these are not
+        # (servegate.memo.digests.RACY_NS); a real repo's files are older than that, these are not
         time.sleep(2.5)
         overlays = sorted(p.parent for p in repo.glob("models/*/overlays/*/kustomization.yaml"))
         print(f"bench: M={models}: {len(overlays)} overlays", file=sys.stderr)

@@ -1,33 +1,29 @@
-"""Diff-aware checking: which kustomize roots a change touches, and the change rules.
+"""The base revision of ``check --base REF``, and the change rules run against it.
 
-Two entry points narrow a check to what changed: ``--base REF`` (git: everything that differs
-from REF, committed or not) and ``--changed-files`` (the files pre-commit passes). A changed file
-maps to every kustomize root that can read it (``Discovery.reads_any``: a file it names, or any
-file in or below its kustomization folders, as its render cache key hashes them); a change to
-servegate's own configuration (``servegate.yaml``, ``environments/``, ``policies/``) affects
-every root.
-
-With ``--base`` the base revision is exported with ``git archive`` (read-only: no worktree, no
-checkout), the affected roots are rendered there too, and the change rules
-(``servegate.rules.changes``) compare each object before and after.
+The base revision is exported with ``git archive`` (read-only: no worktree, no checkout), the
+checked roots are rendered there too, and the change rules (``servegate.rules.changes``)
+compare each object before and after, with the context of its unit's plan
+(``servegate.evaluate``). Which roots a change touches is ``servegate.scope``'s.
 """
 
 from __future__ import annotations
 
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from servegate.discover import Discovery, rel
+from servegate.discover import rel
 from servegate.errors import UsageError
+from servegate.evaluate import evaluate
 from servegate.model import Finding, Unit
 from servegate.resource import Origin, Resource
 
-#: Files whose change affects every root: servegate's configuration of the repo.
-CONFIG_PREFIXES = ("servegate.yaml", "environments/", "policies/")
+if TYPE_CHECKING:
+    from servegate.plan import Planner
+
 GIT_TIMEOUT_S = 60
 ObjectKey = tuple[str, str | None, str]
 
@@ -78,40 +74,6 @@ def changed_since(root: Path, ref: str) -> set[str]:
             name = name[len(prefix) + 1 :]
         files.add(name)
     return files
-
-
-def normalize(root: Path, files: Iterable[Path | str]) -> set[str]:
-    """Paths as given on the command line -> paths relative to ``root`` (outside ones dropped)."""
-    out: set[str] = set()
-    for f in files:
-        path = Path(f)
-        absolute = path if path.is_absolute() else Path.cwd() / path
-        relative = rel(root, absolute.resolve() if absolute.exists() else absolute)
-        if not relative.startswith("../"):
-            out.add(relative)
-    return out
-
-
-def affected(discovery: Discovery, changed: set[str]) -> tuple[list[str], list[str]]:
-    """Kustomize roots and plain files a set of changed files touches."""
-    if any(f == p or f.startswith(p) for f in changed for p in CONFIG_PREFIXES):
-        return list(discovery.roots), list(discovery.plain_files)
-    roots = [k for k in discovery.roots if discovery.reads_any(k, changed)]
-    plain = [f for f in discovery.plain_files if f in changed]
-    return roots, plain
-
-
-def narrow(discovery: Discovery, changed: set[str]) -> Discovery:
-    """The same discovery, limited to the roots and files ``changed`` touches."""
-    roots, plain = affected(discovery, changed)
-    keep = set(plain) | {f for k in roots for f in discovery.inputs(k)}
-    return replace(
-        discovery,
-        roots=roots,
-        plain_files=plain,
-        yaml_files=[f for f in discovery.yaml_files if f in keep or f in changed],
-        findings=[f for f in discovery.findings if f.file in keep or f.file in changed],
-    )
 
 
 # --- the base revision ------------------------------------------------------------------------
@@ -178,50 +140,37 @@ def base_objects(root: Path, commit: str, kdirs: Sequence[str]) -> dict[str, dic
     return out
 
 
-def pairs(groups: Sequence[Unit], before: dict[str, dict[ObjectKey, Any]]) -> Iterator[Change]:
-    for group in groups:
-        old = before.get(group.label)
-        if old is None:
-            continue
-        for resource in group.resources:
-            body = old.get(_key(resource.body))
-            then = None if body is None else Resource.from_body(body, Origin(resource.origin.file))
-            yield Change(then, resource)
+def pairs(unit: Unit, before: dict[str, dict[ObjectKey, Any]]) -> Iterator[Change]:
+    """Each object of ``unit`` with itself at the base revision (when the root existed)."""
+    old = before.get(unit.label)
+    if old is None:
+        return
+    for resource in unit.resources:
+        body = old.get(_key(resource.body))
+        then = None if body is None else Resource.from_body(body, Origin(resource.origin.file))
+        yield Change(then, resource)
 
 
-def change_findings(
-    root: Path, ref: str, groups: Sequence[Unit], profiles: dict[str | None, dict[str, Any]]
-) -> list[Finding]:
-    """Run every change rule over the objects of ``groups`` against the base revision."""
-    from servegate.evaluate import evaluate
-    from servegate.rules import all_rules
-    from servegate.rules.base import ChangeRule, Context, Rule
-
-    rules = [r for r in all_rules().values() if isinstance(r, ChangeRule)]
+def change_findings(root: Path, ref: str, units: Sequence[Unit], planner: Planner) -> list[Finding]:
+    """The change rules of each unit's plan over its objects against the base revision, and
+    the repo's own environment profiles against theirs."""
     commit = resolve_ref(root, ref)
-    before = base_objects(root, commit, [g.label for g in groups if g.label in _roots(groups)])
+    before = base_objects(root, commit, [u.label for u in units if u.is_root])
     findings: list[Finding] = []
-    for group in groups:
-        profile = profiles.get(group.environment, {})
-        changes = list(pairs([group], before))
+    for unit in units:
+        plan = planner.plan(unit.environment)
+        changes = list(pairs(unit, before)) if plan.change_rules else []
         if not changes:
             continue
         then = {id(c.after): c.before for c in changes}
 
-        def context(rule: Rule, profile: dict[str, Any] = profile) -> Context:
-            return Context((1, 99), environment=profile, params=dict(rule.params))
-
         def before_of(after: Resource, then: dict[int, Resource | None] = then) -> Resource | None:
             return then[id(after)]
 
-        hits = evaluate(rules, [c.after for c in changes], context, before_of)
-        findings.extend(hit.finding() for hit in hits)
+        hits = evaluate(plan.change_rules, [c.after for c in changes], plan.context, before_of)
+        findings.extend(hit.finding(unit.id) for hit in hits)
     findings.extend(_profile_findings(root, commit))
     return findings
-
-
-def _roots(groups: Sequence[Unit]) -> set[str]:
-    return {g.label for g in groups if g.label != "plain files"}
 
 
 def _profile_findings(root: Path, commit: str) -> list[Finding]:

@@ -45,6 +45,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Continuous-training pipeline (Argo Workflows) commands.",
     ),
     "merge": ("servegate.commands.merge", "merge", "Merge JSON reports of sharded checks."),
+    "cache": (
+        "servegate.commands.cache",
+        "cache",
+        "Show (info) or reset (clear) what earlier checks remembered.",
+    ),
     "schemas": ("servegate.commands.schemas", "schemas", "Build derived CRD schemas."),
 }
 

@@ -7,14 +7,16 @@ strictest policy set, ``restricted``, applies: secure by default.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from servegate.datafiles import data_dir
 from servegate.errors import ConfigError
-from servegate.model import Finding
+from servegate.model import Finding, Severity
+from servegate.rules import matches, problem_rule
+from servegate.rules.repo.config_invalid import RULE as CONFIG_INVALID
 from servegate.rules.repo.exemption_expired import RULE as EXEMPTION_EXPIRED
 from servegate.rules.repo.exemption_invalid import RULE as EXEMPTION_INVALID
 from servegate.yamlsafe import load_bytes
@@ -27,32 +29,35 @@ EXEMPT_ANNOTATION_PREFIX = "servegate.io/exempt."
 
 @dataclass(frozen=True, slots=True)
 class Exemption:
+    """One entry of ``exemptions:``: a rule (or family) for one named resource."""
+
     rule: str
-    kind: str | None
-    name: str | None
+    kind: str
+    name: str
     namespace: str | None
+    """None: the named resource in any namespace."""
     reason: str
     expires: dt.date | None
     file: str
     line: int
 
     def covers(self, rule_id: str, kind: str, name: str, namespace: str | None) -> bool:
-        if not (rule_id == self.rule or rule_id.startswith(self.rule.rstrip(".") + ".")):
-            return False
-        if self.kind is not None and self.kind != kind:
-            return False
-        if self.name is not None and self.name != name:
+        if not matches(rule_id, (self.rule,)) or (self.kind, self.name) != (kind, name):
             return False
         return self.namespace is None or self.namespace == namespace
 
 
 @dataclass(frozen=True, slots=True)
 class PolicySet:
+    """Which rules run, at what severity, with what parameters (``policies/<name>.yaml``)."""
+
     name: str
     pss_level: str
     ignore: tuple[str, ...]
-    severity: Mapping[str, str]
+    severity: Mapping[str, Severity]
     params: Mapping[str, Any]
+    file: str = ""
+    """Where it was read (part of a plan's identity)."""
 
 
 @dataclass(slots=True)
@@ -100,19 +105,39 @@ def _load_mapping(path: Path, label: str) -> tuple[dict[str, Any], Any]:
 
 
 def load_config(root: Path, path: Path | None, today: dt.date | None = None) -> Config:
-    """Read ``servegate.yaml`` (``path``, else at ``root``); a missing default file is fine."""
+    """Read ``servegate.yaml``: the operator's ``path`` (``--config``; a problem with it is a
+    ConfigError, exit code 2), else the checked repo's at ``root`` (a missing file is fine; a
+    file that is not valid YAML or fails its schema is not applied at all, and is a finding at
+    its file and line). An exemption entry that fails its schema is a finding and is not
+    applied; the other entries are."""
     explicit = path is not None
     path = path or root / CONFIG_NAME
     if not path.is_file():
         if explicit:
             raise ConfigError(f"config file not found: {path}")
         return Config()
-    data, doc = _load_mapping(path, "servegate.yaml")
-    _validate_against_schema(path, data)
     try:
-        rel = path.resolve().relative_to(root).as_posix()
+        rel = path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         rel = str(path)
+    if explicit:
+        data, doc = _load_mapping(path, "servegate.yaml")
+    else:
+        loaded = _repo_mapping(path, rel)
+        if isinstance(loaded, Finding):
+            return Config(file=rel, findings=[loaded])
+        data, doc = loaded
+    errors = _schema_errors(data)
+    outside = [(p, m) for p, m in errors if len(p) < 2 or p[0] != "exemptions"]
+    if outside:
+        where, message = outside[0]
+        shown = ".".join(map(str, where)) or "(top level)"
+        if explicit:
+            raise ConfigError(f"{path}: invalid servegate.yaml at {shown}: {message}")
+        line = doc.line_of(tuple(where)) if doc is not None else 1
+        text = f"servegate.yaml is not applied: {shown}: {message}"
+        return Config(file=rel, findings=[CONFIG_INVALID.finding(text, rel, line)])
+    invalid_entries = {int(p[1]): m for p, m in reversed(errors)}
     config = Config(file=rel)
     envs = data.get("environments") or {}
     config.environments = {str(k).strip("/"): str(v) for k, v in envs.items()}
@@ -123,28 +148,42 @@ def load_config(root: Path, path: Path | None, today: dt.date | None = None) -> 
     today = today or dt.date.today()
     for i, item in enumerate(data.get("exemptions") or []):
         line = doc.line_of(("exemptions", i)) if doc is not None else 1
+        if i in invalid_entries:
+            message = f"exemption not applied: {invalid_entries[i]}"
+            config.findings.append(EXEMPTION_INVALID.finding(message, rel, line))
+            continue
         config.exemptions.extend(_exemption(item, rel, line, today, config.findings))
     return config
 
 
-def _validate_against_schema(path: Path, data: dict[str, Any]) -> None:
-    from servegate.ownschemas import first_error
+def _repo_mapping(path: Path, rel: str) -> tuple[dict[str, Any], Any] | Finding:
+    """The checked repo's servegate.yaml as a mapping, or the finding that says why not."""
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        return CONFIG_INVALID.finding(f"servegate.yaml cannot be read: {err.strerror}", rel, 1)
+    loaded = load_bytes(raw)
+    if loaded.problems:
+        p = loaded.problems[0]
+        return problem_rule(p.kind).finding(p.message, rel, p.line)
+    if not loaded.documents:
+        return {}, None
+    doc = loaded.documents[0]
+    if not isinstance(doc.data, dict):
+        return CONFIG_INVALID.finding("servegate.yaml must be a mapping", rel, doc.line)
+    return doc.data, doc
 
-    # exemption entries are checked one by one below, as findings rather than a usage error
-    error = first_error("servegate.schema.json", data, lambda p: bool(p) and p[0] == "exemptions")
-    if error is not None:
-        where, message = error
-        raise ConfigError(f"{path}: invalid servegate.yaml at {where}: {message}")
+
+def _schema_errors(data: dict[str, Any]) -> list[tuple[list[str | int], str]]:
+    from servegate.ownschemas import errors
+
+    return errors("servegate.schema.json", data)
 
 
 def _exemption(
-    item: Any, file: str, line: int, today: dt.date, findings: list[Finding]
+    item: dict[str, Any], file: str, line: int, today: dt.date, findings: list[Finding]
 ) -> list[Exemption]:
-    if not isinstance(item, dict) or not isinstance(item.get("rule"), str):
-        findings.append(
-            EXEMPTION_INVALID.finding("an exemption needs at least 'rule' and 'reason'", file, line)
-        )
-        return []
+    """An exemption entry that passed its schema, unless its reason is blank or it expired."""
     reason = str(item.get("reason") or "").strip()
     if not reason:
         findings.append(
@@ -175,12 +214,12 @@ def _exemption(
                 )
             )
             return []
-    resource: dict[str, Any] = item["resource"] if isinstance(item.get("resource"), dict) else {}
+    resource: dict[str, Any] = item["resource"]
     return [
         Exemption(
             item["rule"],
-            resource.get("kind"),
-            resource.get("name"),
+            str(resource["kind"]),
+            str(resource["name"]),
             resource.get("namespace"),
             reason,
             date,
@@ -190,20 +229,31 @@ def _exemption(
     ]
 
 
-def load_policy_set(name: str, root: Path | None = None) -> PolicySet:
-    """A policy set by name: the repo's ``policies/<name>.yaml`` first, then servegate's."""
-    candidates = [root / "policies" / f"{name}.yaml"] if root else []
+def load_policy_set(name: str, folders: Sequence[Path] = ()) -> PolicySet:
+    """The policy set ``name``: ``<folder>/<name>.yaml`` from the first of ``folders`` that
+    has it, else servegate's own."""
+    candidates = [folder / f"{name}.yaml" for folder in folders]
     candidates.append(data_dir("policies") / f"{name}.yaml")
     for path in candidates:
         if path.is_file():
             data, _ = _load_mapping(path, "policy set")
             rules = data.get("rules") or {}
+            severity: dict[str, Severity] = {}
+            for rule_id, value in dict(rules.get("severity") or {}).items():
+                try:
+                    severity[str(rule_id)] = Severity(value)
+                except ValueError:
+                    raise ConfigError(
+                        f"{path}: severity of {rule_id} is {value!r}: expected error, warning "
+                        "or note"
+                    ) from None
             return PolicySet(
                 name=str(data.get("name", name)),
                 pss_level=str(data.get("podSecurity", "restricted")),
                 ignore=tuple(rules.get("ignore") or ()),
-                severity=dict(rules.get("severity") or {}),
+                severity=severity,
                 params=dict(data.get("params") or {}),
+                file=str(path),
             )
     raise ConfigError(f"unknown policy set {name!r} (looked in {', '.join(map(str, candidates))})")
 

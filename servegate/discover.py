@@ -24,11 +24,12 @@ from servegate.rules.repo.kustomize_plugin import RULE as KUSTOMIZE_PLUGIN
 from servegate.rules.repo.remote_base import RULE as REMOTE_BASE
 from servegate.rules.repo.symlink_escape import RULE as SYMLINK_ESCAPE
 from servegate.rules.yaml.unreadable import RULE as UNREADABLE
-from servegate.sources import parse as load_bytes
+from servegate.sources import dialect_for
 from servegate.yamlsafe import Document
 
 if TYPE_CHECKING:
-    from servegate.cache import InputHasher
+    from servegate.memo import Memo
+    from servegate.yamlsafe import LoadResult
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -112,7 +113,7 @@ class Discovery:
     def inputs(self, kdir: str) -> list[str]:
         """Every file rendering ``kdir`` names, sorted: its kustomizations and the files they
         list (with symlink targets). With the trees under ``folders(kdir)``, what its render
-        cache key covers (``servegate.render.cache_keys``)."""
+        render key covers (``servegate.render.render_keys``)."""
         files: set[str] = set()
         for k in self.closure(kdir):
             files.add(k.file)
@@ -163,9 +164,13 @@ class _Paths:
     """Path arithmetic of one discovery run on plain strings (no pathlib objects on the hot
     path), with ``os.path.realpath`` answers memoized per path and symlink tests per prefix."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, memo: Memo | None = None) -> None:
+        from servegate.memo import Memo
+
         self.root = root
         self.base = str(root)
+        self.memo = memo or Memo.off()
+        self._parses = self.memo.parses
         # the string shortcut of rel() holds for an absolute, normalised root on POSIX
         self._fast = os.sep == "/" and self.base == os.path.abspath(self.base) != "/"
         self._real: dict[str, tuple[str, bool]] = {}
@@ -173,6 +178,11 @@ class _Paths:
         self.kfile_names: dict[str, str] = {}
         """Kustomization file name by dir, as the walk saw it."""
         self.base_real = self.real(self.base)
+
+    def parse(self, raw: bytes, name: str) -> LoadResult:
+        """A file strictly parsed as its consumer decodes it (``servegate.sources``), through
+        the memo's parses when it is on, within the run's budget."""
+        return self._parses.load(raw, name, dialect_for(name))
 
     def rel(self, path: str) -> str:
         """``rel(root, path)``."""
@@ -294,13 +304,13 @@ def kustomization_file(directory: Path) -> Path | None:
     return None
 
 
-def discover(paths: list[Path], root: Path | None = None) -> Discovery:
+def discover(paths: list[Path], root: Path | None = None, memo: Memo | None = None) -> Discovery:
     """Scan ``paths`` (dirs or files) inside one repo root; raise UsageError for bad paths."""
     for p in paths:
         if not p.exists():
             raise UsageError(f"path does not exist: {p}")
     root = (root or find_repo_root(paths[0].resolve())).resolve()
-    scan = _Paths(root)
+    scan = _Paths(root, memo)
     findings: list[Finding] = []
     yaml_files: list[str] = []
     kdirs: list[str] = []
@@ -394,7 +404,7 @@ def _read_kustomization(
         findings.append(UNREADABLE.finding(f"cannot read file: {err.strerror}", kfile_rel, 1))
         k.blocked = True
         return k
-    loaded = load_bytes(raw, kfile_rel)
+    loaded = scan.parse(raw, kfile_rel)
     for problem in loaded.problems:
         findings.append(
             problem_rule(problem.kind).finding(problem.message, kfile_rel, problem.line)
@@ -501,7 +511,7 @@ class _Reader:
         if raw is None:
             return
         target_rel = self.scan.rel(target)
-        for d in load_bytes(raw, target_rel).documents:
+        for d in self.scan.parse(raw, target_rel).documents:
             if not isinstance(d.data, dict):
                 continue
             if d.data.get("apiVersion") not in (None, "builtin"):
@@ -663,7 +673,7 @@ def _add_patch_docs(scan: _Paths, target: str, selector: Any, k: Kustomization) 
     if raw is None:
         return
     target_rel = scan.rel(target)
-    loaded = load_bytes(raw, target_rel)
+    loaded = scan.parse(raw, target_rel)
     sel = selector if isinstance(selector, dict) else {}
     for d in loaded.documents:
         data = d.data if isinstance(d.data, dict) else {}
@@ -673,7 +683,7 @@ def _add_patch_docs(scan: _Paths, target: str, selector: Any, k: Kustomization) 
         k.patches.append(PatchDoc(target_rel, d, kind, name))
 
 
-def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
+def discover_changed(root: Path, changed: set[str], memo: Memo | None = None) -> Discovery | None:
     """What ``discover([root])`` followed by narrowing to ``changed`` (repo-relative files)
     yields, without reading every kustomization in full: a name-only walk, a scan of each
     kustomization's (parse-cached) path entries, and a full read only of the kustomizations
@@ -706,7 +716,8 @@ def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
                 stack.append(path)
             elif e.name.endswith(YAML_SUFFIXES) and e.name not in KUSTOMIZATION_NAMES:
                 yaml_files.add(path)
-    refs = _all_path_entries(root, kfiles)
+    scan = _Paths(root, memo)
+    refs = _all_path_entries(scan, kfiles)
     named_by: dict[str, list[str]] = {}  # path -> kustomizations naming it (or it is theirs)
     for k, named in refs.items():
         for entry in named:
@@ -724,7 +735,6 @@ def discover_changed(root: Path, changed: set[str]) -> Discovery | None:
 
     findings: list[Finding] = []
     read: dict[str, Kustomization] = {}
-    scan = _Paths(root)
 
     def full(k: str) -> Kustomization:
         if k not in read:
@@ -964,83 +974,31 @@ def posix_parent(path: str) -> str:
     return parent or "."
 
 
-#: Bump when ``_path_entries`` changes what it returns.
-REFS_FORMAT = "refs-v2"
-
-
-def remember_path_entries(discovery: Discovery, hasher: InputHasher) -> None:
+def remember_path_entries(discovery: Discovery, memo: Memo) -> None:
     """After discovering a whole repo: bring the path entry memo of ``_all_path_entries`` up
-    to date (``hasher`` has usually digested the kustomizations already), so the next
+    to date (the memo's digests have usually read the kustomizations already), so the next
     ``--changed-files`` run reads none of them."""
     kfiles = {k.dir: k.file for k in discovery.kustomizations.values()}
-    _all_path_entries(discovery.root, kfiles, hasher)
+    _all_path_entries(_Paths(discovery.root, memo), kfiles)
 
 
-def _all_path_entries(
-    root: Path, kfiles: dict[str, str], hasher: InputHasher | None = None
-) -> dict[str, set[str]]:
-    """``_path_entries`` of every kustomization of the repo (``kfiles``: all of them); with the
-    caches on, remembered per repo by the content digest of each kustomization file
-    (``InputHasher``, whose stat index spares reading unchanged files), so a pre-commit run
-    parses only the kustomizations that changed."""
-    from servegate import cache
+def _all_path_entries(scan: _Paths, kfiles: dict[str, str]) -> dict[str, set[str]]:
+    """The paths each kustomization of the repo names (``kfiles``: all of them), normalised
+    repo-relative: a superset of what ``_read_kustomization`` lists. Remembered per repo by
+    the content digest of each kustomization file (``servegate.memo.paths``), so a pre-commit
+    run parses only the kustomizations that changed."""
+    from servegate.memo.paths import path_entries
 
-    if not cache.stat_index_enabled():
-        return {k: _path_entries(root, k, f) for k, f in kfiles.items()}
-    import hashlib
-    import marshal
+    def read(kdir: str, kfile: str, raw: bytes) -> set[str]:
+        return _entries_of(scan, raw, kdir, kfile)
 
-    hasher = hasher or cache.InputHasher(root)
-    name = hashlib.sha256(os.fsencode(str(root))).hexdigest()
-    memo_path = cache.cache_dir() / REFS_FORMAT / name
-    memo: dict[str, tuple[str, bytes, list[str]]] = {}
-    try:
-        with open(memo_path, "rb") as handle:
-            # the user's own cache folder, written only by servegate: as trusted as its code
-            fmt, loaded = marshal.loads(handle.read())  # noqa: S302
-        if fmt == REFS_FORMAT and isinstance(loaded, dict):
-            memo = loaded
-    except (OSError, ValueError, EOFError, TypeError):
-        pass  # absent or damaged: parse every kustomization (and rewrite it)
-    found: dict[str, set[str]] = {}
-    fresh: dict[str, tuple[str, bytes, list[str]]] = {}
-    for kdir, kfile in kfiles.items():
-        digest = hasher.file(kfile)
-        known = memo.get(kdir)
-        if type(known) is tuple and len(known) == 3 and known[:2] == (kfile, digest):
-            entries = set(known[2])
-        else:
-            try:
-                raw = (root / kfile).read_bytes()
-            except OSError:
-                found[kdir] = set()
-                continue
-            entries = _entries_of(raw, kdir, kfile)
-            if hashlib.sha256(raw).digest() != digest:
-                found[kdir] = entries
-                continue  # changed while being read: use it, but do not remember it
-        found[kdir] = entries
-        fresh[kdir] = (kfile, digest, sorted(entries))
-    hasher.save()
-    if fresh != memo:
-        cache.write_atomic(memo_path, marshal.dumps((REFS_FORMAT, fresh)))
-    return found
+    return path_entries(scan.memo, scan.root, kfiles, read)
 
 
-def _path_entries(root: Path, kdir: str, kfile: str) -> set[str]:
-    """Every path a kustomization's entries name, normalised repo-relative; a superset of
-    what ``_read_kustomization`` lists (it parses the file through the parse cache)."""
-    try:
-        raw_bytes = (root / kfile).read_bytes()
-    except OSError:
-        return set()
-    return _entries_of(raw_bytes, kdir, kfile)
-
-
-def _entries_of(raw_bytes: bytes, kdir: str, kfile: str) -> set[str]:
+def _entries_of(scan: _Paths, raw_bytes: bytes, kdir: str, kfile: str) -> set[str]:
     import posixpath
 
-    loaded = load_bytes(raw_bytes, kfile)
+    loaded = scan.parse(raw_bytes, kfile)
     if not loaded.documents or not isinstance(loaded.documents[0].data, dict):
         return set()
     data: dict[str, Any] = loaded.documents[0].data

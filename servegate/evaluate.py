@@ -1,5 +1,9 @@
 """One rule dispatch for every scope: the engine, the change rules and the tests run rules here.
 
+``evaluate_unit`` checks one unit as its plan says: each object against its schema, then the
+plan's rules, each finding marked suppressed where an exemption annotation on its own object
+covers it (``servegate.exemptions.marked``).
+
 ``evaluate`` runs rules over the resources of one unit, each with its context (the unit's
 plan, ``servegate.plan``): POD rules over every pod-like spec the pod-spec layer finds (the
 Pod Security rules also over pod specs it infers by shape in unknown kinds), OBJECT
@@ -12,8 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from servegate.model import Finding
+from servegate.exemptions import inline, marked
+from servegate.model import Finding, Unit, UnitResult
 from servegate.podspecs import pod_specs
 from servegate.resource import Resource, dotted
 from servegate.rules.base import (
@@ -25,6 +31,17 @@ from servegate.rules.base import (
     UnitRule,
     Violation,
 )
+from servegate.rules.schema.cel import RULE as SCHEMA_CEL
+from servegate.rules.schema.cel_not_evaluated import RULE as CEL_NOT_EVALUATED
+from servegate.rules.schema.invalid import RULE as SCHEMA_INVALID
+from servegate.rules.schema.unknown_kind import RULE as UNKNOWN_KIND
+
+#: The rules of a schema check: it is skipped when a unit's plan selects none of them.
+SCHEMA_RULES = (SCHEMA_INVALID, UNKNOWN_KIND, SCHEMA_CEL, CEL_NOT_EVALUATED)
+
+if TYPE_CHECKING:
+    from servegate.plan import Plan
+    from servegate.schema.validate import SchemaSet
 
 #: A rule's context in the unit being checked.
 ContextOf = Callable[[Rule], Context]
@@ -102,3 +119,47 @@ def _always(context: Context) -> ContextOf:
 def _hits(rule: Rule, resource: Resource, violations: Iterable[Violation]) -> Iterator[Hit]:
     for violation in violations:
         yield Hit(rule, violation.resource or resource, violation)
+
+
+def evaluate_unit(unit: Unit, plan: Plan, schemas: SchemaSet) -> UnitResult:
+    """Schema and rules over one unit, with its plan: what the result memo keeps."""
+    findings = list(unit.findings)
+    validate = any(
+        plan.selects(r) for r in (SCHEMA_INVALID, UNKNOWN_KIND, SCHEMA_CEL, CEL_NOT_EVALUATED)
+    )
+    exempt: dict[int, dict[str, str]] = {}
+    for resource in unit.resources:
+        covered, invalid = inline(resource, unit.id)
+        findings.extend(invalid)
+        if covered:
+            exempt[id(resource)] = covered
+        if validate:
+            found = schema_findings(resource, schemas, unit.id)
+            findings.extend(marked(f, covered) if covered else f for f in found)
+    for hit in evaluate(plan.rules, unit.resources, plan.context):
+        finding = hit.finding(unit.id)
+        covered = exempt.get(id(hit.resource), {})
+        findings.append(marked(finding, covered) if covered else finding)
+    return UnitResult(findings, len(unit.resources), sorted(unit.files))
+
+
+def schema_findings(resource: Resource, schemas: SchemaSet, unit: str = "") -> Iterator[Finding]:
+    """The object against its kind's schema (``servegate.schema.validate``)."""
+    verdict = schemas.check(resource.body)
+    if verdict is None:
+        file, line = resource.locate(())
+        message = (
+            f"no schema for {resource.api_version} {resource.kind}: not validated "
+            "(add its CRD with --crds)"
+        )
+        yield UNKNOWN_KIND.finding(message, file, line, resource.ref, unit=unit)
+        return
+    for rule, errors in (
+        (SCHEMA_INVALID, verdict.errors),
+        (SCHEMA_CEL, verdict.rules),
+        (CEL_NOT_EVALUATED, verdict.unsupported),
+    ):
+        for path, message in errors:
+            file, line = resource.locate(tuple(path))
+            where = dotted(tuple(path)) or None
+            yield rule.finding(message, file, line, resource.ref, where, unit)

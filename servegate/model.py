@@ -85,6 +85,19 @@ class Unit:
         return f"plain:{folder}:{environment or ''}"
 
 
+@dataclass(slots=True)
+class UnitResult:
+    """What checking one unit produced, before its plan is applied: what the result memo
+    keeps, so that a unit whose inputs and plan are unchanged is not checked again."""
+
+    findings: list[Finding] = field(default_factory=list)
+    """Each with its unit, at its rule's default severity; ``suppressed`` set where an
+    exemption annotation on the object covers it."""
+    resources: int = 0
+    files: list[str] = field(default_factory=list)
+    """Source files (repo-relative) the unit read: counted in ``summary.files``."""
+
+
 @dataclass(frozen=True, slots=True)
 class CheckOptions:
     """What the operator asked for: the command line, or the Argo CD plugin's parameters."""

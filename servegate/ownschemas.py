@@ -33,3 +33,16 @@ def first_error(
     error = min(errors, key=lambda e: [str(p) for p in e.instance_path])
     where = ".".join(str(p) for p in error.instance_path) or "(top level)"
     return where, str(error.message)
+
+
+def errors(name: str, data: Any) -> list[tuple[list[str | int], str]]:
+    """(path, message) of every error of ``data`` against ``schemas/<name>``, sorted by path;
+    an unexpected key's path ends at that key (where a reader looks for the typo)."""
+    found = []
+    for error in _validator(name).iter_errors(data):
+        path = list(error.instance_path)
+        unexpected = getattr(error.kind, "unexpected", None)
+        if isinstance(unexpected, list) and unexpected:
+            path.append(str(unexpected[0]))
+        found.append((path, str(error.message)))
+    return sorted(found, key=lambda item: [str(p) for p in item[0]])

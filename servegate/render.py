@@ -5,12 +5,14 @@ Each root is built through a throw-away wrapper kustomization in a temporary fol
 from without servegate writing into the user's repo. Roots that cannot affect each other are
 rendered 20 to 30 to a process (``servegate.batching``), about 5x cheaper per root than one
 process each, and split back by root. kustomize runs with load restrictions on,
-without exec or helm plugins, with a minimal environment and a timeout. Outputs are kept in a
-content-hash cache (``servegate.cache``) keyed on every input, the tool version and the flags.
+without exec or helm plugins, with a minimal environment and a timeout. Outputs are kept in the
+memo (``servegate.memo.renders``) under ``render_keys``: every input, the tool version and the
+flags.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -31,8 +33,9 @@ from servegate.rules.repo.kustomize_error import RULE as KUSTOMIZE_ERROR
 from servegate.rules.repo.remote_base import RULE as REMOTE_BASE
 
 if TYPE_CHECKING:
-    from servegate.cache import InputHasher, RenderCache
     from servegate.discover import Discovery
+    from servegate.memo import Memo
+    from servegate.memo.renders import RenderMemo
 
 #: The longest one kustomize process may run (and never past the run's budget).
 RENDER_TIMEOUT_S = 120
@@ -63,7 +66,7 @@ class Rendered:
     """A timeout, or a render that read content outside the repo: not a property of the
     hashed inputs, so never cached."""
     objects: list[Any] | None = None
-    """``output`` already parsed (plain data), when the cache could hold it as JSON."""
+    """``output`` already parsed (plain data): by the batch split, or read back from the memo."""
     rule: ReportedRule = KUSTOMIZE_ERROR
     """The rule of the finding that ``error`` makes."""
 
@@ -134,27 +137,29 @@ def kubectl_path() -> str:
     )
 
 
-@cache
-def kubectl_version() -> str:
-    """kubectl's client and kustomize versions (part of the render cache key), remembered in
-    the cache folder per binary (path, size, mtime) so a warm run starts no extra process."""
-    from servegate.cache import cache_dir, read_text, write_atomic
+#: The memo stage of kubectl's version per binary, and its format version.
+TOOLS, TOOLS_VERSION = "tools", 2
+_versions: dict[str, str] = {}
 
+
+def kubectl_version(memo: Memo) -> str:
+    """kubectl's client and kustomize versions (part of the render key), asked once per binary
+    (path, size, mtime) and remembered in the memo, so a warm run starts no extra process."""
     path = kubectl_path()
     try:
         st = os.stat(path)
     except OSError as err:
         raise ToolMissing(f"cannot run {path}: {err.strerror}") from None
-    import hashlib
-
     ident = hashlib.sha256(f"{path}\0{st.st_size}\0{st.st_mtime_ns}".encode()).hexdigest()
-    memo = cache_dir() / "tools" / ident
-    known = read_text(memo)
-    if known:
-        return known
-    version = _ask_version()
-    write_atomic(memo, version.encode())
-    return version
+    found = _versions.get(ident)
+    if found is None:
+        store = memo.store(TOOLS, TOOLS_VERSION)
+        known = store.get(ident) if store is not None else None
+        found = known if isinstance(known, str) and known else _ask_version()
+        if store is not None and found != known:
+            store.put(ident, found)
+        _versions[ident] = found
+    return found
 
 
 def _ask_version() -> str:
@@ -346,14 +351,17 @@ def _block(text: str, start: int) -> dict[str, str]:
 class Prefetch:
     """Roots rendered in the background from the moment they are known, so kustomize runs
     while the caller loads what it needs to check them; ``render_all`` takes the results.
-    Roots whose output is in the cache are not rendered."""
+    Roots whose output is in the memo are not rendered."""
 
-    def __init__(
-        self, discovery: Discovery, cache: RenderCache, hasher: InputHasher | None = None
-    ) -> None:
+    def __init__(self, discovery: Discovery, memo: Memo) -> None:
         kubectl_path()
-        keys = cache_keys(discovery, discovery.roots, hasher) if cache.enabled else {}
-        todo = [k for k in discovery.roots if k not in keys or not cache.has(keys[k])]
+        todo = list(discovery.roots)
+        if memo.enabled:
+            from servegate.memo.renders import RenderMemo
+
+            renders = RenderMemo(memo)
+            keys = render_keys(discovery, discovery.roots, memo)
+            todo = [k for k in todo if not renders.has(keys[k])]
         self.budget = Budget.for_roots(len(todo))
         """The run's budget: ``render_all`` goes on spending it."""
         self._scratch = tempfile.TemporaryDirectory(prefix="servegate-")
@@ -380,7 +388,7 @@ def render_all(
     *,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
-    cache: RenderCache | None = None,
+    memo: Memo | None = None,
     discovery: Discovery | None = None,
     batch: bool = True,
     keys: dict[str, str] | None = None,
@@ -389,20 +397,26 @@ def render_all(
 ) -> list[Rendered]:
     """Render every root, ``workers`` kustomize processes at a time, in input order. With the
     ``discovery`` that found the roots, roots are rendered in batches (``batch``) and, with a
-    ``cache``, unchanged roots are not rendered at all (``keys``: their cache keys, when the
-    caller has computed them already; ``prefetch``: roots already being rendered). Every
+    ``memo`` that is on, unchanged roots are not rendered at all (``keys``: their render keys,
+    when the caller has computed them already; ``prefetch``: roots already being rendered). Every
     kustomize process of the call shares one ``budget`` (by default the prefetch's, else
     ``Budget.for_roots`` of the roots left to render); a root it does not cover comes back
     with a transient error."""
     if not kdirs:
         return []
     kubectl_path()  # fail fast, once, when the tool is missing
-    if keys is None:
-        keys = cache_keys(discovery, kdirs) if cache is not None and discovery else {}
+    renders: RenderMemo | None = None
+    if memo is not None and memo.enabled and discovery is not None:
+        from servegate.memo.renders import RenderMemo
+
+        renders = RenderMemo(memo)
+        if keys is None:
+            keys = render_keys(discovery, kdirs, memo)
+    keys = keys or {}
     results: dict[str, Rendered] = {}
     for kdir in kdirs:
         key = keys.get(kdir)
-        entry = cache.get(key) if cache is not None and key is not None else None
+        entry = renders.get(key) if renders is not None and key is not None else None
         if entry is not None:
             results[kdir] = Rendered(
                 kdir, entry.output, entry.error, entry.wrapper, objects=entry.objects
@@ -416,8 +430,8 @@ def render_all(
             todo.append(kdir)
             continue
         key = keys.get(kdir)
-        if cache is not None and key and not early.error_is_transient:
-            early = _store(cache, key, early)
+        if renders is not None and key and not early.error_is_transient:
+            early = _store(renders, key, early)
         results[kdir] = early
     done = len(results)
     if todo:
@@ -435,8 +449,8 @@ def render_all(
             for future in futures:
                 for result in future.result():
                     new_key = keys.get(result.kdir)
-                    if cache is not None and new_key and not result.error_is_transient:
-                        result = _store(cache, new_key, result)
+                    if renders is not None and new_key and not result.error_is_transient:
+                        result = _store(renders, new_key, result)
                     results[result.kdir] = result
                     done += 1
                 if progress is not None:
@@ -446,41 +460,44 @@ def render_all(
     return [results[k] for k in kdirs]
 
 
-def _store(cache: RenderCache, key: str, result: Rendered) -> Rendered:
-    """Put ``result`` in the cache (parsed objects too, when JSON holds them exactly)."""
-    import json
+def _store(renders: RenderMemo, key: str, result: Rendered) -> Rendered:
+    """Put ``result`` in the memo (parsed objects too, when the memo holds them exactly)."""
     from dataclasses import replace
 
-    from servegate.cache import Entry, as_json_data
+    from servegate.memo.renders import Entry, holds, parsed
 
-    if result.objects is None:
-        objects = as_json_data(result.output)
-    else:
-        exact = json.loads(json.dumps(result.objects, default=str)) == result.objects
-        objects = result.objects if exact else None
-    cache.put(key, Entry(result.output, result.error, result.wrapper, objects))
+    objects = parsed(result.output) if result.objects is None else result.objects
+    if not holds(objects):
+        objects = None
+    renders.put(key, Entry(result.output, result.error, result.wrapper, objects))
     return replace(result, objects=objects) if result.objects is None else result
 
 
-def cache_keys(
-    discovery: Discovery, kdirs: Sequence[str], hasher: InputHasher | None = None
-) -> dict[str, str]:
-    """The render cache key of each root (see ``servegate.cache``): its listed inputs, every
-    file under its closure's directories, the tool version, flags, repo root and wrapper
-    (``hasher``: the caller's, to share file digests with its other keys)."""
-    from servegate.cache import InputHasher, render_key
+def render_keys(discovery: Discovery, kdirs: Sequence[str], memo: Memo) -> dict[str, str]:
+    """The render key of each root (``servegate.memo.renders``): its listed inputs, every file
+    under its closure's folders, the tool version, flags, repo root and wrapper."""
+    from servegate.memo.renders import STAGE, VERSION
 
-    hasher = hasher or InputHasher(discovery.root)
-    common = (kubectl_version(), " ".join(FLAGS), str(discovery.root), WRAPPER, ORIGINS_CHECKED)
-    return {
-        kdir: render_key(
-            hasher,
-            discovery.inputs(kdir),
-            discovery.folders(kdir),
-            (*common, kdir),
-        )
-        for kdir in kdirs
-    }
+    hasher = memo.hasher(discovery.root)
+    common = (
+        kubectl_version(memo),
+        " ".join(FLAGS),
+        str(discovery.root),
+        WRAPPER,
+        ORIGINS_CHECKED,
+    )
+    keys = {}
+    for kdir in kdirs:
+        digest = hashlib.sha256(f"{STAGE}-v{VERSION}".encode())
+        for text in (*common, kdir):
+            digest.update(b"\0c" + text.encode("utf-8", "surrogateescape"))
+        entries = {rel: hasher.file(rel) for rel in discovery.inputs(kdir)}
+        for folder in discovery.folders(kdir):
+            entries.update(hasher.tree(folder))
+        for rel in sorted(entries):
+            digest.update(b"\0f" + rel.encode("utf-8", "surrogateescape") + b"\0" + entries[rel])
+        keys[kdir] = digest.hexdigest()
+    return keys
 
 
 def _clean_error(stderr: str, wrapper: Path, repo_root: Path) -> str:

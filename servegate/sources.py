@@ -5,7 +5,8 @@ A file the cluster receives as it is (a plain manifest applied by kubectl or an 
 directory app) and a kustomization file (kustomize reads those with sigs.k8s.io/yaml,
 ``api/types/kustomization.go``: ``Unmarshal``) are decoded in the ``KUBERNETES`` dialect; a file
 kustomize reads as a resource or patch in the ``KUSTOMIZE`` dialect (``servegate.yamlsafe``).
-All files of one run share one ``Budget`` of bytes, documents and alias-expanded nodes.
+All files of one run share one ``Budget`` of bytes, documents and alias-expanded nodes (the
+run's ``ParseMemo``, ``servegate.memo.parses``, holds it).
 """
 
 from __future__ import annotations
@@ -17,36 +18,13 @@ from typing import TYPE_CHECKING
 
 from servegate.model import Finding
 from servegate.rules import problem_rule
-from servegate.yamlsafe import (
-    KUBERNETES,
-    KUSTOMIZE,
-    Budget,
-    LoadResult,
-    Problem,
-    YAMLProblem,
-    load_bytes,
-)
+from servegate.yamlsafe import KUBERNETES, KUSTOMIZE, LoadResult, Problem, YAMLProblem
 
 if TYPE_CHECKING:
-    from servegate.cache import ParseCache
+    from servegate.memo import Memo
 
-_parse_cache: ParseCache | None = None
-_budget = Budget()
 _KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
 """``servegate.discover.KUSTOMIZATION_NAMES`` (discover imports this module)."""
-
-
-def use_parse_cache(enabled: bool) -> None:
-    """Turn the persistent parse cache (``servegate.cache.ParseCache``) on or off for this
-    process and start a new run's ``Budget``; the engine calls it per check with
-    ``--no-cache`` and $SERVEGATE_CACHE_DIR."""
-    global _parse_cache, _budget
-    from servegate import cache
-
-    # the render inputs' stat index lives and dies with the caches (--no-cache: neither)
-    cache.use_stat_index(enabled)
-    _parse_cache = cache.ParseCache() if enabled else None
-    _budget = Budget()
 
 
 def dialect_for(name: str | None) -> str:
@@ -57,31 +35,18 @@ def dialect_for(name: str | None) -> str:
     return KUSTOMIZE
 
 
-def parse(raw: bytes, name: str | None = None, dialect: str | None = None) -> LoadResult:
-    """``raw`` strictly parsed in ``dialect`` (default: ``dialect_for(name)``), through the
-    parse cache when it is on, within what the run's budget has left; ``name`` (the file's
-    repo-relative path) lets a second load of the same bytes reuse the first result."""
-    dialect = dialect or dialect_for(name)
-    refused = _budget.refuse(len(raw))
-    if refused is not None:
-        return LoadResult([], [refused], cacheable=False)
-    if _parse_cache is None:
-        result = load_bytes(raw, dialect=dialect, budget=_budget)
-    else:
-        result = _parse_cache.load(raw, name, dialect=dialect, budget=_budget)
-    _budget.charge(len(raw), result)
-    return result
-
-
 class SourceFiles:
     """Strictly parsed YAML files of one repo, by path relative to its root; ``plain`` names
     the files the cluster receives as they are (decoded as Kubernetes decodes them)."""
 
-    def __init__(self, root: Path, plain: Iterable[str] = ()) -> None:
+    def __init__(self, root: Path, plain: Iterable[str] = (), memo: Memo | None = None) -> None:
+        from servegate.memo import Memo
+
         self.root = root
         self._base = str(root)
         self._plain = frozenset(plain)
         self._loaded: dict[str, LoadResult] = {}
+        self._parses = (memo or Memo.off()).parses
 
     def dialect_of(self, rel: str) -> str:
         return KUBERNETES if rel in self._plain else dialect_for(rel)
@@ -106,7 +71,7 @@ class SourceFiles:
             return LoadResult(
                 [], [YAMLProblem(Problem.UNREADABLE, f"cannot read file: {err.strerror}")]
             )
-        return parse(raw, rel, self.dialect_of(rel))
+        return self._parses.load(raw, rel, self.dialect_of(rel))
 
     def findings(self, rel: str) -> list[Finding]:
         """The yaml.* findings of one file."""

@@ -13,10 +13,10 @@ import pytest
 from conftest import Run
 from manifests import PRIVILEGED_POD
 
-from servegate.changes import affected, normalize
 from servegate.discover import discover
 from servegate.engine import check
 from servegate.model import CheckOptions
+from servegate.scope import affected, normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests/fixtures/model-repo"

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from conftest import Run, doubling_graph, write_tree
 
-from servegate import changes
+from servegate import scope
 from servegate.discover import MAX_BUILDS, _build_counts, _components, discover, discover_changed
 
 Tree = Callable[[Mapping[str, str | bytes]], Path]
@@ -116,8 +116,8 @@ def test_narrowing_selects_every_root_that_reads_the_file(
 ) -> None:
     """--changed-files (the shortcut and the full discovery) and --base map the file back to
     its root, and the root's render key changes with it: the three agree."""
-    from servegate.cache import InputHasher
-    from servegate.render import cache_keys
+    from servegate.memo import Memo
+    from servegate.render import render_keys
 
     monkeypatch.setenv("SERVEGATE_CACHE_DIR", str(tmp_path / "cache"))
     root = _kinds_repo(tmp_path / "repo").resolve()
@@ -125,12 +125,12 @@ def test_narrowing_selects_every_root_that_reads_the_file(
     changed = {f"k{index}/{KINDS[kind][1]}"}
     full = discover([root], root)
     assert not full.findings
-    assert changes.narrow(full, changed).roots == [f"k{index}"]
+    assert scope.narrow(full, changed).roots == [f"k{index}"]
     fast = discover_changed(root, changed)
-    assert fast is not None and changes.narrow(fast, changed).roots == [f"k{index}"]
-    before = cache_keys(full, full.roots, InputHasher(root))
+    assert fast is not None and scope.narrow(fast, changed).roots == [f"k{index}"]
+    before = render_keys(full, full.roots, Memo.default())
     (root / next(iter(changed))).write_text("a: 2\n", encoding="utf-8")
-    after = cache_keys(full, full.roots, InputHasher(root))
+    after = render_keys(full, full.roots, Memo.default())
     assert {r for r in full.roots if before[r] != after[r]} == {f"k{index}"}
 
 
@@ -147,7 +147,7 @@ def test_a_shared_base_selects_every_overlay_and_its_unnamed_files(tree: Tree) -
         }
     ).resolve()
     for changed in ({"base/d.yaml"}, {"base/docs/readme.yaml"}, {"base/gone.yaml"}):
-        assert changes.narrow(discover([root], root), changed).roots == ["dev", "prod"]
+        assert scope.narrow(discover([root], root), changed).roots == ["dev", "prod"]
         fast = discover_changed(root, changed)
         assert fast is not None and fast.roots == ["dev", "prod"]
 
@@ -171,7 +171,7 @@ def test_symlink_targets_are_inputs(tree: Tree) -> None:
     assert found.kustomizations["app"].dirs == ["base"]
     assert {"app/pod.yaml", "shared/pod.yaml", "base/cm.yaml"} <= set(found.inputs("app"))
     for changed in ("shared/pod.yaml", "base/cm.yaml"):
-        assert changes.narrow(found, {changed}).roots == ["app"]
+        assert scope.narrow(found, {changed}).roots == ["app"]
     assert discover_changed(root, {"shared/pod.yaml"}) is None  # symlinks: the full way
 
 

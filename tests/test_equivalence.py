@@ -62,7 +62,7 @@ def test_all_modes_agree(world: tuple[Path, list[Defect], Path], run_json: Any) 
     repo, defects, cache = world
     assert not cache.exists()
     cold = run_json(repo, ".")
-    assert list(cache.rglob("*.json")), "the cold run filled the cache"
+    assert any(p.is_file() for p in cache.rglob("*")), "the cold run filled the memo"
     found = {(f["rule"], f["file"]) for f in cold["findings"]}
     assert {(d.rule, d.file) for d in defects} <= found, "every seeded defect is found"
     assert cold["summary"]["resources"] == MODELS * 40  # 3 overlays x 12 objects + 4 Argo CD

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bench.synth import scaffold_template, synth
-from servegate import changes
-from servegate.discover import REFS_FORMAT, discover, discover_changed
+from servegate import scope
+from servegate.discover import discover, discover_changed
 from servegate.engine import check
 from servegate.model import CheckOptions
 
@@ -49,10 +49,10 @@ def test_shortcut_equals_full_discovery_narrowed(
 ) -> None:
     monkeypatch.setenv("SERVEGATE_CACHE_DIR", str(tmp_path / "cache"))
     touched = set(changed)
-    full = changes.narrow(discover([repo]), touched)
+    full = scope.narrow(discover([repo]), touched)
     fast = discover_changed(repo, touched)
     assert fast is not None
-    fast = changes.narrow(fast, touched)
+    fast = scope.narrow(fast, touched)
     assert fast.roots == full.roots
     assert fast.plain_files == full.plain_files
     assert fast.yaml_files == full.yaml_files
@@ -81,32 +81,3 @@ def test_symlinks_fall_back_to_full_discovery(repo: Path) -> None:
         assert discover_changed(repo, {"models/model-0001/base/rbac.yaml"}) is None
     finally:
         copy.unlink()
-
-
-def test_shortcut_with_the_path_entry_memo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """With the caches on, kustomizations' path entries are remembered by content digest:
-    a second run agrees with full discovery, and an edited kustomization is read afresh."""
-    from servegate.sources import use_parse_cache
-
-    synth(tmp_path / "repo", 6, template=scaffold_template(tmp_path / "tpl"))
-    repo = tmp_path / "repo"
-    monkeypatch.setenv("SERVEGATE_CACHE_DIR", str(tmp_path / "cache"))
-    use_parse_cache(True)
-    try:
-        changed = {"models/model-0001/overlays/prod/extra.yaml"}
-        for _ in range(2):  # a file no kustomization names, in an overlay's folder
-            fast = discover_changed(repo, changed)
-            assert fast is not None and fast.roots == ["models/model-0001/overlays/prod"]
-        assert list((tmp_path / "cache").glob(f"{REFS_FORMAT}/*")), "the memo was written"
-        overlay = repo / "models/model-0001/overlays/prod"
-        (overlay / "extra.yaml").write_text(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: e}\n"
-        )
-        kfile = overlay / "kustomization.yaml"
-        kfile.write_text(kfile.read_text().replace("resources:\n", "resources:\n  - extra.yaml\n"))
-        fast = discover_changed(repo, changed)
-        full = changes.narrow(discover([repo]), changed)
-        assert fast is not None and full.roots == ["models/model-0001/overlays/prod"]
-        assert changes.narrow(fast, changed).roots == full.roots
-    finally:
-        use_parse_cache(False)

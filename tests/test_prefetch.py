@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from servegate.cache import RenderCache
 from servegate.discover import discover
+from servegate.memo import Memo
 from servegate.render import Prefetch, render_all
 from servegate.yamlsafe import load_plain
 
@@ -21,20 +21,20 @@ FILES: dict[str, str | bytes] = {
 def test_prefetched_render_is_used_then_cached(tree: Tree, tmp_path: Path) -> None:
     repo = tree(FILES)
     found = discover([repo], repo)
-    cache = RenderCache(tmp_path / "cache")
-    early = Prefetch(found, cache)
+    memo = Memo(tmp_path / "cache")
+    early = Prefetch(found, memo)
     try:
         scratch = tmp_path / "scratch"
         scratch.mkdir()
-        [result] = render_all(repo, ["app"], scratch, cache=cache, discovery=found, prefetch=early)
+        [result] = render_all(repo, ["app"], scratch, memo=memo, discovery=found, prefetch=early)
         assert "servegate-" in result.wrapper and "scratch" not in result.wrapper, "prefetched"
         assert early.take("app") is None, "taken once"
     finally:
         early.close()
     bodies = result.objects if result.objects is not None else load_plain(result.output or "")
     assert [b["metadata"]["namespace"] for b in bodies] == ["team"]
-    assert cache.misses == 1 and any(cache.directory.rglob("*.json")), "stored"
-    again = Prefetch(found, cache)
+    assert any(p.is_file() for p in (tmp_path / "cache" / "renders-v2").rglob("*")), "stored"
+    again = Prefetch(found, Memo(tmp_path / "cache"))
     try:
         assert again.take("app") is None, "a cached root is not rendered early"
     finally:

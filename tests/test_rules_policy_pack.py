@@ -20,7 +20,7 @@ from servegate.config import load_policy_set, load_profile
 from servegate.evaluate import evaluate
 from servegate.resource import Origin, Resource, is_k8s_object
 from servegate.rules import all_rules
-from servegate.rules.base import Context, Scope
+from servegate.rules.base import Context, Level, Scope
 from servegate.rules.image._ref import parse
 from servegate.rules.rollouts.promql import parses
 from servegate.yamlsafe import load_text
@@ -178,13 +178,17 @@ spec: {containers: [{name: a, image: "ghcr.io/acme/a:1.0"}]}
 """
 
 
-def test_enforce_level_is_compared_with_the_environment() -> None:
+def test_enforce_level_is_compared_with_the_plans_level() -> None:
+    """The unit's plan resolves the level once (--pss-level, else the environment's); the
+    rule compares the label with that level, not with the profile on its own."""
     assert findings("namespace.pss-enforce", BASELINE_NS, env="prod")
     rule = all_rules()["namespace.pss-enforce"]
     docs = load_text(BASELINE_NS).documents
     resources = [Resource.from_body(d.data, Origin("x.yaml", d)) for d in docs]
-    relaxed = Context((1, 37), environment={"podSecurity": "baseline"})
+    relaxed = Context((1, 37), Level.BASELINE, environment={"podSecurity": "restricted"})
     assert list(evaluate([rule], resources, relaxed)) == []
+    strict = Context((1, 37), Level.RESTRICTED, environment={"podSecurity": "baseline"})
+    assert list(evaluate([rule], resources, strict))
 
 
 @pytest.mark.parametrize(

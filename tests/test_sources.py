@@ -12,6 +12,7 @@ import pytest
 from conftest import Run, write_tree
 
 from servegate import sources
+from servegate.memo import Memo
 from servegate.yamlsafe import KUBERNETES, KUSTOMIZE, MAX_ALIAS_NODES
 
 Tree = Callable[[Mapping[str, str | bytes]], Path]
@@ -87,16 +88,16 @@ def test_merge_keys_resolve_as_each_consumer_resolves_them(cli: CLI, tmp_path: P
     assert not [f for f in run.json()["findings"] if f["rule"] == "pss.host-namespaces"]
 
 
-def test_the_parse_cache_keeps_the_dialects_apart(tmp_path: Path) -> None:
-    from servegate.cache import ParseCache
+def test_the_parse_memo_keeps_the_dialects_apart(tmp_path: Path) -> None:
+    from servegate.memo import Memo
 
-    cache = ParseCache(tmp_path)
+    parses = Memo(tmp_path).parses
     raw = b"a: y\n"
-    assert cache.load(raw, "x.yaml", dialect=KUBERNETES).documents[0].data == {"a": True}
-    assert cache.load(raw, "x.yaml", dialect=KUSTOMIZE).documents[0].data == {"a": "y"}
-    again = ParseCache(tmp_path)  # from disk
-    assert again.load(raw, dialect=KUSTOMIZE).documents[0].data == {"a": "y"}
-    assert again.load(raw, dialect=KUBERNETES).documents[0].data == {"a": True}
+    assert parses.load(raw, "x.yaml", KUBERNETES).documents[0].data == {"a": True}
+    assert parses.load(raw, "x.yaml", KUSTOMIZE).documents[0].data == {"a": "y"}
+    again = Memo(tmp_path).parses  # from disk
+    assert again.load(raw, None, KUSTOMIZE).documents[0].data == {"a": "y"}
+    assert again.load(raw, None, KUBERNETES).documents[0].data == {"a": True}
 
 
 def _bomb(levels: int) -> str:
@@ -130,6 +131,6 @@ def test_a_bomb_split_over_files_ends_fast_with_little_cache(tmp_path: Path) -> 
 @pytest.mark.parametrize("documents", [10, 200])
 def test_a_bomb_split_over_documents_is_refused(tmp_path: Path, documents: int) -> None:
     text = "---\n".join([_bomb(9)] * documents)  # about 175,000 added nodes each
-    loaded = sources.parse(text.encode(), "bomb.yaml", KUBERNETES)
+    loaded = Memo.off().parses.load(text.encode(), "bomb.yaml", KUBERNETES)
     assert ["yaml." + p.kind.value for p in loaded.problems] == ["yaml.alias-bomb"]
     assert str(MAX_ALIAS_NODES // 1000) in loaded.problems[0].message.replace(",", "")

@@ -52,6 +52,14 @@ def engine_options(func: F) -> F:
             help="Pod Security level to enforce (default: from the environment, else restricted).",
         ),
         click.option(
+            "--policies",
+            "policies",
+            type=click.Path(file_okay=False, path_type=str),
+            metavar="DIR",
+            help="Your policy sets: DIR/<name>.yaml is used for the policy set <name> that an "
+            "environment names, before the checked repo's and servegate's own.",
+        ),
+        click.option(
             "--select",
             "select",
             multiple=True,

@@ -87,6 +87,7 @@ def check(
     crds: tuple[str, ...],
     k8s_version: str | None,
     pss_level: str | None,
+    policies: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     base: str | None = None,
@@ -115,6 +116,7 @@ def check(
         crds=[Path(c) for c in crds],
         k8s_version=k8s_version,
         pss_level=pss_level,
+        policies=Path(policies) if policies else None,
         select=split_ids(select),
         ignore=split_ids(ignore),
         progress=_progress(),  # type: ignore[arg-type]

@@ -1,8 +1,8 @@
 """## What it does
 Flags a Namespace that holds workloads (in the same overlay) but does not carry the label
-`pod-security.kubernetes.io/enforce` at least at the level its environment requires
-(`restricted` unless the environment says otherwise), or lacks
-`pod-security.kubernetes.io/enforce-version`.
+`pod-security.kubernetes.io/enforce` at least at the Pod Security level the overlay is checked
+at (`--pss-level`, else its environment's `podSecurity`, else its policy set's; `restricted`
+unless something says otherwise), or lacks `pod-security.kubernetes.io/enforce-version`.
 
 ## Why is this bad?
 servegate checks Pod Security before sync; the cluster's Pod Security Admission enforces it
@@ -51,8 +51,8 @@ _RANK = {"privileged": 0, "baseline": 1, "restricted": 2}
 
 
 def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
-    required = str(ctx.environment.get("podSecurity") or ctx.pss_level.value)
-    need = _RANK.get(required, 2)
+    required = ctx.pss_level.value  # the unit's plan: --pss-level, else its environment's
+    need = _RANK[required]
     for ns in namespaces_with_workloads(resources):
         labels = ns.labels
         level = labels.get(ENFORCE)

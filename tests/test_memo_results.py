@@ -1,18 +1,20 @@
-"""The result cache (servegate.results): a warm check reuses the findings of unchanged units
-without rendering them, and any change to a unit's inputs or to its context is seen."""
+"""Findings in the memo (servegate/memo/results.py): a warm check reuses the findings of
+unchanged units without rendering them, and any change to a unit's inputs or plan is seen."""
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import servegate.render
-from servegate import results
+from servegate.memo import Memo, results
+from servegate.model import UnitResult
+from servegate.rules.pss.privileged import RULE as PRIVILEGED
 
 Tree = Callable[[Mapping[str, str | bytes]], Path]
 
@@ -81,7 +83,7 @@ def test_warm_run_reuses_results_and_renders_nothing(
     cold = check(cli, repo)
     assert sorted(renders) == ["apps/a", "apps/b"]
     assert where(cold) == ["apps/a/pod.yaml", "plain/pod.yaml"]
-    assert list((cache_dir / results.FORMAT).rglob("*.json")), "units were stored"
+    assert [p for p in (cache_dir / "results-v3").rglob("*") if p.is_file()], "units were stored"
     renders.clear()
     warm = check(cli, repo)
     assert renders == [], "nothing rendered or re-checked"
@@ -150,6 +152,7 @@ def test_code_fingerprint_follows_servegate_files() -> None:
     results.code_fingerprint.cache_clear()
     before = results.code_fingerprint()
     rule = Path(servegate.render.__file__).parent / "rules" / "pss" / "privileged.py"
+    assert rule.is_file()
     stat = rule.stat()
     try:
         os.utime(rule, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
@@ -162,16 +165,17 @@ def test_code_fingerprint_follows_servegate_files() -> None:
 
 
 def test_damaged_entries_are_misses(tmp_path: Path) -> None:
-    store = results.ResultCache(tmp_path)
+    store = results.ResultMemo(Memo(tmp_path))
     key = "cd" * 32
     assert store.get(key) is None
-    unit = results.UnitResult([], {}, 2, ["a.yaml"])
+    finding = PRIVILEGED.finding("m", "a.yaml", 3, unit="root:a")
+    unit = UnitResult([replace(finding, suppressed="why")], 2, ["a.yaml"])
     store.put(key, unit)
     assert store.get(key) == unit
-    path = next(tmp_path.rglob(f"{key}.json"))
-    path.write_text(json.dumps({"findings": [["x"]]}), encoding="utf-8")
+    raw = Memo(tmp_path).store(results.STAGE, results.VERSION)
+    assert raw is not None
+    raw.put(key, ([["x"]], 1, []))
     assert store.get(key) is None
-    assert results.ResultCache(tmp_path, enabled=False).get(key) is None
 
 
 def test_a_kustomize_timeout_is_not_reused(
@@ -187,7 +191,7 @@ def test_a_kustomize_timeout_is_not_reused(
         slow = check(cli, repo)
     assert {f["rule"] for f in slow["findings"] if f["file"].startswith("apps/")} == {
         "repo.kustomize-error"
-    }
+    }, slow["findings"]
     renders.clear()
     again = check(cli, repo)
     assert sorted(renders) == ["apps/a", "apps/b"], "the timed-out roots are rendered again"

@@ -1,0 +1,84 @@
+"""What earlier runs computed, reused when nothing it depends on changed: one layer.
+
+``Memo`` is the one object a check passes down; ``store.py`` is the one on-disk format and
+folder layout. One module per memoised stage says what it keeps and what its key covers:
+``digests`` (file digests and their stat index), ``parses`` (strictly parsed files),
+``renders`` (kustomize output per root; its key is ``servegate.render.render_keys``),
+``results`` (a unit's findings; key: its inputs and its plan) and ``paths`` (the paths each
+kustomization names, for ``--changed-files``). ``Memo.off()`` (``--no-cache``) computes no
+key, reads nothing and writes nothing. ``servegate cache info|clear`` shows and resets it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from servegate.memo.store import Store, cache_dir
+
+if TYPE_CHECKING:
+    from servegate.memo.digests import InputHasher
+    from servegate.memo.parses import ParseMemo
+
+
+class Memo:
+    """What earlier runs computed, for one check: the stores of its stages and the per-run
+    memos in front of them (file digests, parsed files). ``Memo.off()`` has no folder."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self._stores: dict[str, Store] = {}
+        self._hashers: dict[str, InputHasher] = {}
+        self._parses: ParseMemo | None = None
+
+    @classmethod
+    def off(cls) -> Memo:
+        """No memo: no key is computed, nothing is read or written (``--no-cache``)."""
+        return cls(None)
+
+    @classmethod
+    def default(cls) -> Memo:
+        """The memo in ``cache_dir()``."""
+        return cls(cache_dir())
+
+    @property
+    def enabled(self) -> bool:
+        return self.directory is not None
+
+    def store(self, name: str, version: int) -> Store | None:
+        """The store of stage ``name`` at format ``version``; None when the memo is off."""
+        if self.directory is None:
+            return None
+        found = self._stores.get(name)
+        if found is None:
+            found = self._stores[name] = Store(self.directory, name, version)
+        return found
+
+    def hasher(self, root: Path) -> InputHasher:
+        """The file digests of the repo at ``root``, each computed once per run (and, with the
+        memo on, remembered across runs by a stat index)."""
+        from servegate.memo.digests import InputHasher
+
+        found = self._hashers.get(str(root))
+        if found is None:
+            from servegate.memo.digests import STAGE, VERSION
+
+            store = self.store(STAGE, VERSION)
+            found = self._hashers[str(root)] = InputHasher(root, store)
+        return found
+
+    @property
+    def parses(self) -> ParseMemo:
+        """Strictly parsed files by content (``servegate.memo.parses``)."""
+        from servegate.memo.parses import ParseMemo
+
+        if self._parses is None:
+            from servegate.memo.parses import STAGE, VERSION
+
+            self._parses = ParseMemo(self.store(STAGE, VERSION))
+        return self._parses
+
+    def save(self) -> None:
+        """Write what the per-run memos learnt (the digests' stat indexes)."""
+        for hasher in self._hashers.values():
+            hasher.save()

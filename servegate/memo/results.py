@@ -1,0 +1,174 @@
+"""What checking a unit found, so a unit whose inputs and plan are unchanged is not loaded
+or checked again (``UnitResult``: its findings before its plan is applied, and counts).
+
+Key (``unit_keys``): a sha256 over the unit's inputs (for a root, its render key, which covers
+every file kustomize may read for it; for a plain folder, the content of its files) and over
+everything else its findings depend on: servegate's own code and data files (path, size and
+modification time of each), the unit's plan (``Plan.key``: Kubernetes version, Pod Security
+level, environment profile, parameters, the rules that run, ``--select``/``--ignore``) and the
+content of extra CRD folders. Severities and servegate.yaml exemptions are not part of it:
+they are applied to the findings afterwards, every run. A unit whose files have a YAML problem,
+or whose root could not be rendered for a reason outside kustomize, is never stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from servegate.model import Finding, Severity, Unit, UnitResult
+from servegate.resource import ResourceRef
+
+if TYPE_CHECKING:
+    from servegate.discover import Discovery
+    from servegate.memo import Memo
+    from servegate.memo.digests import InputHasher
+    from servegate.plan import Planner
+
+#: The stage and its format version (bump when the entry or the key recipe changes).
+STAGE, VERSION = "results", 3
+_DATA = ("schemas", "policies", "environments")
+
+
+@cache
+def code_fingerprint() -> str:
+    """servegate's package and data files by path, size and modification time: any edit to
+    the code, a rule, a schema or a shipped profile gives a new fingerprint."""
+    from servegate import __version__
+    from servegate.datafiles import data_dir
+
+    digest = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parents[1]
+    folders = [package]
+    for name in _DATA:
+        try:
+            folder = data_dir(name)
+        except FileNotFoundError:
+            continue
+        if not folder.is_relative_to(package):  # a wheel keeps them in the package already
+            folders.append(folder)
+    for folder in folders:
+        for dirpath, dirnames, filenames in os.walk(folder):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                try:
+                    st = os.stat(path)
+                except OSError:
+                    continue
+                digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
+def tree_digest(folders: Sequence[Path]) -> str:
+    """The content of every file under ``folders`` (extra CRDs), for the context key."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        paths = (
+            [folder] if folder.is_file() else sorted(p for p in folder.rglob("*") if p.is_file())
+        )
+        for path in paths:
+            try:
+                digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+            except OSError:
+                digest.update(str(path).encode() + b"\0unreadable\0")
+    return digest.hexdigest()
+
+
+def context_key(parts: Iterable[Any]) -> str:
+    """A digest of JSON-able ``parts`` (with servegate's code fingerprint)."""
+    text = json.dumps([code_fingerprint(), *parts], sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def unit_key(context: str, inputs: str) -> str:
+    return hashlib.sha256(f"{STAGE}{VERSION}\0{context}\0{inputs}".encode()).hexdigest()
+
+
+def unit_keys(
+    discovery: Discovery,
+    planner: Planner,
+    environments: Mapping[str, str | None],
+    crd_dirs: Sequence[Path],
+    hasher: InputHasher,
+    render_keys: Mapping[str, str],
+) -> dict[str, str]:
+    """The key of every unit: its inputs (for a root, its render key) and its plan."""
+    from servegate.load import plain_folders
+
+    crds = tree_digest(crd_dirs) if crd_dirs else ""
+    contexts: dict[str | None, str] = {}
+
+    def context(env: str | None) -> str:
+        found = contexts.get(env)
+        if found is None:
+            found = contexts[env] = context_key([*planner.plan(env).key, crds])
+        return found
+
+    keys = {
+        Unit.root_id(kdir): unit_key(context(environments[Unit.root_id(kdir)]), key)
+        for kdir, key in render_keys.items()
+    }
+    for (folder, env), files in plain_folders(discovery, planner).items():
+        inputs = "".join(f"{rel}\0{hasher.file(rel).hex()}\0" for rel in sorted(files))
+        keys[Unit.plain_id(folder, env)] = unit_key(context(env), inputs)
+    return keys
+
+
+class ResultMemo:
+    """UnitResults by key (``unit_key``)."""
+
+    def __init__(self, memo: Memo) -> None:
+        store = memo.store(STAGE, VERSION)
+        assert store is not None, "only a memo that is on remembers results"
+        self._store = store
+
+    def get(self, key: str) -> UnitResult | None:
+        data = self._store.get(key)
+        try:
+            findings, resources, files = data
+            return UnitResult(
+                [_finding(item) for item in findings],
+                int(resources),
+                [str(f) for f in files],
+            )
+        except (ValueError, KeyError, TypeError, IndexError):
+            return None  # absent or damaged: check again (and overwrite)
+
+    def put(self, key: str, result: UnitResult) -> None:
+        findings = [_finding_data(f) for f in result.findings]
+        self._store.put(key, (findings, result.resources, result.files))
+
+
+def _ref_data(ref: ResourceRef | None) -> list[Any] | None:
+    return None if ref is None else [ref.api_version, ref.kind, ref.namespace, ref.name]
+
+
+def _ref(data: Any) -> ResourceRef:
+    api_version, kind, namespace, name = data
+    return ResourceRef(str(api_version), str(kind), namespace, str(name))
+
+
+def _finding_data(f: Finding) -> list[Any]:
+    ref = _ref_data(f.resource)
+    return [f.rule, f.severity.value, f.message, f.file, f.line, ref, f.path, f.suppressed, f.unit]
+
+
+def _finding(data: Any) -> Finding:
+    rule, severity, message, file, line, ref, path, suppressed, unit = data
+    return Finding(
+        str(rule),
+        Severity(severity),
+        str(message),
+        str(file),
+        int(line),
+        None if ref is None else _ref(ref),
+        path,
+        None if suppressed is None else str(suppressed),
+        unit=str(unit),
+    )

@@ -1,0 +1,140 @@
+"""The memo's one on-disk format and folder layout.
+
+Every stage keeps its entries in its own folder of the cache directory, named by the stage
+and its format version (``renders-v2``), one file per key under the key's first two hex digits:
+``<cache>/<stage>-v<N>/<key[:2]>/<key>``. An entry is ``marshal`` of ``(stage, data)``; data
+``marshal`` cannot hold (a timestamp) is not stored. Entries are written to a temporary file
+and renamed into place, so concurrent runs never see half an entry; one that cannot be read is
+a miss and is computed again. The folder is ``$SERVEGATE_CACHE_DIR``, else the platform's user
+cache folder (``platformdirs``). It holds only what servegate wrote: reading it back is as
+trusted as servegate's own code.
+
+``servegate cache info`` lists the stage folders (``info``) and ``servegate cache clear``
+removes them (``clear``), nothing else: the folder may be shared.
+"""
+
+from __future__ import annotations
+
+import marshal
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+#: A folder of the cache directory that holds one stage's entries: ``<stage>-v<version>`` (or
+#: ``tools``, the layout of servegate 0.1's first releases).
+STAGE_FOLDER = re.compile(r"^([a-z][a-z-]*-v[0-9]+|tools)$")
+
+
+def cache_dir() -> Path:
+    """Where entries live: $SERVEGATE_CACHE_DIR, else the platform's user cache folder."""
+    override = os.environ.get("SERVEGATE_CACHE_DIR")
+    if override:
+        return Path(override)
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir("servegate"))
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` via a temporary file and a rename; errors are ignored, since
+    a memo that cannot be written only costs time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError:
+        return
+
+
+class Store:
+    """One stage's entries by key (a hex digest), in ``<cache>/<name>-v<version>/``."""
+
+    def __init__(self, directory: Path, name: str, version: int) -> None:
+        self.name = name
+        self.folder = directory / f"{name}-v{version}"
+        self._base = str(self.folder)
+        self.hits = 0
+        self.misses = 0
+
+    def path(self, key: str) -> str:
+        return os.path.join(self._base, key[:2], key)
+
+    def has(self, key: str) -> bool:
+        """Whether an entry exists (without reading it)."""
+        return os.path.isfile(self.path(key))
+
+    def get(self, key: str) -> Any:
+        """The entry's data, or None when absent or unreadable (counted as hit or miss)."""
+        try:
+            with open(self.path(key), "rb") as handle:
+                # written only by servegate, in the user's own cache folder (see the docstring)
+                stage, data = marshal.loads(handle.read())  # noqa: S302
+        except (OSError, ValueError, EOFError, TypeError):
+            data, stage = None, None
+        if stage != self.name:
+            data = None
+        if data is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return data
+
+    def put(self, key: str, data: Any) -> bool:
+        """Store ``data`` (plain values marshal holds); False when it cannot be held."""
+        try:
+            packed = marshal.dumps((self.name, data))
+        except ValueError:
+            return False
+        write_atomic(Path(self.path(key)), packed)
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class StageInfo:
+    """One folder of the cache directory, as ``servegate cache info`` shows it."""
+
+    name: str
+    entries: int
+    bytes: int
+
+
+def info(directory: Path) -> list[StageInfo]:
+    """Every stage folder in ``directory`` with its entry count and size."""
+    stages = []
+    for folder in _stage_folders(directory):
+        entries = size = 0
+        for path in folder.rglob("*"):
+            if path.is_file():
+                entries += 1
+                size += path.stat().st_size
+        stages.append(StageInfo(folder.name, entries, size))
+    return stages
+
+
+def clear(directory: Path) -> int:
+    """Remove every stage folder from ``directory`` (nothing else: the folder may be shared);
+    the number of entries removed."""
+    removed = 0
+    for folder in _stage_folders(directory):
+        removed += sum(1 for p in folder.rglob("*") if p.is_file())
+        shutil.rmtree(folder, ignore_errors=True)
+    return removed
+
+
+def _stage_folders(directory: Path) -> Iterator[Path]:
+    if not directory.is_dir():
+        return
+    for folder in sorted(directory.iterdir()):
+        if folder.is_dir() and not folder.is_symlink() and STAGE_FOLDER.match(folder.name):
+            yield folder

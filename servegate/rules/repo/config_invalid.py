@@ -1,0 +1,41 @@
+"""## What it does
+The repo's `servegate.yaml` is not valid YAML, is not a mapping, or fails its schema
+(`schemas/servegate.schema.json`) outside the exemption entries (an invalid exemption entry is
+`repo.exemption-invalid`).
+
+## Why is this bad?
+A configuration servegate cannot read as written would be applied in part or guessed at, and
+a typo such as `enviroments:` would silently drop what it meant to say. servegate applies none
+of it: every folder is checked as an unknown environment, with the strictest policy set.
+
+## Example
+```yaml
+version: 1
+enviroments:
+  overlays/dev: dev
+```
+
+## Use instead
+```yaml
+version: 1
+environments:
+  overlays/dev: dev
+```
+
+## References
+- `schemas/servegate.schema.json` (servegate's own schema, also for editors through the
+  `yaml-language-server` modeline)
+"""
+
+from __future__ import annotations
+
+from servegate.model import Severity
+from servegate.rules.base import reported
+
+RULE = reported(
+    "repo.config-invalid",
+    "servegate.yaml fails its schema",
+    Severity.ERROR,
+    doc=__doc__,
+    input_problem=True,
+)

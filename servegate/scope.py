@@ -1,0 +1,107 @@
+"""What a check covers: discovery narrowed by ``--changed-files``, ``--base`` and ``--shard``.
+
+``discover_scope`` turns the operator's paths and narrowing options into one ``Discovery``:
+the kustomize roots and plain manifests to check. ``--changed-files`` on a whole repo takes a
+shortcut that reads only the kustomizations the changed files reach
+(``servegate.discover.discover_changed``); otherwise the repo is discovered and narrowed to the
+roots whose inputs changed (``narrow``). ``--shard I/N`` then keeps shard I
+(``servegate.shard``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from servegate.discover import Discovery, discover, rel
+
+if TYPE_CHECKING:
+    from servegate.memo import Memo
+    from servegate.model import CheckOptions
+
+#: Files whose change affects every root: servegate's configuration of the repo.
+CONFIG_PREFIXES = ("servegate.yaml", "environments/", "policies/")
+
+
+def discover_scope(options: CheckOptions, memo: Memo) -> Discovery:
+    """The roots and plain files the check covers."""
+    discovery = _changed_only(options, memo) or _narrow(
+        discover(list(options.paths), options.root, memo), options
+    )
+    if options.shard is not None:
+        from servegate.shard import select
+
+        discovery = select(discovery, *options.shard)
+    return discovery
+
+
+def _changed_only(options: CheckOptions, memo: Memo) -> Discovery | None:
+    """--changed-files on the whole repo: discover only what the files reach (pre-commit)."""
+    if options.changed is None or options.base is not None or len(options.paths) != 1:
+        return None
+    from servegate.discover import discover_changed, find_repo_root
+
+    path = options.paths[0]
+    if not path.is_dir():
+        return None
+    root = (options.root or find_repo_root(path.resolve())).resolve()
+    if path.resolve() != root:
+        return None
+    touched = normalize(root, options.changed)
+    if any(f == p or f.startswith(p) for f in touched for p in CONFIG_PREFIXES):
+        return None  # a configuration change affects every root: discover them all
+    found = discover_changed(root, touched, memo)
+    return narrow(found, touched) if found is not None else None
+
+
+def _narrow(discovery: Discovery, options: CheckOptions) -> Discovery:
+    """Keep what --base / --changed-files touch."""
+    if options.base is None and options.changed is None:
+        return discovery
+    touched: set[str] = set()
+    if options.changed is not None:
+        touched |= normalize(discovery.root, options.changed)
+    if options.base is not None:
+        from servegate.changes import changed_since
+
+        touched |= changed_since(discovery.root, options.base)
+    return narrow(discovery, touched)
+
+
+def normalize(root: Path, files: Iterable[Path | str]) -> set[str]:
+    """Paths as given on the command line -> paths relative to ``root`` (outside ones dropped)."""
+    out: set[str] = set()
+    for f in files:
+        path = Path(f)
+        absolute = path if path.is_absolute() else Path.cwd() / path
+        relative = rel(root, absolute.resolve() if absolute.exists() else absolute)
+        if not relative.startswith("../"):
+            out.add(relative)
+    return out
+
+
+def affected(discovery: Discovery, changed: set[str]) -> tuple[list[str], list[str]]:
+    """Kustomize roots and plain files a set of changed files touches: every root that can read
+    one (``Discovery.reads_any``: a file it names, or any file in or below its kustomization
+    folders, as its render cache key hashes them); a change to servegate's configuration of
+    the repo (``servegate.yaml``, ``environments/``, ``policies/``) touches every root."""
+    if any(f == p or f.startswith(p) for f in changed for p in CONFIG_PREFIXES):
+        return list(discovery.roots), list(discovery.plain_files)
+    roots = [k for k in discovery.roots if discovery.reads_any(k, changed)]
+    plain = [f for f in discovery.plain_files if f in changed]
+    return roots, plain
+
+
+def narrow(discovery: Discovery, changed: set[str]) -> Discovery:
+    """The same discovery, limited to the roots and files ``changed`` touches."""
+    roots, plain = affected(discovery, changed)
+    keep = set(plain) | {f for k in roots for f in discovery.inputs(k)}
+    return replace(
+        discovery,
+        roots=roots,
+        plain_files=plain,
+        yaml_files=[f for f in discovery.yaml_files if f in keep or f in changed],
+        findings=[f for f in discovery.findings if f.file in keep or f.file in changed],
+    )

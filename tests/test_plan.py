@@ -1,0 +1,240 @@
+"""The plan (servegate/plan.py): each unit is checked with its own environment's policy.
+
+A unit's severities, ignores (the rules the pipeline reports itself included) and Pod Security
+level come from its own plan, never from another unit's, whether the whole repo or one overlay
+is checked. The policy sets here are the operator's (``--policies DIR``, outside the checked
+repo) or servegate's bundled ones; the repo only maps its folders to environment profiles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Run, write_tree
+
+from servegate.config import Config
+from servegate.errors import UsageError
+from servegate.plan import Operator, Planner, Trust, parse_k8s_version
+from servegate.rules import get_rule
+from servegate.rules.base import Level
+from servegate.rules.pss.host_namespaces import RULE as HOST_NAMESPACES
+from servegate.rules.pss.privileged import RULE as PRIVILEGED
+from servegate.rules.pss.run_as_non_root import RULE as RUN_AS_NON_ROOT
+from servegate.rules.repo.kustomize_error import RULE as KUSTOMIZE_ERROR
+from servegate.rules.schema.unknown_kind import RULE as UNKNOWN_KIND
+
+Tree = Callable[[Mapping[str, str | bytes]], Path]
+CLI = Callable[..., Run]
+
+#: Hardened apart from hostNetwork, which breaks Pod Security baseline (and restricted).
+DEPLOYMENT = """
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: model
+spec:
+  selector: {matchLabels: {app: model}}
+  template:
+    metadata: {labels: {app: model}}
+    spec:
+      hostNetwork: true
+      serviceAccountName: runner
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile: {type: RuntimeDefault}
+      containers:
+      - name: c
+        image: registry.example.com/img@sha256:0000000000000000000000000000000000000000000000000000000000000000
+        securityContext:
+          allowPrivilegeEscalation: false
+          capabilities: {drop: [ALL]}
+"""
+WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"
+SANDBOX = """
+version: 1
+name: sandbox
+description: a sandbox cluster that uses the policy set baseline
+podSecurity: restricted
+mtls: STRICT
+policySet: baseline
+requireCanary: false
+canary: {trafficPercent: 0}
+autoscaling: {minReplicas: 1, maxReplicas: 2, concurrencyTarget: 10, cpuUtilizationTarget: 80}
+resources: {cpu: "1", memory: 2Gi}
+argocd: {automated: true, prune: true, selfHeal: true}
+"""
+#: The operator's own `baseline` set: it lowers and ignores where the bundled one does not.
+LENIENT = """
+name: lenient
+podSecurity: restricted
+rules:
+  ignore: [schema.unknown-kind, yaml.duplicate-key]
+  severity: {pss.host-namespaces: warning}
+params: {}
+"""
+REPO = {
+    "servegate.yaml": "version: 1\nenvironments:\n  overlays/dev: sandbox\n  overlays/prod: prod\n"
+    "  apps/dev: sandbox\n  apps/prod: prod\n",
+    "environments/sandbox.yaml": SANDBOX,
+    "base/kustomization.yaml": "resources: [deploy.yaml, widget.yaml]\n",
+    "base/deploy.yaml": DEPLOYMENT,
+    "base/widget.yaml": WIDGET,
+    "overlays/dev/kustomization.yaml": "namespace: ml-dev\nresources: [../../base]\n",
+    "overlays/prod/kustomization.yaml": "namespace: ml-prod\nresources: [../../base]\n",
+    "apps/dev/notes.yaml": "a: 1\na: 2\n",
+    "apps/prod/notes.yaml": "a: 1\na: 2\n",
+}
+
+
+@pytest.fixture
+def operator_policies(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The operator's policy sets, outside the checked repo."""
+    return write_tree(tmp_path_factory.mktemp("operator"), {"baseline.yaml": LENIENT})
+
+
+def by_namespace(run: Run, rule: str) -> dict[str, str]:
+    return {
+        f["resource"]["namespace"]: f["severity"]
+        for f in run.json()["findings"]
+        if f["rule"] == rule and f.get("resource")
+    }
+
+
+def test_a_severity_override_stays_in_its_environment(
+    cli: CLI, tree: Tree, operator_policies: Path
+) -> None:
+    root = tree(REPO)
+    whole = cli("check", root, "--format", "json", "--policies", operator_policies)
+    assert whole.code == 1
+    assert by_namespace(whole, "pss.host-namespaces") == {"ml-dev": "warning", "ml-prod": "error"}
+    prod = cli("check", root / "overlays/prod", "--format", "json", "--policies", operator_policies)
+    assert by_namespace(prod, "pss.host-namespaces") == {"ml-prod": "error"} and prod.code == 1
+    dev = cli("check", root / "overlays/dev", "--format", "json", "--policies", operator_policies)
+    assert by_namespace(dev, "pss.host-namespaces") == {"ml-dev": "warning"}
+
+
+def test_a_policy_ignore_covers_engine_reported_rules_in_its_environment_only(
+    cli: CLI, tree: Tree, operator_policies: Path
+) -> None:
+    root = tree(REPO)
+    run = cli("check", root, "--format", "json", "--policies", operator_policies)
+    found = {(f["rule"], f["file"]) for f in run.json()["findings"]}
+    assert by_namespace(run, "schema.unknown-kind") == {"ml-prod": "warning"}
+    # a file no unit could read is judged by its folder's environment
+    assert ("yaml.duplicate-key", "apps/prod/notes.yaml") in found
+    assert ("yaml.duplicate-key", "apps/dev/notes.yaml") not in found
+    # --ignore says the same for every unit
+    ignored = cli("check", root, "--format", "json", "--ignore", "schema.unknown-kind,yaml")
+    rules = {f["rule"] for f in ignored.json()["findings"]}
+    assert not rules & {"schema.unknown-kind", "yaml.duplicate-key"}
+
+
+def test_the_pod_security_level_is_the_units_own(cli: CLI, tree: Tree) -> None:
+    """The bundled `baseline` set in one environment does not lower another's level; the
+    level decides both which pss rules run and what namespace.pss-enforce requires."""
+    namespace = (
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ml\n  labels:\n"
+        "    pod-security.kubernetes.io/enforce: baseline\n"
+        "    pod-security.kubernetes.io/enforce-version: v1.33\n"
+    )
+    pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: ml}\nspec:\n  containers:\n  - {name: c, image: busybox}\n"
+    root = tree(
+        {
+            "servegate.yaml": "version: 1\nenvironments:\n  overlays/lab: lab\n  overlays/prod: prod\n",
+            "environments/lab.yaml": SANDBOX.replace("name: sandbox", "name: lab").replace(
+                "podSecurity: restricted", "podSecurity: baseline"
+            ),
+            "base/kustomization.yaml": "resources: [ns.yaml, pod.yaml]\n",
+            "base/ns.yaml": namespace,
+            "base/pod.yaml": pod,
+            "overlays/lab/kustomization.yaml": "nameSuffix: -lab\nresources: [../../base]\n",
+            "overlays/prod/kustomization.yaml": "nameSuffix: -prod\nresources: [../../base]\n",
+        }
+    )
+    run = cli("check", root, "--format", "json")
+    findings = run.json()["findings"]
+
+    def names(rule: str) -> set[str]:
+        return {f["resource"]["name"] for f in findings if f["rule"] == rule}
+
+    assert names("pss.run-as-non-root") == {"p-prod"}
+    assert names("namespace.pss-enforce") == {"ml"}  # kustomize suffixes no Namespace
+    lab = cli("check", root / "overlays/lab", "--format", "json")
+    assert not {f["rule"] for f in lab.json()["findings"]} & {
+        "pss.run-as-non-root",
+        "namespace.pss-enforce",
+    }
+
+
+def planner(root: Path, operator: Operator | None = None, **config: Any) -> Planner:
+    return Planner(root, operator or Operator(), Config(**config))
+
+
+def test_selection_and_the_rules_that_run(tmp_path: Path) -> None:
+    plan = planner(tmp_path, Operator(select=("pss", "schema"), ignore=("pss.privileged",))).plan(
+        None
+    )
+    assert plan.selects(HOST_NAMESPACES) and not plan.selects(PRIVILEGED)
+    assert plan.selects(UNKNOWN_KIND)
+    assert plan.selects(KUSTOMIZE_ERROR), "an input problem is reported outside --select"
+    assert HOST_NAMESPACES in plan.rules and PRIVILEGED not in plan.rules
+    assert all(r.id.startswith("pss.") for r in plan.rules)
+    ignored = planner(tmp_path, Operator(ignore=("repo",))).plan(None)
+    assert not ignored.selects(KUSTOMIZE_ERROR), "--ignore silences input problems too"
+
+
+def test_baseline_runs_no_restricted_rule(tmp_path: Path) -> None:
+    plan = planner(tmp_path, Operator(pss_level=Level.BASELINE)).plan(None)
+    assert PRIVILEGED in plan.rules and RUN_AS_NON_ROOT not in plan.rules
+    assert plan.context(RUN_AS_NON_ROOT).pss_level is Level.BASELINE
+
+
+def test_context_carries_the_plan(tmp_path: Path) -> None:
+    plan = planner(tmp_path, policy={"requireDigest": True}, k8s_version="1.33").plan("prod")
+    rule = get_rule("image.digest")
+    assert rule is not None
+    ctx = plan.context(rule)
+    assert ctx.k8s_version == (1, 33) and ctx.param("requireDigest") is True
+    assert ctx.environment["name"] == "prod" and ctx.pss_level is Level.RESTRICTED
+    assert plan.context(rule) is ctx, "resolved once"
+
+
+def test_policy_sets_come_from_the_operator_first(tmp_path: Path) -> None:
+    repo = write_tree(tmp_path / "repo", {"policies/restricted.yaml": LENIENT})
+    operator = write_tree(
+        tmp_path / "operator", {"restricted.yaml": LENIENT.replace("lenient", "op")}
+    )
+    assert planner(repo).plan(None).policy.name == "lenient"  # today's default trust
+    assert planner(repo).plan(None).severity(HOST_NAMESPACES).value == "warning"
+    assert planner(repo, Operator(policies=operator)).plan(None).policy.name == "op"
+    strict = Planner(repo, Operator(), Config(), Trust(repo_policy_sets=False)).plan(None)
+    assert strict.policy.name == "restricted" and strict.severity(HOST_NAMESPACES).value == "error"
+
+
+def test_units_and_repo_files_get_their_plans(tmp_path: Path) -> None:
+    p = planner(tmp_path, environments={"overlays/dev": "dev", "overlays/prod": "prod"})
+    p.register("root:overlays/dev", "dev", ["base/a.yaml", "overlays/dev/kustomization.yaml"])
+    p.register("root:overlays/prod", "prod", ["base/a.yaml"])
+    finding = HOST_NAMESPACES.finding("m", "base/a.yaml", 1, unit="root:overlays/prod")
+    assert [plan.environment for plan in p.plans_for(finding)] == ["prod"]
+    shared = KUSTOMIZE_ERROR.finding("m", "base/a.yaml", 1)
+    assert [plan.environment for plan in p.plans_for(shared)] == ["dev", "prod"]
+    alone = KUSTOMIZE_ERROR.finding("m", "overlays/prod/x.yaml", 1)
+    assert [plan.environment for plan in p.plans_for(alone)] == ["prod"]
+
+
+def test_k8s_versions_are_parsed_and_bounded() -> None:
+    assert parse_k8s_version("v1.33") == (1, 33)
+    for bad in ("1", "x.y", "1.99"):
+        with pytest.raises(UsageError):
+            parse_k8s_version(bad)
+
+
+def test_operator_policies_must_be_a_folder(cli: CLI, tree: Tree) -> None:
+    root = tree({"pod.yaml": "a: 1\n"})
+    run = cli("check", root, "--policies", root / "missing")
+    assert run.code == 2 and "--policies" in run.err
