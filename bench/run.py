@@ -346,7 +346,7 @@ def write_results(path: Path, results: list[SizeResult], version: float, loads: 
         "- Sharded: both shards run here one after the other against a warm cache; the time is "
         "the slower shard plus `servegate merge`, what a 2-way CI fan-out waits for.",
         "- 'warm' reuses both caches: rendered output, and the findings of every root whose "
-        "inputs, servegate code, policy and options are unchanged (servegate.results). "
+        "inputs, servegate code, policy and options are unchanged (servegate.memo.results). "
         "'--no-result-cache' reuses only the rendered output and runs the schema check and every "
         "rule again over all objects.",
         "",
