@@ -149,11 +149,24 @@ def load_config(root: Path, path: Path | None, today: dt.date | None = None) -> 
     for i, item in enumerate(data.get("exemptions") or []):
         line = doc.line_of(("exemptions", i)) if doc is not None else 1
         if i in invalid_entries:
-            message = f"exemption not applied: {invalid_entries[i]}"
+            message = _entry_problem(item, invalid_entries[i])
             config.findings.append(EXEMPTION_INVALID.finding(message, rel, line))
             continue
         config.exemptions.extend(_exemption(item, rel, line, today, config.findings))
     return config
+
+
+def _entry_problem(item: Any, schema_message: str) -> str:
+    """Why an exemption entry is not applied, in the words a user acts on."""
+    rule = item.get("rule") if isinstance(item, dict) else None
+    if isinstance(item, dict) and not str(item.get("reason") or "").strip() and rule:
+        return f"exemption for {rule} has no reason: say why it is safe"
+    if isinstance(item, dict) and ({"kind", "name"} & set(item) or "resource" not in item):
+        return (
+            f"exemption for {rule or '?'} names no resource: put kind and name under "
+            f"'resource:' ({schema_message})"
+        )
+    return f"exemption not applied: {schema_message}"
 
 
 def _repo_mapping(path: Path, rel: str) -> tuple[dict[str, Any], Any] | Finding:

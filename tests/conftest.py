@@ -1,16 +1,13 @@
-"""Shared test fixtures: run the CLI in-process and build small repos on disk."""
+"""The pytest fixtures every test may ask for; what they use is in helpers.py."""
 
 from __future__ import annotations
 
-import json
 import os
-import textwrap
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any
 
 import pytest
+from helpers import CLI, Run, Tree, write_tree
 
 from servegate.cli import main
 
@@ -28,18 +25,8 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
         os.environ["SERVEGATE_CACHE_DIR"] = old
 
 
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
 @pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
+def cli(capsys: pytest.CaptureFixture[str]) -> CLI:
     """Call ``servegate`` in-process: ``cli("check", path, "--format", "json")``."""
 
     def run(*args: str | Path) -> Run:
@@ -51,20 +38,8 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     return run
 
 
-def write_tree(root: Path, files: Mapping[str, str | bytes]) -> Path:
-    """Write ``{relative path: content}`` under ``root`` (text is dedented)."""
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, bytes):
-            path.write_bytes(content)
-        else:
-            path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
-    return root
-
-
 @pytest.fixture
-def tree(tmp_path: Path) -> Callable[[Mapping[str, str | bytes]], Path]:
+def tree(tmp_path: Path) -> Tree:
     """A repo root in tmp_path (with a .git marker so it is its own repo root)."""
 
     def make(files: Mapping[str, str | bytes]) -> Path:
@@ -72,29 +47,3 @@ def tree(tmp_path: Path) -> Callable[[Mapping[str, str | bytes]], Path]:
         return write_tree(tmp_path, files)
 
     return make
-
-
-def doubling_graph(root: Path, levels: int, roots: int = 1) -> Path:
-    """A kustomize graph whose cost doubles per level: ``lib/L0`` holds one Pod, each
-    ``lib/Lk`` includes ``a`` and ``b`` (name suffixes), which both include ``lib/L(k-1)``;
-    ``roots/rI`` (each its own namespace) include ``lib/L<levels>``. kustomize builds
-    ``lib/L0`` 2**levels times for each root."""
-    files = {
-        "lib/L0/kustomization.yaml": "resources: [pod.yaml]\n",
-        "lib/L0/pod.yaml": (
-            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n"
-            "  securityContext: {runAsNonRoot: true, seccompProfile: {type: RuntimeDefault}}\n"
-            "  containers:\n  - name: c\n    image: registry.example.com/c:1.0\n"
-        ),
-    }
-    for k in range(1, levels + 1):
-        files[f"lib/L{k}/kustomization.yaml"] = "resources: [a, b]\n"
-        for part in ("a", "b"):
-            files[f"lib/L{k}/{part}/kustomization.yaml"] = (
-                f"nameSuffix: -{part}\nresources: [../../L{k - 1}]\n"
-            )
-    for i in range(roots):
-        files[f"roots/r{i}/kustomization.yaml"] = (
-            f"namespace: ns{i}\nresources: [../../lib/L{levels}]\n"
-        )
-    return write_tree(root, files)

@@ -6,14 +6,10 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-from conftest import Run
-
-Tree = Callable[[Mapping[str, str | bytes]], Path]
-CLI = Callable[..., Run]
+from helpers import CLI, Run, Tree
 
 POD = """
 apiVersion: v1

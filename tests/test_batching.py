@@ -4,19 +4,17 @@ errors included, and the planner keeps apart the roots kustomize could mix up.""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import Tree
 
 from servegate.batching import BATCH_ANNOTATION, plan, split
 from servegate.discover import discover
 from servegate.origins import strip_build_annotations
 from servegate.render import Rendered, render_all, render_batch
 from servegate.yamlsafe import load_plain
-
-Tree = Callable[[Mapping[str, str | bytes]], Path]
 
 BASE = {
     "app/base/kustomization.yaml": """

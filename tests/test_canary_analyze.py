@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run
+from helpers import Run
 from promserver import Workload, prometheus, query
 from test_generator import kustomize, make_repo
 

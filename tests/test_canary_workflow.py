@@ -13,9 +13,8 @@ from typing import Any
 
 import jsonschema_rs
 import yaml
-from conftest import Run
+from helpers import Run, upstream_dir
 from test_ct import strict
-from upstream import upstream_dir
 
 from servegate.canary_workflow import SCRIPT, CanarySettings, as_dicts, render_yaml
 

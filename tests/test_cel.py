@@ -16,8 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import Run
-from upstream import upstream_dir
+from helpers import Run, upstream_dir
 
 from servegate.datafiles import data_dir
 from servegate.schema import cel

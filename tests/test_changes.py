@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run
-from manifests import PRIVILEGED_POD
+from helpers import CLI, PRIVILEGED_POD, Run
 
 from servegate.discover import discover
 from servegate.engine import check
@@ -20,7 +18,6 @@ from servegate.scope import affected, normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURE = ROOT / "tests/fixtures/model-repo"
-CLI = Callable[..., Run]
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t",
     "GIT_AUTHOR_EMAIL": "t@example.com",
@@ -204,6 +201,7 @@ def test_bad_ref_is_a_usage_error(repo: Path, cli: CLI) -> None:
 
 
 def test_changed_files_map_to_the_roots_that_include_them(repo: Path) -> None:
+    """servegate.scope's narrowing, on this module's git repo."""
     discovery = discover([repo])
     roots, plain = affected(discovery, normalize(repo, [repo / "base/inferenceservice.yaml"]))
     assert roots == ["overlays/dev", "overlays/prod"]

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from pathlib import Path
-
 import pytest
-from conftest import Run
-from manifests import PRIVILEGED_POD
-
-CLI = Callable[..., Run]
-Tree = Callable[[Mapping[str, str | bytes]], Path]
+from helpers import CLI, PRIVILEGED_POD, Tree
 
 
 def test_info_then_clear(

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from upstream import upstream_dir
+from helpers import upstream_dir
 
 from servegate.ct import as_dict, render_yaml
 

@@ -1,10 +1,11 @@
-"""Cold, warm, uncached, sharded and incremental checks of one synthetic monorepo (bench.synth,
-with seeded defects) report exactly the same findings."""
+"""Cold, warm, uncached, sharded and incremental checks report exactly the same findings: on one
+synthetic monorepo (bench.synth, with seeded defects), and on every rule fixture."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -110,3 +111,38 @@ def test_after_an_edit_warm_equals_uncached(
         assert keyed(touched) == namespaces(uncached, {f"ml-{model}-{e}" for e in ENVS})
     finally:
         target.write_text(original, encoding="utf-8")
+
+
+FIXTURES = Path(__file__).parent / "fixtures" / "rules"
+MODES = [(), ("--no-cache",), ("--no-result-cache",)]
+
+
+def test_every_rule_fixture_agrees_in_every_mode(tmp_path: Path, run_json: Any) -> None:
+    """Every fixture file in a folder of its own (a unit each), checked cold, warm, without the
+    memo and without the result memo; the fixture repos (folders) one by one."""
+    repo = tmp_path / "files"
+    (repo / ".git").mkdir(parents=True)
+    folders = []
+    for path in sorted(FIXTURES.glob("*/*")):
+        if path.is_dir():
+            folders.append(path)
+        elif path.suffix in (".yaml", ".yml", ".notyaml"):
+            into = repo / path.parent.name / path.name.replace(".", "-")
+            into.mkdir(parents=True)
+            shutil.copyfile(path, into / (path.stem + ".yaml"))
+    cold = run_json(repo, ".")
+    fail_rules = {p.parent.name for p in FIXTURES.glob("*/fail.*") if p.is_file()}
+    found = {f["rule"] for f in cold["findings"]}
+    assert len(found & fail_rules) > len(fail_rules) * 0.9, "the fixtures do find their rules"
+    for mode in [(), *MODES]:  # the first () is warm
+        again = run_json(repo, ".", *mode)
+        assert keyed(again) == keyed(cold), mode
+        assert again["summary"] == cold["summary"], mode
+        assert again["suppressed"] == cold["suppressed"], mode
+    for folder in folders:
+        copy = tmp_path / "repos" / f"{folder.parent.name}-{folder.name}"
+        shutil.copytree(folder, copy)
+        (copy / ".git").mkdir(exist_ok=True)
+        first = run_json(copy, ".")
+        for mode in [(), ("--no-cache",)]:  # warm, and without the memo
+            assert keyed(run_json(copy, ".", *mode)) == keyed(first), (folder, mode)

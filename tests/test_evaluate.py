@@ -5,16 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+from helpers import resources_of
+
 from servegate.config import Config
 from servegate.evaluate import evaluate, evaluate_unit
 from servegate.model import Severity, Unit
 from servegate.plan import Operator, Planner
 from servegate.podspecs import PodSpecView
-from servegate.resource import Origin, Resource
+from servegate.resource import Resource
 from servegate.rules.base import Context, Rule, Scope, Violation, rule
 from servegate.rules.yaml.syntax import RULE as YAML_SYNTAX
 from servegate.schema.validate import SchemaSet
-from servegate.yamlsafe import load_text
 
 CTX = Context((1, 37))
 OBJECTS = """
@@ -35,7 +36,7 @@ metadata: {name: c}
 
 
 def resources(text: str = OBJECTS) -> list[Resource]:
-    return [Resource.from_body(d.data, Origin("x.yaml", d)) for d in load_text(text).documents]
+    return resources_of(text)
 
 
 def pod_check(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:

@@ -8,10 +8,9 @@ or kind and name at the top level) is a finding and covers nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from conftest import Run
+from helpers import CLI, Run, Tree
 
 from servegate.config import Config, Exemption
 from servegate.exemptions import finish, inline, marked
@@ -20,9 +19,6 @@ from servegate.plan import Operator, Planner
 from servegate.resource import Origin, Resource
 from servegate.rules.pss.host_namespaces import RULE as HOST_NAMESPACES
 from servegate.rules.pss.privileged import RULE as PRIVILEGED
-
-Tree = Callable[[Mapping[str, str | bytes]], Path]
-CLI = Callable[..., Run]
 
 HOST_POD = """
 apiVersion: v1

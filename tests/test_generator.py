@@ -19,8 +19,7 @@ import kubernetes_validate
 import promql_parser
 import pytest
 import yaml
-from conftest import Run
-from upstream import upstream_dir
+from helpers import Run, upstream_dir
 
 from servegate.datafiles import data_dir
 from servegate.generate import Options, generate

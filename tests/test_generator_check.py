@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Run
+from helpers import Run
 from test_generator import COMBOS, STORAGE, make_repo
 
 

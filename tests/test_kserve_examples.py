@@ -10,7 +10,7 @@ import json
 from collections import Counter
 
 import pytest
-from upstream import upstream_dir
+from helpers import upstream_dir
 
 from servegate.cli import main
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import write_tree
+from helpers import write_tree
 
 from servegate.memo import Memo, digests
 from servegate.memo.digests import InputHasher

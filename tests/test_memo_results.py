@@ -4,19 +4,18 @@ unchanged units without rendering them, and any change to a unit's inputs or pla
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import Tree
 
 import servegate.render
 from servegate.memo import Memo, results
 from servegate.model import UnitResult
 from servegate.rules.pss.privileged import RULE as PRIVILEGED
-
-Tree = Callable[[Mapping[str, str | bytes]], Path]
 
 POD = """
 apiVersion: v1

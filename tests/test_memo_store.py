@@ -5,19 +5,15 @@ all, and ``info``/``clear`` touch only servegate's own folders."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-from conftest import Run
-from manifests import PRIVILEGED_POD
+from helpers import CLI, PRIVILEGED_POD, Tree
 
 from servegate.memo import Memo
 from servegate.memo.store import Store, clear, info, write_atomic
 from servegate.yamlsafe import KUBERNETES
 
-CLI = Callable[..., Run]
-Tree = Callable[[Mapping[str, str | bytes]], Path]
 KEY = "ab" * 32
 
 

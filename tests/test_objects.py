@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-from conftest import Run
+from helpers import Run
 
 from servegate.objects import resources
 from servegate.resource import Origin

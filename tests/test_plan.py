@@ -8,12 +8,11 @@ repo) or servegate's bundled ones; the repo only maps its folders to environment
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Run, write_tree
+from helpers import CLI, Run, Tree, write_tree
 
 from servegate.config import Config
 from servegate.errors import UsageError
@@ -25,9 +24,6 @@ from servegate.rules.pss.privileged import RULE as PRIVILEGED
 from servegate.rules.pss.run_as_non_root import RULE as RUN_AS_NON_ROOT
 from servegate.rules.repo.kustomize_error import RULE as KUSTOMIZE_ERROR
 from servegate.rules.schema.unknown_kind import RULE as UNKNOWN_KIND
-
-Tree = Callable[[Mapping[str, str | bytes]], Path]
-CLI = Callable[..., Run]
 
 #: Hardened apart from hostNetwork, which breaks Pod Security baseline (and restricted).
 DEPLOYMENT = """

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from conftest import Run
+from helpers import Run
 from test_generator import kustomize, make_repo, validate_object
 
 USER_COMMENT = "# owner: fraud team, ask in #ml-serving before touching memory"

@@ -5,15 +5,12 @@ upstream (the in-process test in test_pss_conformance.py covers every version)."
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Run
+from helpers import CLI, upstream_dir
 from test_pss_conformance import owner
-from upstream import upstream_dir
 
-CLI = Callable[..., Run]
 VERSION = "1.37"
 
 

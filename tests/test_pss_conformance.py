@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from upstream import upstream_dir
+from helpers import upstream_dir
 
 from servegate.evaluate import evaluate
 from servegate.resource import Origin, Resource

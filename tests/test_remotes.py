@@ -7,17 +7,14 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import Run
+from helpers import CLI, Tree
 
 from servegate.discover import discover
 from servegate.remotes import remote_kind
-
-Tree = Callable[[Mapping[str, str | bytes]], Path]
-CLI = Callable[..., Run]
 
 POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: served\nspec:\n  containers:\n  - name: c\n    image: nginx:1.27\n"
 

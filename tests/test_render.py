@@ -9,15 +9,15 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import Run, doubling_graph
+from helpers import CLI, Tree, doubling_graph
 
-from servegate.render import Budget
-
-CLI = Callable[..., Run]
+from servegate.discover import discover
+from servegate.memo import Memo
+from servegate.render import Budget, Prefetch, render_all
+from servegate.yamlsafe import load_plain
 
 
 def test_budget_is_shared_by_every_root_and_never_cached(
@@ -133,3 +133,34 @@ def test_a_signal_stops_kustomize_and_cleans_up(tmp_path: Path, signum: int, cod
     assert left == []
     assert list(scratch.iterdir()) == []
     assert b"Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+# --- prefetched renders: a pre-commit sized check starts kustomize early ---------------------
+
+PREFETCH_FILES: dict[str, str | bytes] = {
+    "app/kustomization.yaml": "namespace: team\nresources: [cm.yaml]\n",
+    "app/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n",
+}
+
+
+def test_prefetched_render_is_used_then_cached(tree: Tree, tmp_path: Path) -> None:
+    repo = tree(PREFETCH_FILES)
+    found = discover([repo], repo)
+    memo = Memo(tmp_path / "cache")
+    early = Prefetch(found, memo)
+    try:
+        scratch = tmp_path / "scratch"
+        scratch.mkdir()
+        [result] = render_all(repo, ["app"], scratch, memo=memo, discovery=found, prefetch=early)
+        assert "servegate-" in result.wrapper and "scratch" not in result.wrapper, "prefetched"
+        assert early.take("app") is None, "taken once"
+    finally:
+        early.close()
+    bodies = result.objects if result.objects is not None else load_plain(result.output or "")
+    assert [b["metadata"]["namespace"] for b in bodies] == ["team"]
+    assert any(p.is_file() for p in (tmp_path / "cache" / "renders-v2").rglob("*")), "stored"
+    again = Prefetch(found, Memo(tmp_path / "cache"))
+    try:
+        assert again.take("app") is None, "a cached root is not rendered early"
+    finally:
+        again.close()

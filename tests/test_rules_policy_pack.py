@@ -8,19 +8,19 @@ named environment, which is what the engine passes them.
 from __future__ import annotations
 
 import json
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
 import yaml
+from helpers import resources_of
 
 from servegate.config import load_policy_set, load_profile
 from servegate.evaluate import evaluate
-from servegate.resource import Origin, Resource, is_k8s_object
+from servegate.resource import Origin, Resource
 from servegate.rules import all_rules
-from servegate.rules.base import Context, Level, Scope
+from servegate.rules.base import Context, Level
 from servegate.rules.image._ref import parse
 from servegate.rules.rollouts.promql import parses
 from servegate.yamlsafe import load_text
@@ -32,10 +32,7 @@ def findings(
     rule_id: str, text: str, params: dict[str, Any] | None = None, env: str | None = None
 ) -> list[str]:
     rule = all_rules()[rule_id]
-    docs = load_text(textwrap.dedent(text)).documents
-    resources = [
-        Resource.from_body(d.data, Origin("x.yaml", d)) for d in docs if is_k8s_object(d.data)
-    ]
+    resources = resources_of(text)
     profile = load_profile(env) if env else {}
     ctx = Context((1, 37), params={**rule.params, **(params or {})}, environment=profile)
     return [hit.violation.message for hit in evaluate([rule], resources, ctx)]
@@ -212,12 +209,3 @@ def test_policy_sets_match_their_schema() -> None:
     for path in sorted((ROOT / "policies").glob("*.yaml")):
         validator.validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     assert list(validator.iter_errors({"name": "x", "rules": {"severity": {"a.b": "fatal"}}}))
-
-
-def test_every_non_pss_rule_is_documented_under_the_five_headings() -> None:
-    headings = ("What it does", "Why is this bad?", "Example", "Use instead", "References")
-    for rule in all_rules().values():
-        if rule.family in ("pss", "schema", "yaml", "changes") or rule.scope is Scope.REPORTED:
-            continue
-        missing = [h for h in headings if not rule.section(h)]
-        assert not missing, f"{rule.id} lacks {missing}"

@@ -31,7 +31,7 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
-from upstream import upstream_dir
+from helpers import upstream_dir
 
 from servegate.schema.validate import SchemaSet, newest_version
 

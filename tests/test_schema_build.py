@@ -11,8 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from conftest import Run
-from upstream import upstream_dir
+from helpers import Run, upstream_dir
 
 from servegate.datafiles import data_dir
 from servegate.schema.build import DEFAULT_EXCLUDE, CRDError, attach_shared, build, derive_all

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write_tree
+from helpers import write_tree
 
 from servegate.commands.merge import MergeError, merge_reports
 from servegate.discover import Discovery
@@ -40,10 +40,25 @@ def test_parse() -> None:
 
 
 def test_shard_of_is_stable_across_processes() -> None:
-    # sha256-based: a fixed value, unlike Python's salted hash()
-    assert [shard_of(f"models/m{i}/overlays/prod", 4) for i in range(8)] == [
-        shard_of(f"models/m{i}/overlays/prod", 4) for i in range(8)
-    ]
+    """sha256-based: another process, with another string hash seed, gives the same shards
+    (Python's salted hash() would not)."""
+    import os
+    import subprocess
+    import sys
+
+    paths = [f"models/m{i}/overlays/prod" for i in range(16)]
+    here = [shard_of(p, 4) for p in paths]
+    code = "import sys; from servegate.shard import shard_of; print([shard_of(p, 4) for p in sys.argv[1:]])"
+    for seed in ("1", "2"):
+        done = subprocess.run(
+            [sys.executable, "-c", code, *paths],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        )
+        assert done.stdout.strip() == str(here)
+    assert len(set(here)) > 1, "16 roots do not all fall in one shard"
     assert (
         shard_of("overlays/prod", 3)
         == 1
@@ -217,7 +232,7 @@ def test_merge_writes_every_format_as_one_check_would(
     assert merged.code == whole.code == 1, merged.err
     if fmt == "sarif":
         import jsonschema
-        from upstream import upstream_dir
+        from helpers import upstream_dir
 
         def results(text: str) -> list[tuple[str, str, int]]:
             run = json.loads(text)["runs"][0]

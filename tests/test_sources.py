@@ -5,18 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
-from conftest import Run, write_tree
+from helpers import CLI, Run, Tree, write_tree
 
 from servegate import sources
 from servegate.memo import Memo
 from servegate.yamlsafe import KUBERNETES, KUSTOMIZE, MAX_ALIAS_NODES
 
-Tree = Callable[[Mapping[str, str | bytes]], Path]
-CLI = Callable[..., Run]
 SERVEGATE = Path(sys.executable).parent / "servegate"
 
 SIDECAR_Y = """\

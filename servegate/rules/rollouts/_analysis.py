@@ -7,9 +7,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from servegate.resource import FieldPath, Resource, as_dict
+from servegate.rules.rollouts._promql_type import query_kind
 
 ANALYSIS_KINDS = frozenset({"AnalysisTemplate", "ClusterAnalysisTemplate", "AnalysisRun"})
-PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
 ARG_REF = re.compile(r"\{\{\s*args\.([A-Za-z0-9_.-]+?)\s*\}\}")
 
 
@@ -53,8 +53,6 @@ CONDITIONS = ("successCondition", "failureCondition")
 def prometheus_result(metric: dict[str, Any]) -> str | None:
     """``scalar``, ``list`` or ``string``: what ``result`` is for a Prometheus metric; None
     for other providers or a query whose type is unknown (see ``_promql_type``)."""
-    from servegate.rules.rollouts._promql_type import query_kind
-
     prom = mapping(metric.get("provider")).get("prometheus")
     if not isinstance(prom, dict):
         return None

@@ -16,7 +16,8 @@ import re
 from functools import lru_cache
 from typing import Any, Literal
 
-from servegate.rules.rollouts._analysis import PLACEHOLDER
+#: An Argo Rollouts argument placeholder (``{{args.window}}``) in a query or a condition.
+PLACEHOLDER = re.compile(r"\{\{[^{}]*\}\}")
 
 Kind = Literal["scalar", "list", "string"]
 

@@ -37,13 +37,8 @@ from servegate import promql
 from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
-from servegate.rules.rollouts._analysis import (
-    ANALYSIS_KINDS,
-    PLACEHOLDER,
-    mapping,
-    metrics,
-    who,
-)
+from servegate.rules.rollouts._analysis import ANALYSIS_KINDS, mapping, metrics, who
+from servegate.rules.rollouts._promql_type import PLACEHOLDER
 
 _DURATION_SLOT = re.compile(r"(\[\s*|offset\s+|:\s*)\{\{[^{}]*\}\}")
 _STAND_INS = ("1", "x1")

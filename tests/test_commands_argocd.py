@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from manifests import PRIVILEGED_POD
+from helpers import PRIVILEGED_POD
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

@@ -1,5 +1,6 @@
-"""The --changed-files shortcut (``discover_changed``) finds exactly what discovering the whole
-repo and narrowing it to the changed files finds, and the check reports the same findings."""
+"""What a check covers (servegate/scope.py): the --changed-files shortcut (``discover_changed``)
+finds exactly what discovering the whole repo and narrowing it to the changed files finds, and
+the check reports the same findings."""
 
 from __future__ import annotations
 

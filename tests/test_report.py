@@ -9,8 +9,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from manifests import PRIVILEGED_POD
-from upstream import upstream_dir
+from helpers import PRIVILEGED_POD, upstream_dir
 
 from servegate.model import Finding, Report, Severity, Unit
 from servegate.report import github, junit, sarif
