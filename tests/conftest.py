@@ -12,6 +12,18 @@ from helpers import CLI, Run, Tree, write_tree
 from servegate.cli import main
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse ``--dist loadgroup`` where it cannot group: tests marked ``xdist_group`` (the
+    image build, the Prometheus server, the install venv) share one-time set-up and must run on
+    one worker, or two workers race on it. pytest-xdist 3.8 groups by rewriting
+    ``Item._nodeid``, which pytest 9 no longer reads (pyproject.toml pins pytest below 9)."""
+    if config.getoption("dist", "no") == "loadgroup" and int(pytest.__version__.split(".")[0]) >= 9:
+        raise pytest.UsageError(
+            f"pytest {pytest.__version__} ignores pytest-xdist's test groups (--dist loadgroup): "
+            "run `make venv` to install the pinned pytest"
+        )
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The suite uses a cache folder of its own, never the user's: entries written by another

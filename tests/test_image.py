@@ -46,7 +46,10 @@ def image(tmp_path_factory: pytest.TempPathFactory) -> str:
             "with .ci/docker-setup"
         )
     setup = subprocess.run(
-        [str(ROOT / ".ci/docker-setup"), "--images-only"], capture_output=True, text=True
+        [str(ROOT / ".ci/docker-setup"), "--images-only"],
+        capture_output=True,
+        text=True,
+        timeout=1500,
     )
     assert setup.returncode == 0, setup.stdout + setup.stderr
     found = dict(re.findall(r"^(SERVEGATE_IMAGE_\w+)=(.*)$", setup.stdout, re.M))
