@@ -123,14 +123,19 @@ def _seed(repo: Path, models: int) -> list[Defect]:
 
 
 def _config(template: Path, models: int) -> str:
-    """The monorepo's servegate.yaml: the template's, with every overlay mapped."""
+    """The monorepo's servegate.yaml: the template's, with every overlay and every
+    environment's Argo CD Application mapped (as ``servegate new`` maps its own)."""
     text = (template / "servegate.yaml").read_text(encoding="utf-8")
     head, _, rest = text.partition("environments:\n")
     _, _, tail = rest.partition("policy:\n")
     lines = [
-        f"  models/{model_name(i)}/overlays/{env}: {env}"
+        line
         for i in range(1, models + 1)
         for env in ENVS
+        for line in (
+            f"  models/{model_name(i)}/overlays/{env}: {env}",
+            f"  models/{model_name(i)}/argocd/applications/{env}.yaml: {env}",
+        )
     ]
     return head + "environments:\n" + "\n".join(lines) + "\npolicy:\n" + tail
 
