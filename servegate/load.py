@@ -19,6 +19,7 @@ from servegate.discover import Discovery
 from servegate.model import CheckOptions, Finding, Unit
 from servegate.objects import resources
 from servegate.origins import origin_for, strip_build_annotations
+from servegate.provenance import Tracer
 from servegate.resource import Origin, Resource, is_k8s_object
 from servegate.rules.repo.kustomize_error import RULE as KUSTOMIZE_ERROR
 from servegate.sources import SourceFiles
@@ -212,10 +213,10 @@ def _rendered_resources(
         message = f"kustomize output is not YAML: {str(err).splitlines()[0]}"
         unit.findings.append(KUSTOMIZE_ERROR.finding(message, kfile, 1, unit=unit.id))
         return
+    tracer = Tracer(discovery.root, discovery.kustomizations, sources, unit.label)
     for body in bodies:
         if not is_k8s_object(body):
             continue
         origin_path = strip_build_annotations(body)
-        yield from resources(
-            body, origin_for(body, origin_path, wrapper, unit.label, discovery, sources)
-        )
+        origin = origin_for(body, origin_path, wrapper, unit.label, discovery, sources, tracer)
+        yield from resources(body, origin)

@@ -1,9 +1,10 @@
 """Map objects rendered by kustomize back to the source a user edits.
 
 kustomize's ``config.kubernetes.io/origin`` annotation names the source file; the document in
-that file is found by kind and name (name prefixes and suffixes allowed), and the patches that
-target the object are attached, so a finding's field path resolves to the patch line that set it
-or else to the base line.
+that file is found by kind and name (name prefixes and suffixes allowed). Each object gets a
+lazy trace (``servegate.provenance``) that replays the build to tell which patch, replacement
+or kustomization field wrote a field; where the trace cannot say, the patch documents that
+target the object by kind and name are tried, then the source document's line.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from servegate.discover import Discovery, PatchDoc
+from servegate.provenance import Tracer
 from servegate.resource import FieldPath, Origin, Patch
 from servegate.sources import SourceFiles
 from servegate.yamlsafe import Document
@@ -51,8 +53,10 @@ def origin_for(
     kdir: str,
     discovery: Discovery,
     sources: SourceFiles,
+    tracer: Tracer | None = None,
 ) -> Origin:
-    """The Origin of one rendered object of root ``kdir``."""
+    """The Origin of one rendered object of root ``kdir``; ``tracer`` (one per root, shared by
+    its objects) replays the build when a finding asks where a field was written."""
     root = discovery.root
     kind = body.get("kind")
     meta = body.get("metadata") if isinstance(body.get("metadata"), dict) else {}
@@ -71,12 +75,15 @@ def origin_for(
     if file is None:
         kfile = discovery.kustomizations[kdir].file if kdir in discovery.kustomizations else kdir
         return Origin(kfile, None, patches, kdir)
+    tracer = tracer or Tracer(root, discovery.kustomizations, sources, kdir)
     document = _find_document(sources, file, kind, name)
     if document is None:
         found = _find_list_item(sources, file, kind, name)
         if found is not None:
-            return Origin(file, found[0], patches, kdir, found[1])
-    return Origin(file, document, patches, kdir)
+            trace = tracer.trace(body, file, found[0], found[1])
+            return Origin(file, found[0], patches, kdir, found[1], trace)
+        return Origin(file, None, patches, kdir)
+    return Origin(file, document, patches, kdir, (), tracer.trace(body, file, document, ()))
 
 
 def _relative(absolute: str, root: Path) -> str:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servegate.yamlsafe import Document
+
+if TYPE_CHECKING:
+    from servegate.provenance import Trace
 
 FieldPath = tuple[str | int, ...]
 
@@ -44,11 +47,19 @@ class Origin:
     within: FieldPath = ()
     """Where the object sits inside the source document: ``("items", 2)`` for a list's item,
     an Argo Workflows ``resource.manifest`` field for an object written there as text."""
+    trace: Trace | None = field(default=None, compare=False, repr=False)
+    """For a rendered object: which patch, replacement or transformer wrote each field
+    (``servegate.provenance``), computed on the first ``locate``."""
 
     def locate(self, path: FieldPath) -> tuple[str, int]:
-        """File and 1-based line of ``path`` in the source, preferring a patch that sets it."""
+        """File and 1-based line of ``path`` in the source: the patch, replacement or
+        kustomization field that last wrote it (or removed it), else the source document."""
         if self.within:
             path = (*self.within, *path)
+        if self.trace is not None:
+            found = self.trace.locate(path)
+            if found is not None:
+                return found
         for patch in reversed(self.patches):
             if path and path in patch.document.positions:
                 return patch.file, patch.document.positions[path]
