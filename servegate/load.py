@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from servegate.discover import Discovery
 from servegate.model import CheckOptions, Finding, Unit
 from servegate.objects import resources
-from servegate.origins import origin_for, strip_build_annotations
+from servegate.origins import origin_for, take_build_origin
 from servegate.provenance import Tracer
 from servegate.resource import Origin, Resource, is_k8s_object
 from servegate.rules.repo.kustomize_error import RULE as KUSTOMIZE_ERROR
@@ -217,6 +217,6 @@ def _rendered_resources(
     for body in bodies:
         if not is_k8s_object(body):
             continue
-        origin_path = strip_build_annotations(body)
-        origin = origin_for(body, origin_path, wrapper, unit.label, discovery, sources, tracer)
+        build_origin = take_build_origin(body)
+        origin = origin_for(body, build_origin, wrapper, unit.label, discovery, sources, tracer)
         yield from resources(body, origin)

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from servegate.yamlsafe import Document
 
-if TYPE_CHECKING:
-    from servegate.provenance import Trace
-
 FieldPath = tuple[str | int, ...]
+
+
+class Locator(Protocol):
+    """Knows which source line wrote a field of one rendered object (``servegate.provenance``)."""
+
+    def locate(self, path: FieldPath) -> tuple[str, int] | None:
+        """File and line for ``path`` (the object's ``within`` first), or None: ask the
+        source document."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +53,7 @@ class Origin:
     within: FieldPath = ()
     """Where the object sits inside the source document: ``("items", 2)`` for a list's item,
     an Argo Workflows ``resource.manifest`` field for an object written there as text."""
-    trace: Trace | None = field(default=None, compare=False, repr=False)
+    trace: Locator | None = field(default=None, compare=False, repr=False)
     """For a rendered object: which patch, replacement or transformer wrote each field
     (``servegate.provenance``), computed on the first ``locate``."""
 
