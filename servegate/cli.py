@@ -50,6 +50,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "cache",
         "Show (info) or reset (clear) what earlier checks remembered.",
     ),
+    "baseline": (
+        "servegate.commands.baseline",
+        "baseline",
+        "Accept today's findings so check --baseline fails only on new ones.",
+    ),
     "schemas": ("servegate.commands.schemas", "schemas", "Build derived CRD schemas."),
 }
 

@@ -11,8 +11,12 @@ import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from servegate.resource import Resource, ResourceRef
+
+if TYPE_CHECKING:
+    from servegate.baseline import Outcome
 
 
 class Severity(enum.Enum):
@@ -141,6 +145,8 @@ class Report:
     from the memo are not loaded, and not listed)."""
     shard: tuple[int, int, str] | None = None
     """``Discovery.shard``: which shard of which check this report is (``--shard``)."""
+    baseline: Outcome | None = None
+    """What ``check --baseline`` matched and did not (``servegate.baseline.apply_to``)."""
 
     @property
     def errors(self) -> int:

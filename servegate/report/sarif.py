@@ -1,8 +1,13 @@
 """The SARIF 2.1.0 report, for GitHub code scanning and other SARIF viewers.
 
 Every registered rule is described in ``tool.driver.rules`` (title, summary, full docs, help
-URI), so viewers explain a finding without servegate installed. Findings covered by an exemption
-are kept as results with an ``external`` suppression carrying the exemption's reason.
+URI), so viewers explain a finding without servegate installed. One result per rule and source
+line: the objects that share it are named in the message and as logical locations. Findings
+covered by an exemption are kept as results with an ``external`` suppression carrying the
+exemption's reason. With ``--baseline`` every result has a ``baselineState``: ``new`` when any
+of its findings is new, ``unchanged`` when all are in the baseline (then it is suppressed), and
+each baseline entry that matches nothing any more is an ``absent`` result at its line in the
+baseline file.
 
 Written as plain dicts: the SARIF object model packages (``sarif-om``) are untyped attrs classes
 that need a hand-written serializer, and the schema test is what keeps this output honest.
@@ -15,7 +20,10 @@ import json
 from typing import Any
 
 from servegate import __version__
+from servegate.baseline import UNMATCHED_RULE, Entry, Outcome, fingerprint
+from servegate.grouping import FindingGroup, groups
 from servegate.model import Finding, Report, Severity
+from servegate.resource import ResourceRef
 from servegate.rules import all_rules
 from servegate.rules.base import Rule
 
@@ -58,50 +66,118 @@ def _unknown_descriptor(rule_id: str) -> dict[str, Any]:
     }
 
 
-def _fingerprint(f: Finding) -> str:
-    # Stable across line moves: what is wrong and where in which object, not the line number.
-    key = "\0".join([f.rule, f.file, str(f.resource or ""), f.path or "", f.message])
+def _partial_fingerprint(group: FindingGroup) -> str:
+    # Stable across line moves: the rule, the file, and what is wrong in each object.
+    whats = sorted({f"{f.resource or ''}\0{f.path or f.message}" for f in group.findings})
+    key = "\0".join([group.rule, group.file, *whats])
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def _result(f: Finding, index: int) -> dict[str, Any]:
+def _qualified(ref: ResourceRef) -> str:
+    return "/".join(p for p in (ref.kind, ref.namespace, ref.name) if p)
+
+
+def _result(group: FindingGroup, index: int, outcome: Outcome | None) -> dict[str, Any]:
+    """One result per rule and source line: its objects in the message and as logical
+    locations; new or unchanged against the baseline (new when any of its findings is new)."""
+    lead = next((f for f in group.findings if f.suppressed is None), group.findings[0])
+    objects = [str(r) for r in group.resources]
+    text = lead.message
+    if len(objects) == 1:
+        text += f" [{objects[0]}]"
+    elif objects:
+        text += f" [{len(objects)} objects: {', '.join(objects)}]"
+    others = sorted({f.message for f in group.findings} - {lead.message})
+    if others:
+        text += " Also: " + "; ".join(others)
+    location: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": group.file, "uriBaseId": SRCROOT},
+            "region": {"startLine": max(group.line, 1)},
+        }
+    }
+    if group.resources:
+        location["logicalLocations"] = [
+            {"name": r.name, "fullyQualifiedName": _qualified(r), "kind": "resource"}
+            for r in group.resources
+        ]
     result: dict[str, Any] = {
-        "ruleId": f.rule,
+        "ruleId": group.rule,
         "ruleIndex": index,
-        "level": _LEVELS[f.severity],
-        "message": {"text": f.message + (f" [{f.resource}]" if f.resource else "")},
+        "level": _LEVELS[min((f.severity for f in group.findings), key=lambda s: s.rank)],
+        "message": {"text": text},
+        "locations": [location],
+        "partialFingerprints": {"servegate/v2": _partial_fingerprint(group)},
+        "properties": {"group": group.key},
+    }
+    paths = sorted({f.path for f in group.findings if f.path})
+    if paths:
+        result["properties"]["paths"] = paths
+    reasons = sorted({f.suppressed for f in group.findings if f.suppressed is not None})
+    if all(f.suppressed is not None for f in group.findings):
+        result["suppressions"] = [
+            {"kind": "external", "justification": reason} for reason in reasons
+        ]
+    if outcome is not None:
+        entries = outcome.baseline.entries
+        new = any(fingerprint(f) not in entries for f in group.findings)
+        result["baselineState"] = "new" if new else "unchanged"
+    return result
+
+
+def _baselined(f: Finding, outcome: Outcome | None) -> bool:
+    return outcome is not None and f.suppressed == outcome.baseline.reason
+
+
+def _absent(entry: Entry, index: int, name: str, line: int) -> dict[str, Any]:
+    """A baseline entry no current finding matches (SARIF ``baselineState: absent``)."""
+    return {
+        "ruleId": entry.rule,
+        "ruleIndex": index,
+        "level": "note",
+        "message": {"text": f"fixed since the baseline: {entry.message}"},
         "locations": [
             {
                 "physicalLocation": {
-                    "artifactLocation": {"uri": f.file, "uriBaseId": SRCROOT},
-                    "region": {"startLine": max(f.line, 1)},
+                    "artifactLocation": {"uri": name, "uriBaseId": SRCROOT},
+                    "region": {"startLine": max(line, 1)},
                 }
             }
         ],
-        "partialFingerprints": {"servegate/v1": _fingerprint(f)},
+        "baselineState": "absent",
     }
-    if f.resource is not None:
-        r = f.resource
-        qualified = "/".join(p for p in (r.kind, r.namespace, r.name) if p)
-        result["locations"][0]["logicalLocations"] = [
-            {"name": r.name, "fullyQualifiedName": qualified, "kind": "resource"}
-        ]
-    if f.path:
-        result["properties"] = {"path": f.path}
-    if f.suppressed is not None:
-        result["suppressions"] = [{"kind": "external", "justification": f.suppressed}]
-    return result
+
+
+def _groups(report: Report) -> list[FindingGroup]:
+    """Findings and the suppressed ones grouped by rule and line; baselined findings join the
+    active ones of their line (a result is new when any of its findings is new), findings an
+    exemption hides make results of their own, marked suppressed."""
+    outcome = report.baseline
+    together = [f for f in report.suppressed if _baselined(f, outcome)]
+    exempt = [f for f in report.suppressed if not _baselined(f, outcome)]
+    found = report.findings
+    if outcome is not None:  # its unmatched entries are `absent` results instead
+        found = [f for f in found if f.rule != UNMATCHED_RULE]
+    return [*groups([*found, *together]), *groups(exempt)]
 
 
 def as_dict(report: Report) -> dict[str, Any]:
     descriptors = [rule_descriptor(r) for r in all_rules().values()]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     results = []
-    for f in [*report.findings, *report.suppressed]:
-        if f.rule not in index:
-            index[f.rule] = len(descriptors)
-            descriptors.append(_unknown_descriptor(f.rule))
-        results.append(_result(f, index[f.rule]))
+    outcome = report.baseline
+    for group in _groups(report):
+        if group.rule not in index:
+            index[group.rule] = len(descriptors)
+            descriptors.append(_unknown_descriptor(group.rule))
+        results.append(_result(group, index[group.rule], outcome))
+    if outcome is not None:
+        for entry in outcome.unmatched:
+            if entry.rule not in index:
+                index[entry.rule] = len(descriptors)
+                descriptors.append(_unknown_descriptor(entry.rule))
+            line = outcome.baseline.line_of(entry)
+            results.append(_absent(entry, index[entry.rule], outcome.location, line))
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",

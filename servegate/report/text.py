@@ -1,7 +1,15 @@
-"""The human report: ``file:line: severity rule message``, grouped by file, colour on a TTY."""
+"""The human report: one entry per source line to fix, with the objects it affects.
+
+``file:line: severity rule message [Kind namespace/name]``; when several objects share the line
+(a base seen through every overlay, a runtime serving several InferenceServices), the line is
+shown once and the objects follow, one per line. Findings that an exemption or the baseline
+hides are listed after them, one line per source line, with the reason: nothing is hidden
+silently. Colour on a TTY.
+"""
 
 from __future__ import annotations
 
+from servegate.grouping import FindingGroup, groups
 from servegate.model import Report, Severity
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.NOTE: "36"}
@@ -11,27 +19,71 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
+def _entry(group: FindingGroup, color: bool) -> list[str]:
+    severity = _paint(group.severity.value, _COLORS[group.severity], color)
+    head = f"{group.file}:{group.line}: {severity} {_paint(group.rule, '1', color)} {group.message}"
+    first = group.findings[0]
+    if len(group.findings) == 1:
+        return [head + (f" [{first.resource}]" if first.resource is not None else "")]
+    lines = [head + f" [{_count(group)}]"]
+    for f in group.findings:
+        what = str(f.resource) if f.resource is not None else ""
+        if f.message != group.message or not what:
+            what = f"{what}: {f.message}" if what else f.message
+        lines.append(f"    {what}")
+    return lines
+
+
+def _count(group: FindingGroup) -> str:
+    n = len(group.findings)
+    return f"{n} objects" if len(group.resources) == n else f"{n} findings"
+
+
 def render(report: Report, color: bool = False) -> str:
     lines: list[str] = []
     current = None
-    for f in report.findings:
-        if f.file != current:
+    found = groups(report.findings)
+    for group in found:
+        if group.file != current:
             if current is not None:
                 lines.append("")
-            current = f.file
-        severity = _paint(f.severity.value, _COLORS[f.severity], color)
-        where = f" [{f.resource}]" if f.resource is not None else ""
-        lines.append(
-            f"{f.file}:{f.line}: {severity} {_paint(f.rule, '1', color)} {f.message}{where}"
-        )
+            current = group.file
+        lines.extend(_entry(group, color))
     if lines:
+        lines.append("")
+    hidden = groups(report.suppressed)
+    if hidden:
+        lines.append(f"suppressed ({len(report.suppressed)}):")
+        for group in hidden:
+            reasons = sorted({f.suppressed or "" for f in group.findings})
+            first = group.findings[0]
+            objects = f" [{_count(group)}]" if len(group.findings) > 1 else ""
+            if len(group.findings) == 1 and first.resource is not None:
+                objects = f" [{first.resource}]"
+            lines.append(
+                f"  {group.file}:{group.line}: {group.rule}{objects}: {'; '.join(reasons)}"
+            )
         lines.append("")
     summary = (
         f"{report.errors} error(s), {report.warnings} warning(s) in {report.resources} "
         f"resource(s) from {report.files} file(s)"
     )
+    if found:
+        summary += f", at {len(found)} source line(s)"
     if report.suppressed:
-        summary += f"; {len(report.suppressed)} suppressed by exemptions"
+        summary += f"; {_suppressed(report)}"
     status = "FAIL" if report.errors else "OK"
     lines.append(_paint(status, "31" if report.errors else "32", color) + f": {summary}")
     return "\n".join(lines) + "\n"
+
+
+def _suppressed(report: Report) -> str:
+    outcome = report.baseline
+    if outcome is None:
+        return f"{len(report.suppressed)} suppressed by exemptions"
+    reason = outcome.baseline.reason
+    by_baseline = sum(f.suppressed == reason for f in report.suppressed)
+    parts = [f"{by_baseline} by the baseline {outcome.baseline.name}"]
+    if len(report.suppressed) > by_baseline:
+        parts.append(f"{len(report.suppressed) - by_baseline} by exemptions")
+    return f"{len(report.suppressed)} suppressed ({', '.join(parts)})"
