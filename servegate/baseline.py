@@ -295,11 +295,12 @@ def apply(
     matched: set[str] = set()
     for f in findings:
         fp = fingerprint(f)
-        if fp in baseline.entries and acceptable(f):
+        if fp in baseline.entries:
             matched.add(fp)
-            hidden.append(replace(f, suppressed=baseline.reason))
-        else:
-            kept.append(f)
+            if acceptable(f):
+                hidden.append(replace(f, suppressed=baseline.reason))
+                continue
+        kept.append(f)
     matched.update(fp for fp in map(fingerprint, suppressed) if fp in baseline.entries)
     unmatched = [e for fp, e in baseline.entries.items() if fp not in matched and in_scope(e)]
     file = location or baseline.name
