@@ -594,3 +594,47 @@ def test_a_quoted_inline_patch_points_at_its_line(tree: Tree) -> None:
     )
     r = replay(root, "prod", "base/deploy.yaml", "Deployment", "model")
     assert r.at("spec.template.spec.hostPID") == ("prod/kustomization.yaml", 4)
+
+
+def test_a_patch_allowed_to_rename_and_a_base_reached_twice(tree: Tree) -> None:
+    root = tree(
+        {
+            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
+            "base/deploy.yaml": DEPLOY,
+            "blue/kustomization.yaml": "namePrefix: blue-\nresources: [../base]\n",
+            "green/kustomization.yaml": """\
+                namePrefix: green-
+                resources: [../base]
+                patches:
+                - target: {kind: Deployment}
+                  patch: |-
+                    - {op: add, path: /spec/template/spec/hostIPC, value: true}
+                """,
+            "prod/kustomization.yaml": """\
+                resources: [../blue, ../green]
+                patches:
+                - options: {allowNameChange: true}
+                  patch: |-
+                    apiVersion: apps/v1
+                    kind: Deployment
+                    metadata: {name: blue-model}
+                    spec: {template: {spec: {hostPID: true}}}
+                    ---
+                    apiVersion: apps/v1
+                    kind: Deployment
+                    metadata: {name: green-model}
+                    spec: {template: {spec: {hostNetwork: true}}}
+                - options: {allowNameChange: true}
+                  patch: |-
+                    apiVersion: apps/v1
+                    kind: Deployment
+                    metadata: {name: blue-model}
+                    $patch: merge
+                """,
+        }
+    )
+    blue = replay(root, "prod", "base/deploy.yaml", "Deployment", "blue-model")
+    green = replay(root, "prod", "base/deploy.yaml", "Deployment", "green-model")
+    assert blue.at("spec.template.spec.hostPID") == ("prod/kustomization.yaml", 8)
+    assert green.at("spec.template.spec.hostIPC") == ("green/kustomization.yaml", 6)
+    assert green.at("spec.template.spec.hostNetwork") == ("prod/kustomization.yaml", 13)

@@ -258,11 +258,16 @@ class _Reader:
         if not isinstance(entry, dict):
             return []
         target = Selector.parse(entry.get("target"))
+        options = entry.get("options") if isinstance(entry.get("options"), dict) else {}
+        renames = (
+            bool((options or {}).get("allowNameChange")),
+            bool((options or {}).get("allowKindChange")),
+        )
         if isinstance(entry.get("patch"), str) and entry["patch"].strip():
             source = self.layers.inline(where.file, document, (*at, "patch"), entry["patch"])
-            return self._content(source, target) if source is not None else []
+            return self._content(source, target, renames) if source is not None else []
         if isinstance(entry.get("path"), str):
-            return self._from_file(entry["path"], target)
+            return self._from_file(entry["path"], target, renames)
         return []
 
     def _strategic(self, entry: str, at: FieldPath, target: Selector | None) -> list[Step]:
@@ -271,12 +276,19 @@ class _Reader:
             return self._content(source, target) if source is not None else []
         return self._from_file(entry, target)
 
-    def _from_file(self, entry: str, target: Selector | None) -> list[Step]:
+    def _from_file(
+        self, entry: str, target: Selector | None, renames: tuple[bool, bool] = (False, False)
+    ) -> list[Step]:
         file = posixpath.normpath(posixpath.join(self.kdir, entry))
         documents = self.layers.documents(file)
-        return self._content(Source(file, documents, _same_line), target)
+        return self._content(Source(file, documents, _same_line), target, renames)
 
-    def _content(self, source: Source, target: Selector | None) -> list[Step]:
+    def _content(
+        self,
+        source: Source,
+        target: Selector | None,
+        renames: tuple[bool, bool] = (False, False),
+    ) -> list[Step]:
         documents = [d for d in source.documents if d.data is not None]
         if len(documents) == 1 and isinstance(documents[0].data, list):
             if target is None:
@@ -284,7 +296,9 @@ class _Reader:
             tree = source.tree(documents[0])
             return [JsonPatch(list(tree.value), target)]
         return [
-            StrategicMerge(source.tree(d), target) for d in documents if isinstance(d.data, dict)
+            StrategicMerge(source.tree(d), target, *renames)
+            for d in documents
+            if isinstance(d.data, dict)
         ]
 
     # --- replacements ----------------------------------------------------------------------

@@ -106,6 +106,9 @@ class StrategicMerge(Step):
 
     patch: Node
     target: Selector | None
+    allow_name_change: bool = False
+    allow_kind_change: bool = False
+    """``options.allowNameChange``/``allowKindChange``: the patch's name or kind is kept."""
 
     def apply(self, obj: Tracked) -> None:
         if self.target is not None:
@@ -118,14 +121,20 @@ class StrategicMerge(Step):
             if not any(own.equals(i) for i in obj.ids()):
                 return
         patch = self.patch.copy()
-        # kustomize keeps the object's kind, name and namespace (Resource.ApplySmPatch)
+        # kustomize keeps the object's namespace, and its kind and name unless allowed to
+        # change (Resource.ApplySmPatch); the apiVersion is the object's (ApplySmPatch SetGvk)
         patch.value.pop("apiVersion", None)
-        patch.value.pop("kind", None)
+        if self.allow_name_change or self.allow_kind_change:
+            obj.store_previous_id()
+        if not self.allow_kind_change:
+            patch.value.pop("kind", None)
         meta = patch.get("metadata")
         if meta is not None and meta.is_map:
-            meta.value.pop("name", None)
+            if not self.allow_name_change:
+                meta.value.pop("name", None)
             meta.value.pop("namespace", None)
-        if patch.is_map and patch.value.get("$patch") is not None:
+        directive = patch.value.get("$patch")
+        if directive is not None and directive.value == "delete":
             return  # a patch deleting the whole object: it would not be rendered
         smp.merge(obj.root, patch, obj.api_version, obj.kind)
 
