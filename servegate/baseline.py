@@ -140,27 +140,22 @@ class Baseline:
         return f"in the baseline {self.name}"
 
 
-#: Findings that mean part of the repo was not checked at all: a baseline never hides them (a
-#: file that cannot be read, a root kustomize cannot build, content fetched from elsewhere, a
-#: pod spec that cannot be read), nor findings about exemptions (a baseline is no exemption).
-NEVER_BASELINED = (
-    "yaml",
-    "repo.kustomize-error",
-    "repo.remote-base",
-    "repo.kustomize-escape",
-    "repo.kustomize-plugin",
-    "repo.symlink-escape",
-    "repo.exemption-invalid",
-    "repo.exemption-expired",
-    "pods.unreadable-spec",
-    UNMATCHED_RULE,
-)
+#: Findings that mean part of the repo was not checked at all are never baselined: those of the
+#: rules that report unreadable input (``input_problem``: YAML that cannot be read, a root
+#: kustomize cannot build, remote content, invalid or expired exemptions, for a baseline is no
+#: exemption), and these.
+NEVER_BASELINED = frozenset({"pods.unreadable-spec", "schema.cel-not-evaluated", UNMATCHED_RULE})
 
 
 def acceptable(finding: Finding) -> bool:
     """Whether a baseline may accept ``finding``."""
-    rule = finding.rule
-    return not any(rule == r or rule.startswith(r + ".") for r in NEVER_BASELINED)
+    from servegate.rules import all_rules
+    from servegate.rules.base import ReportedRule
+
+    rule = all_rules().get(finding.rule)
+    if isinstance(rule, ReportedRule) and rule.input_problem:
+        return False
+    return finding.rule not in NEVER_BASELINED and not finding.rule.startswith("yaml.")
 
 
 def entry_order(entry: Entry) -> tuple[str, str, str, str, str]:

@@ -27,7 +27,8 @@ from servegate.baseline import (
     load,
     write,
 )
-from servegate.findings import Finding, ResourceRef, Severity
+from servegate.model import Finding, Severity
+from servegate.resource import ResourceRef
 
 Tree = Callable[[Mapping[str, str | bytes]], Path]
 Cli = Callable[..., Run]

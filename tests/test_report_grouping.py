@@ -16,8 +16,9 @@ import jsonschema
 from conftest import Run
 from upstream import upstream_dir
 
-from servegate.findings import Finding, ResourceRef, Severity
 from servegate.grouping import group_key, groups
+from servegate.model import Finding, Severity
+from servegate.resource import ResourceRef
 
 Tree = Callable[[Mapping[str, str | bytes]], Path]
 Cli = Callable[..., Run]
@@ -145,7 +146,7 @@ def test_groups_keep_report_order_and_differing_messages() -> None:
 
 
 def test_text_names_each_objects_message_when_they_differ(tmp_path: Path) -> None:
-    from servegate.engine import Report
+    from servegate.model import Report
     from servegate.report import text
 
     report = Report(tmp_path)
