@@ -92,13 +92,7 @@ class Entry:
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"fingerprint": self.fingerprint, "rule": self.rule}
         if self.resource is not None:
-            r = self.resource
-            out["resource"] = {
-                "apiVersion": r.api_version,
-                "kind": r.kind,
-                "namespace": r.namespace,
-                "name": r.name,
-            }
+            out["resource"] = self.resource.as_dict()
         if self.path:
             out["path"] = self.path
         out.update(

@@ -32,6 +32,15 @@ class ResourceRef:
         where = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind} {where}{self.name}"
 
+    def as_dict(self) -> dict[str, str | None]:
+        """As the JSON report and the baseline file write it."""
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class Patch:

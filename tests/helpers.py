@@ -97,6 +97,36 @@ spec:
       privileged: true
 """
 
+#: A Deployment that passes Pod Security restricted but for allowPrivilegeEscalation (its
+#: container's securityContext, line 18, lacks it), so tests can patch it into failing more.
+DEPLOYMENT_NO_APE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: model
+spec:
+  selector: {matchLabels: {app: model}}
+  template:
+    metadata: {labels: {app: model}}
+    spec:
+      serviceAccountName: runner
+      automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile: {type: RuntimeDefault}
+      containers:
+      - name: c
+        image: registry.example.com/img@sha256:0000000000000000000000000000000000000000000000000000000000000000
+        securityContext:
+          capabilities: {drop: [ALL]}
+"""
+
+#: The same Deployment, fully hardened (allowPrivilegeEscalation: false at line 19).
+DEPLOYMENT_HARDENED = DEPLOYMENT_NO_APE.replace(
+    "        securityContext:\n          capabilities",
+    "        securityContext:\n          allowPrivilegeEscalation: false\n          capabilities",
+)
+
 
 def upstream_dir() -> Path:
     """The upstream data folder (env ``SERVEGATE_UPSTREAM`` overrides ``<repo>/../shared/

@@ -16,6 +16,7 @@ from typing import Any
 import jsonschema
 import pytest
 from conftest import Run
+from manifests import DEPLOYMENT_NO_APE
 from upstream import upstream_dir
 
 from servegate.baseline import (
@@ -33,27 +34,7 @@ from servegate.resource import ResourceRef
 Tree = Callable[[Mapping[str, str | bytes]], Path]
 Cli = Callable[..., Run]
 
-BASE = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: model
-spec:
-  selector: {matchLabels: {app: model}}
-  template:
-    metadata: {labels: {app: model}}
-    spec:
-      serviceAccountName: runner
-      automountServiceAccountToken: false
-      securityContext:
-        runAsNonRoot: true
-        seccompProfile: {type: RuntimeDefault}
-      containers:
-      - name: c
-        image: registry.example.com/img@sha256:0000000000000000000000000000000000000000000000000000000000000000
-        securityContext:
-          capabilities: {drop: [ALL]}
-"""
+BASE = DEPLOYMENT_NO_APE
 PATCH = """\
 - op: add
   path: /spec/template/spec/hostNetwork

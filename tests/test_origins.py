@@ -14,33 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from helpers import CLI as Cli
-from helpers import Run, Tree
+from helpers import DEPLOYMENT_HARDENED, Run, Tree
 
 from servegate.origins import BuildOrigin, take_build_origin
 
 
-HARDENED = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: model
-spec:
-  selector: {matchLabels: {app: model}}
-  template:
-    metadata: {labels: {app: model}}
-    spec:
-      serviceAccountName: runner
-      automountServiceAccountToken: false
-      securityContext:
-        runAsNonRoot: true
-        seccompProfile: {type: RuntimeDefault}
-      containers:
-      - name: c
-        image: registry.example.com/img@sha256:0000000000000000000000000000000000000000000000000000000000000000
-        securityContext:
-          allowPrivilegeEscalation: false
-          capabilities: {drop: [ALL]}
-"""
+HARDENED = DEPLOYMENT_HARDENED
 
 
 def located(run: Run, rule: str) -> list[tuple[str, int, str]]:

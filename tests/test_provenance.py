@@ -64,6 +64,17 @@ spec:
 """
 
 
+def with_base(tree: Tree, files: Mapping[str, str | bytes]) -> Path:
+    """A repo of ``files`` and ``base/`` holding DEPLOY."""
+    return tree(
+        {
+            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
+            "base/deploy.yaml": DEPLOY,
+            **files,
+        }
+    )
+
+
 class Replayed:
     def __init__(self, body: dict[str, Any], trace: Trace, tracer: Tracer, doc: Any) -> None:
         self.body = body
@@ -117,10 +128,9 @@ def replay(root: Path, overlay: str, file: str, kind: str, name: str) -> Replaye
 
 
 def test_strategic_merge_of_a_core_kind_merges_by_key_and_puts_the_patch_first(tree: Tree) -> None:
-    root = tree(
+    root = with_base(
+        tree,
         {
-            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": DEPLOY,
             "prod/kustomization.yaml": "resources: [../base]\npatches:\n- path: patch.yaml\n",
             "prod/patch.yaml": """\
                 apiVersion: apps/v1
@@ -139,7 +149,7 @@ def test_strategic_merge_of_a_core_kind_merges_by_key_and_puts_the_patch_first(t
                         ports:
                         - {containerPort: 9090}
                 """,
-        }
+        },
     )
     r = replay(root, "prod", "base/deploy.yaml", "Deployment", "model")
     names = [c["name"] for c in r.body["spec"]["template"]["spec"]["containers"]]
@@ -164,10 +174,9 @@ def test_strategic_merge_of_a_core_kind_merges_by_key_and_puts_the_patch_first(t
 
 
 def test_strategic_merge_directives_and_nulls_remove_at_the_patch(tree: Tree) -> None:
-    root = tree(
+    root = with_base(
+        tree,
         {
-            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": DEPLOY,
             "prod/kustomization.yaml": """\
                 resources: [../base]
                 patches:
@@ -187,7 +196,7 @@ def test_strategic_merge_directives_and_nulls_remove_at_the_patch(tree: Tree) ->
                           - name: b
                             $patch: delete
                 """,
-        }
+        },
     )
     r = replay(root, "prod", "base/deploy.yaml", "Deployment", "model")
     assert [c["name"] for c in r.body["spec"]["template"]["spec"]["containers"]] == ["a"]
@@ -235,10 +244,9 @@ def test_a_custom_resource_list_is_replaced_whole(tree: Tree) -> None:
 
 
 def test_list_directive_replace_in_a_merged_list(tree: Tree) -> None:
-    root = tree(
+    root = with_base(
+        tree,
         {
-            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": DEPLOY,
             "prod/kustomization.yaml": "resources: [../base]\npatchesStrategicMerge:\n- patch.yaml\n",
             "prod/patch.yaml": """\
                 apiVersion: apps/v1
@@ -252,7 +260,7 @@ def test_list_directive_replace_in_a_merged_list(tree: Tree) -> None:
                       - name: only
                         image: registry.example.com/only:1
                 """,
-        }
+        },
     )
     r = replay(root, "prod", "base/deploy.yaml", "Deployment", "model")
     assert [c["name"] for c in r.body["spec"]["template"]["spec"]["containers"]] == ["only"]
@@ -260,10 +268,9 @@ def test_list_directive_replace_in_a_merged_list(tree: Tree) -> None:
 
 
 def test_ports_merge_on_container_port_and_protocol(tree: Tree) -> None:
-    root = tree(
+    root = with_base(
+        tree,
         {
-            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": DEPLOY,
             "prod/kustomization.yaml": "resources: [../base]\npatches:\n- path: patch.yaml\n",
             "prod/patch.yaml": """\
                 apiVersion: apps/v1
@@ -278,7 +285,7 @@ def test_ports_merge_on_container_port_and_protocol(tree: Tree) -> None:
                         - {containerPort: 8080, protocol: TCP, hostPort: 80}
                         - {containerPort: 8080, protocol: UDP}
                 """,
-        }
+        },
     )
     r = replay(root, "prod", "base/deploy.yaml", "Deployment", "model")
     # several merge keys: the original's elements are re-appended after the patch's new ones
@@ -289,10 +296,9 @@ def test_ports_merge_on_container_port_and_protocol(tree: Tree) -> None:
 
 
 def test_json6902_operations_inline_in_a_file_and_legacy(tree: Tree) -> None:
-    root = tree(
+    root = with_base(
+        tree,
         {
-            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": DEPLOY,
             "prod/kustomization.yaml": """\
                 resources: [../base]
                 patches:
@@ -332,7 +338,7 @@ def test_json6902_operations_inline_in_a_file_and_legacy(tree: Tree) -> None:
             "prod/legacy.json": '[{"op": "move", "from": "/spec/template/spec/securityContext",\n'
             '  "path": "/spec/template/metadata/securityContext"},\n'
             ' {"op": "add", "path": "/spec/template/spec/hostNetwork", "value": true}]\n',
-        }
+        },
     )
     r = replay(root, "prod", "base/deploy.yaml", "Deployment", "model")
     assert r.at("spec.template.spec.containers[2].securityContext.privileged") == (
@@ -447,10 +453,9 @@ def test_targets_by_original_or_current_name_across_layers_with_prefixes(tree: T
 
 
 def test_components_apply_in_order_to_what_is_accumulated(tree: Tree) -> None:
-    root = tree(
+    root = with_base(
+        tree,
         {
-            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": DEPLOY,
             "debug/kustomization.yaml": """\
                 apiVersion: kustomize.config.k8s.io/v1alpha1
                 kind: Component
@@ -468,7 +473,7 @@ def test_components_apply_in_order_to_what_is_accumulated(tree: Tree) -> None:
                     - {op: replace, path: /spec/template/spec/hostPID, value: false}
                 """,
             "prod/kustomization.yaml": "resources: [../base]\ncomponents: [../debug, ../harden]\n",
-        }
+        },
     )
     r = replay(root, "prod", "base/deploy.yaml", "Deployment", "model")
     assert r.body["spec"]["template"]["spec"]["hostPID"] is False
@@ -476,10 +481,9 @@ def test_components_apply_in_order_to_what_is_accumulated(tree: Tree) -> None:
 
 
 def test_images_labels_annotations_and_transformer_configs(tree: Tree) -> None:
-    root = tree(
+    root = with_base(
+        tree,
         {
-            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": DEPLOY,
             "prod/kustomization.yaml": """\
                 resources: [../base]
                 images:
@@ -500,7 +504,7 @@ def test_images_labels_annotations_and_transformer_configs(tree: Tree) -> None:
                     path: /spec/template/spec/containers/1/securityContext
                     value: {privileged: true}
                 """,
-        }
+        },
     )
     r = replay(root, "prod", "base/deploy.yaml", "Deployment", "model")
     assert r.at("spec.template.spec.containers[0].image") == ("prod/kustomization.yaml", 4)
@@ -516,15 +520,14 @@ def test_images_labels_annotations_and_transformer_configs(tree: Tree) -> None:
 
 
 def test_an_unmodelled_change_gives_no_location_rather_than_a_wrong_one(tree: Tree) -> None:
-    root = tree(
+    root = with_base(
+        tree,
         {
-            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": DEPLOY,
             "prod/kustomization.yaml": """\
                 resources: [../base]
                 replicas: [{name: model, count: 3}]
                 """,
-        }
+        },
     )
     bodies = kustomize(root, "prod")
     discovery = discover([root])
@@ -566,41 +569,38 @@ def test_selector_names_are_anchored_regular_expressions() -> None:
     [("|", 6), ("|-", 6), ("|2", 6)],
 )
 def test_inline_literal_blocks_map_to_their_file_lines(tree: Tree, style: str, line: int) -> None:
-    root = tree(
+    root = with_base(
+        tree,
         {
-            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": DEPLOY,
             "prod/kustomization.yaml": (
                 "resources: [../base]\npatches:\n- target: {kind: Deployment}\n"
                 f"  patch: {style}\n"
                 "    - op: add\n      path: /spec/template/spec/hostNetwork\n      value: true\n"
             ),
-        }
+        },
     )
     r = replay(root, "prod", "base/deploy.yaml", "Deployment", "model")
     assert r.at("spec.template.spec.hostNetwork") == ("prod/kustomization.yaml", line + 1)
 
 
 def test_a_quoted_inline_patch_points_at_its_line(tree: Tree) -> None:
-    root = tree(
+    root = with_base(
+        tree,
         {
-            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": DEPLOY,
             "prod/kustomization.yaml": (
                 "resources: [../base]\npatches:\n- target: {kind: Deployment}\n"
                 '  patch: \'[{"op": "add", "path": "/spec/template/spec/hostPID", "value": true}]\'\n'
             ),
-        }
+        },
     )
     r = replay(root, "prod", "base/deploy.yaml", "Deployment", "model")
     assert r.at("spec.template.spec.hostPID") == ("prod/kustomization.yaml", 4)
 
 
 def test_a_patch_allowed_to_rename_and_a_base_reached_twice(tree: Tree) -> None:
-    root = tree(
+    root = with_base(
+        tree,
         {
-            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": DEPLOY,
             "blue/kustomization.yaml": "namePrefix: blue-\nresources: [../base]\n",
             "green/kustomization.yaml": """\
                 namePrefix: green-
@@ -631,7 +631,7 @@ def test_a_patch_allowed_to_rename_and_a_base_reached_twice(tree: Tree) -> None:
                     metadata: {name: blue-model}
                     $patch: merge
                 """,
-        }
+        },
     )
     blue = replay(root, "prod", "base/deploy.yaml", "Deployment", "blue-model")
     green = replay(root, "prod", "base/deploy.yaml", "Deployment", "green-model")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import jsonschema
 from conftest import Run
+from manifests import DEPLOYMENT_NO_APE
 from upstream import upstream_dir
 
 from servegate.grouping import group_key, groups
@@ -23,27 +24,7 @@ from servegate.resource import ResourceRef
 Tree = Callable[[Mapping[str, str | bytes]], Path]
 Cli = Callable[..., Run]
 
-BASE = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: model
-spec:
-  selector: {matchLabels: {app: model}}
-  template:
-    metadata: {labels: {app: model}}
-    spec:
-      serviceAccountName: runner
-      automountServiceAccountToken: false
-      securityContext:
-        runAsNonRoot: true
-        seccompProfile: {type: RuntimeDefault}
-      containers:
-      - name: c
-        image: registry.example.com/img@sha256:0000000000000000000000000000000000000000000000000000000000000000
-        securityContext:
-          capabilities: {drop: [ALL]}
-"""
+BASE = DEPLOYMENT_NO_APE
 
 
 def three_overlays(tree: Tree) -> Path:

@@ -29,13 +29,7 @@ def finding_dict(f: Finding, outcome: Outcome | None = None) -> dict[str, Any]:
         "line": f.line,
     }
     if f.resource is not None:
-        r = f.resource
-        out["resource"] = {
-            "apiVersion": r.api_version,
-            "kind": r.kind,
-            "namespace": r.namespace,
-            "name": r.name,
-        }
+        out["resource"] = f.resource.as_dict()
     if f.path:
         out["path"] = f.path
     out["group"] = group_key(f)
