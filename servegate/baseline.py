@@ -28,15 +28,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from servegate.model import Finding, Severity
+from servegate.model import BaselineUse, Finding
 from servegate.resource import ResourceRef
+from servegate.rules.repo.baseline_unmatched import RULE as UNMATCHED
 
 if TYPE_CHECKING:
     from servegate.model import Report
 
 DEFAULT_FILE = ".servegate-baseline.json"
 VERSION = 1
-UNMATCHED_RULE = "repo.baseline-unmatched"
 MAX_BYTES = 64 * 1024 * 1024
 _COMMENT = (
     "Findings accepted when servegate was adopted. `servegate check --baseline FILE` does not "
@@ -134,22 +134,20 @@ class Baseline:
         return f"in the baseline {self.name}"
 
 
-#: Findings that mean part of the repo was not checked at all are never baselined: those of the
-#: rules that report unreadable input (``input_problem``: YAML that cannot be read, a root
-#: kustomize cannot build, remote content, invalid or expired exemptions, for a baseline is no
-#: exemption), and these.
-NEVER_BASELINED = frozenset({"pods.unreadable-spec", "schema.cel-not-evaluated", UNMATCHED_RULE})
-
-
 def acceptable(finding: Finding) -> bool:
-    """Whether a baseline may accept ``finding``."""
+    """Whether a baseline may accept ``finding``: never one that means part of the repo was not
+    checked at all (the rules reporting unreadable input: YAML that cannot be read, a root
+    kustomize cannot build, remote content, invalid or expired exemptions, for a baseline is
+    no exemption; a pod spec or a CEL rule that cannot be judged), nor its own notes."""
     from servegate.rules import all_rules
     from servegate.rules.base import ReportedRule
+    from servegate.rules.pods.unreadable_spec import RULE as UNREADABLE_SPEC
+    from servegate.rules.schema.cel_not_evaluated import RULE as CEL_NOT_EVALUATED
 
     rule = all_rules().get(finding.rule)
     if isinstance(rule, ReportedRule) and rule.input_problem:
         return False
-    return finding.rule not in NEVER_BASELINED and not finding.rule.startswith("yaml.")
+    return finding.rule not in (UNREADABLE_SPEC.id, CEL_NOT_EVALUATED.id, UNMATCHED.id)
 
 
 def entry_order(entry: Entry) -> tuple[str, str, str, str, str]:
@@ -249,36 +247,17 @@ def _entry(item: Any) -> Entry | None:
     )
 
 
-@dataclass(slots=True)
-class Outcome:
-    """What applying a baseline did to a report."""
-
-    baseline: Baseline
-    location: str
-    """The baseline file relative to the repo root (as given, when it is outside)."""
-    matched: set[str]
-    """Fingerprints of the entries a current finding matched."""
-    unmatched: list[Entry]
-    """Entries that match nothing checked in this run: fixed, or the object is gone."""
-
-    @property
-    def new(self) -> Callable[[Finding], bool]:
-        """Whether a finding is new (not in the baseline)."""
-        entries = self.baseline.entries
-        return lambda f: fingerprint(f) not in entries
-
-
 def apply(
     findings: list[Finding],
     suppressed: list[Finding],
     baseline: Baseline,
     in_scope: Callable[[Entry], bool],
     location: str | None = None,
-) -> tuple[list[Finding], list[Finding], Outcome]:
-    """(findings, suppressed, outcome): every finding an entry matches moved to the suppressed
-    ones with the baseline's reason; a note (``repo.baseline-unmatched``) for each entry that
-    ``in_scope`` says this run checked and that matched nothing; ``location`` is the baseline
-    file's name relative to the repo root (None: the path as given)."""
+) -> tuple[list[Finding], list[Finding], BaselineUse]:
+    """(findings, suppressed, what it did): every finding an entry matches moved to the
+    suppressed ones with the baseline's reason; a note (``repo.baseline-unmatched``) for each
+    entry that ``in_scope`` says this run checked and that matched nothing; ``location`` is the
+    baseline file's name relative to the repo root (None: the name as given)."""
     kept: list[Finding] = []
     hidden: list[Finding] = []
     matched: set[str] = set()
@@ -293,21 +272,31 @@ def apply(
     matched.update(fp for fp in map(fingerprint, suppressed) if fp in baseline.entries)
     unmatched = [e for fp, e in baseline.entries.items() if fp not in matched and in_scope(e)]
     file = location or baseline.name
-    kept.extend(
-        Finding(
-            UNMATCHED_RULE,
-            Severity.NOTE,
-            f"baseline entry matches no finding any more ({entry.what}): it was fixed or "
-            "the object is gone; remove it, or rewrite the file with "
-            "`servegate baseline --prune`",
-            file,
-            baseline.line_of(entry),
+    notes = [
+        (
+            UNMATCHED.finding(
+                f"baseline entry matches no finding any more ({entry.what}): it was fixed or "
+                "the object is gone; remove it, or rewrite the file with "
+                "`servegate baseline --prune`",
+                file,
+                baseline.line_of(entry),
+            ),
+            entry,
         )
         for entry in unmatched
-    )
+    ]
+    kept.extend(note for note, _ in notes)
     kept.sort(key=Finding.sort_key)
     quiet = sorted([*suppressed, *hidden], key=Finding.sort_key)
-    return kept, quiet, Outcome(baseline, file, matched, unmatched)
+    use = BaselineUse(
+        baseline.name,
+        file,
+        baseline.reason,
+        frozenset(baseline.entries),
+        len(matched),
+        tuple((entry.rule, entry.message, note.line) for note, entry in notes),
+    )
+    return kept, quiet, use
 
 
 def apply_to(report: Report, baseline: Baseline, whole_repo: bool) -> None:

@@ -11,12 +11,8 @@ import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from servegate.resource import Resource, ResourceRef
-
-if TYPE_CHECKING:
-    from servegate.baseline import Outcome
 
 
 class Severity(enum.Enum):
@@ -133,6 +129,25 @@ class CheckOptions:
     Their resources are then not loaded: only for callers that need findings alone."""
 
 
+@dataclass(frozen=True, slots=True)
+class BaselineUse:
+    """What a baseline file given with ``check --baseline`` did to a report."""
+
+    name: str
+    """The file as the operator named it."""
+    location: str
+    """The file relative to the repo root (as named, when it is outside the repo)."""
+    reason: str
+    """The suppression reason of the findings it accepted."""
+    fingerprints: frozenset[str]
+    """Every entry's fingerprint (``servegate.baseline.fingerprint``)."""
+    matched: int
+    """Entries a current finding matched."""
+    unmatched: tuple[tuple[str, str, int], ...] = ()
+    """(rule, message, line in the file) of each entry that matched nothing in a run over the
+    whole repo."""
+
+
 @dataclass(slots=True)
 class Report:
     root: Path
@@ -145,7 +160,7 @@ class Report:
     from the memo are not loaded, and not listed)."""
     shard: tuple[int, int, str] | None = None
     """``Discovery.shard``: which shard of which check this report is (``--shard``)."""
-    baseline: Outcome | None = None
+    baseline: BaselineUse | None = None
     """What ``check --baseline`` matched and did not (``servegate.baseline.apply_to``)."""
 
     @property

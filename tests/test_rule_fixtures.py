@@ -41,6 +41,7 @@ PENDING_FAMILIES: frozenset[str] = frozenset()
 TESTED_ELSEWHERE = {
     "yaml.too-large": "a 20 MB file, built in tests/test_bad_input.py",
     "yaml.unreadable": "file permissions, set in tests/test_bad_input.py",
+    "repo.baseline-unmatched": "a baseline file named by --baseline, in tests/test_baseline.py",
     "repo.symlink-escape": "a symlink to /etc, made in tests/test_bad_input.py",
     "changes.prod-without-canary": "two git revisions, built in tests/test_changes.py",
     "changes.security-downgrade": "two git revisions, built in tests/test_changes.py",

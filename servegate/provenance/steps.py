@@ -14,8 +14,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from servegate.provenance import jsonpatch, replacements, smp
+from servegate.provenance.jsonpatch import apply as apply_operations
+from servegate.provenance.replacements import write as write_replacement
 from servegate.provenance.select import ResId, Selector
+from servegate.provenance.smp import merge as strategic_merge
 from servegate.provenance.tree import MISSING, FieldPath, Loc, Node, child_of, plain
 
 
@@ -136,7 +138,7 @@ class StrategicMerge(Step):
         directive = patch.value.get("$patch")
         if directive is not None and directive.value == "delete":
             return  # a patch deleting the whole object: it would not be rendered
-        smp.merge(obj.root, patch, obj.api_version, obj.kind)
+        strategic_merge(obj.root, patch, obj.api_version, obj.kind)
 
 
 @dataclass(slots=True)
@@ -152,7 +154,7 @@ class JsonPatch(Step):
         ):
             return
         obj.store_previous_id()
-        jsonpatch.apply(obj.root, [op.copy() for op in self.operations])
+        apply_operations(obj.root, [op.copy() for op in self.operations])
 
 
 @dataclass(slots=True)
@@ -187,7 +189,7 @@ class Replacement(Step):
             if not any(target.select.selects_id(i) for i in ids):
                 continue
             for path, loc in target.field_paths:
-                replacements.write(obj.root, path, loc, target.create, obj.rendered_at)
+                write_replacement(obj.root, path, loc, target.create, obj.rendered_at)
 
 
 _NOT_RENAMED = ("Namespace", "CustomResourceDefinition")

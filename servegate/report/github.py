@@ -47,7 +47,7 @@ def render(report: Report, color: bool = False) -> str:
         f"{report.resources} resource(s) at {len(found)} source line(s); "
         f"{len(report.suppressed)} suppressed"
         + (
-            f" (baseline {report.baseline.baseline.name})"
+            f" (baseline {report.baseline.name})"
             if report.baseline is not None
             else " by exemptions"
         )

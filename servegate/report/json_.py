@@ -13,14 +13,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from servegate.baseline import Outcome, fingerprint
+from servegate.baseline import fingerprint
 from servegate.grouping import group_key
-from servegate.model import Finding, Report
+from servegate.model import BaselineUse, Finding, Report
 
 VERSION = 1
 
 
-def finding_dict(f: Finding, outcome: Outcome | None = None) -> dict[str, Any]:
+def finding_dict(f: Finding, used: BaselineUse | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "rule": f.rule,
         "severity": f.severity.value,
@@ -35,7 +35,7 @@ def finding_dict(f: Finding, outcome: Outcome | None = None) -> dict[str, Any]:
     out["group"] = group_key(f)
     out["fingerprint"] = fingerprint(f)
     if f.suppressed is not None:
-        baselined = outcome is not None and f.suppressed == outcome.baseline.reason
+        baselined = used is not None and f.suppressed == used.reason
         out["suppression"] = {
             "reason": f.suppressed,
             "kind": "baseline" if baselined else "exemption",
@@ -48,7 +48,7 @@ def as_dict(report: Report) -> dict[str, Any]:
     if report.shard is not None:  # what `servegate merge` checks: every shard, once
         index, count, scope = report.shard
         shard = {"shard": {"index": index, "count": count, "scope": scope}}
-    outcome = report.baseline
+    used = report.baseline
     summary: dict[str, Any] = {
         "files": report.files,
         "resources": report.resources,
@@ -56,19 +56,19 @@ def as_dict(report: Report) -> dict[str, Any]:
         "warnings": report.warnings,
         "suppressed": len(report.suppressed),
     }
-    if outcome is not None:
+    if used is not None:
         summary["baseline"] = {
-            "file": outcome.baseline.name,
-            "entries": len(outcome.baseline.entries),
-            "matched": len(outcome.matched),
-            "unmatched": len(outcome.unmatched),
+            "file": used.name,
+            "entries": len(used.fingerprints),
+            "matched": used.matched,
+            "unmatched": len(used.unmatched),
         }
     return {
         "version": VERSION,
         **shard,
         "summary": summary,
-        "findings": [finding_dict(f, outcome) for f in report.findings],
-        "suppressed": [finding_dict(f, outcome) for f in report.suppressed],
+        "findings": [finding_dict(f, used) for f in report.findings],
+        "suppressed": [finding_dict(f, used) for f in report.suppressed],
     }
 
 

@@ -20,12 +20,13 @@ import json
 from typing import Any
 
 from servegate import __version__
-from servegate.baseline import UNMATCHED_RULE, Entry, Outcome, fingerprint
+from servegate.baseline import fingerprint
 from servegate.grouping import FindingGroup, groups
-from servegate.model import Finding, Report, Severity
+from servegate.model import BaselineUse, Finding, Report, Severity
 from servegate.resource import ResourceRef
 from servegate.rules import all_rules
 from servegate.rules.base import Rule
+from servegate.rules.repo.baseline_unmatched import RULE as UNMATCHED
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SRCROOT = "SRCROOT"
@@ -77,7 +78,7 @@ def _qualified(ref: ResourceRef) -> str:
     return "/".join(p for p in (ref.kind, ref.namespace, ref.name) if p)
 
 
-def _result(group: FindingGroup, index: int, outcome: Outcome | None) -> dict[str, Any]:
+def _result(group: FindingGroup, index: int, used: BaselineUse | None) -> dict[str, Any]:
     """One result per rule and source line: its objects in the message and as logical
     locations; new or unchanged against the baseline (new when any of its findings is new)."""
     lead = next((f for f in group.findings if f.suppressed is None), group.findings[0])
@@ -118,24 +119,23 @@ def _result(group: FindingGroup, index: int, outcome: Outcome | None) -> dict[st
         result["suppressions"] = [
             {"kind": "external", "justification": reason} for reason in reasons
         ]
-    if outcome is not None:
-        entries = outcome.baseline.entries
-        new = any(fingerprint(f) not in entries for f in group.findings)
+    if used is not None:
+        new = any(fingerprint(f) not in used.fingerprints for f in group.findings)
         result["baselineState"] = "new" if new else "unchanged"
     return result
 
 
-def _baselined(f: Finding, outcome: Outcome | None) -> bool:
-    return outcome is not None and f.suppressed == outcome.baseline.reason
+def _baselined(f: Finding, used: BaselineUse | None) -> bool:
+    return used is not None and f.suppressed == used.reason
 
 
-def _absent(entry: Entry, index: int, name: str, line: int) -> dict[str, Any]:
+def _absent(rule: str, message: str, index: int, name: str, line: int) -> dict[str, Any]:
     """A baseline entry no current finding matches (SARIF ``baselineState: absent``)."""
     return {
-        "ruleId": entry.rule,
+        "ruleId": rule,
         "ruleIndex": index,
         "level": "note",
-        "message": {"text": f"fixed since the baseline: {entry.message}"},
+        "message": {"text": f"fixed since the baseline: {message}"},
         "locations": [
             {
                 "physicalLocation": {
@@ -152,12 +152,12 @@ def _groups(report: Report) -> list[FindingGroup]:
     """Findings and the suppressed ones grouped by rule and line; baselined findings join the
     active ones of their line (a result is new when any of its findings is new), findings an
     exemption hides make results of their own, marked suppressed."""
-    outcome = report.baseline
-    together = [f for f in report.suppressed if _baselined(f, outcome)]
-    exempt = [f for f in report.suppressed if not _baselined(f, outcome)]
+    used = report.baseline
+    together = [f for f in report.suppressed if _baselined(f, used)]
+    exempt = [f for f in report.suppressed if not _baselined(f, used)]
     found = report.findings
-    if outcome is not None:  # its unmatched entries are `absent` results instead
-        found = [f for f in found if f.rule != UNMATCHED_RULE]
+    if used is not None:  # its unmatched entries are `absent` results instead
+        found = [f for f in found if f.rule != UNMATCHED.id]
     return [*groups([*found, *together]), *groups(exempt)]
 
 
@@ -165,19 +165,18 @@ def as_dict(report: Report) -> dict[str, Any]:
     descriptors = [rule_descriptor(r) for r in all_rules().values()]
     index = {d["id"]: i for i, d in enumerate(descriptors)}
     results = []
-    outcome = report.baseline
+    used = report.baseline
     for group in _groups(report):
         if group.rule not in index:
             index[group.rule] = len(descriptors)
             descriptors.append(_unknown_descriptor(group.rule))
-        results.append(_result(group, index[group.rule], outcome))
-    if outcome is not None:
-        for entry in outcome.unmatched:
-            if entry.rule not in index:
-                index[entry.rule] = len(descriptors)
-                descriptors.append(_unknown_descriptor(entry.rule))
-            line = outcome.baseline.line_of(entry)
-            results.append(_absent(entry, index[entry.rule], outcome.location, line))
+        results.append(_result(group, index[group.rule], used))
+    if used is not None:
+        for rule, message, line in used.unmatched:
+            if rule not in index:
+                index[rule] = len(descriptors)
+                descriptors.append(_unknown_descriptor(rule))
+            results.append(_absent(rule, message, index[rule], used.location, line))
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",

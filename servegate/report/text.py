@@ -78,12 +78,11 @@ def render(report: Report, color: bool = False) -> str:
 
 
 def _suppressed(report: Report) -> str:
-    outcome = report.baseline
-    if outcome is None:
+    used = report.baseline
+    if used is None:
         return f"{len(report.suppressed)} suppressed by exemptions"
-    reason = outcome.baseline.reason
-    by_baseline = sum(f.suppressed == reason for f in report.suppressed)
-    parts = [f"{by_baseline} by the baseline {outcome.baseline.name}"]
+    by_baseline = sum(f.suppressed == used.reason for f in report.suppressed)
+    parts = [f"{by_baseline} by the baseline {used.name}"]
     if len(report.suppressed) > by_baseline:
         parts.append(f"{len(report.suppressed) - by_baseline} by exemptions")
     return f"{len(report.suppressed)} suppressed ({', '.join(parts)})"
