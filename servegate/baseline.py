@@ -23,17 +23,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from servegate.model import BaselineUse, Finding
 from servegate.resource import ResourceRef
 from servegate.rules.repo.baseline_unmatched import RULE as UNMATCHED
-
-if TYPE_CHECKING:
-    from servegate.model import Report
 
 DEFAULT_FILE = ".servegate-baseline.json"
 VERSION = 1
@@ -247,71 +244,65 @@ def _entry(item: Any) -> Entry | None:
     )
 
 
-def apply(
-    findings: list[Finding],
-    suppressed: list[Finding],
-    baseline: Baseline,
-    in_scope: Callable[[Entry], bool],
-    location: str | None = None,
-) -> tuple[list[Finding], list[Finding], BaselineUse]:
-    """(findings, suppressed, what it did): every finding an entry matches moved to the
-    suppressed ones with the baseline's reason; a note (``repo.baseline-unmatched``) for each
-    entry that ``in_scope`` says this run checked and that matched nothing; ``location`` is the
-    baseline file's name relative to the repo root (None: the name as given)."""
-    kept: list[Finding] = []
-    hidden: list[Finding] = []
-    matched: set[str] = set()
-    for f in findings:
-        fp = fingerprint(f)
-        if fp in baseline.entries:
-            matched.add(fp)
-            if acceptable(f):
-                hidden.append(replace(f, suppressed=baseline.reason))
-                continue
-        kept.append(f)
-    matched.update(fp for fp in map(fingerprint, suppressed) if fp in baseline.entries)
-    unmatched = [e for fp, e in baseline.entries.items() if fp not in matched and in_scope(e)]
-    file = location or baseline.name
-    notes = [
-        (
-            UNMATCHED.finding(
-                f"baseline entry matches no finding any more ({entry.what}): it was fixed or "
-                "the object is gone; remove it, or rewrite the file with "
-                "`servegate baseline --prune`",
-                file,
-                baseline.line_of(entry),
-            ),
-            entry,
+class Matcher:
+    """One check's use of a baseline. ``exemptions.finish``, the one place a check suppresses
+    findings, asks it about each finding after the plan and the exemptions (``saw``), then
+    adds its ``notes``; ``use`` is what the report says about it."""
+
+    def __init__(self, baseline: Baseline, root: Path, whole_repo: bool) -> None:
+        """``whole_repo``: this run checked the whole repo, so an entry that matches nothing
+        is stale; a narrowed run (``--changed-files``, ``--base``, ``--shard``, a sub-folder)
+        cannot tell a fixed finding from one it did not look at."""
+        self.baseline = baseline
+        self.location = _inside(Path(baseline.name), root) or baseline.name
+        self.whole_repo = whole_repo
+        self.matched: set[str] = set()
+        self._notes: list[tuple[Finding, Entry]] | None = None
+
+    def saw(self, finding: Finding) -> str | None:
+        """Record that ``finding`` exists (reported, exempted or not selected: its entry is
+        not stale); the suppression reason when the baseline accepts it."""
+        fp = fingerprint(finding)
+        if fp not in self.baseline.entries:
+            return None
+        self.matched.add(fp)
+        return self.baseline.reason if acceptable(finding) else None
+
+    def notes(self) -> list[Finding]:
+        """A ``repo.baseline-unmatched`` note at each entry no finding matched (a run over the
+        whole repo only); call after every finding was ``saw``."""
+        if self._notes is None:
+            stale = [
+                e
+                for fp, e in self.baseline.entries.items()
+                if fp not in self.matched and self.whole_repo
+            ]
+            self._notes = [
+                (
+                    UNMATCHED.finding(
+                        f"baseline entry matches no finding any more ({entry.what}): it was "
+                        "fixed or the object is gone; remove it, or rewrite the file with "
+                        "`servegate baseline --prune`",
+                        self.location,
+                        self.baseline.line_of(entry),
+                    ),
+                    entry,
+                )
+                for entry in stale
+            ]
+        return [note for note, _ in self._notes]
+
+    def use(self) -> BaselineUse:
+        """What the baseline did in this run (``Report.baseline``)."""
+        notes = self._notes or []
+        return BaselineUse(
+            self.baseline.name,
+            self.location,
+            self.baseline.reason,
+            frozenset(self.baseline.entries),
+            len(self.matched),
+            tuple((entry.rule, entry.message, note.line) for note, entry in notes),
         )
-        for entry in unmatched
-    ]
-    kept.extend(note for note, _ in notes)
-    kept.sort(key=Finding.sort_key)
-    quiet = sorted([*suppressed, *hidden], key=Finding.sort_key)
-    use = BaselineUse(
-        baseline.name,
-        file,
-        baseline.reason,
-        frozenset(baseline.entries),
-        len(matched),
-        tuple((entry.rule, entry.message, note.line) for note, entry in notes),
-    )
-    return kept, quiet, use
-
-
-def apply_to(report: Report, baseline: Baseline, whole_repo: bool) -> None:
-    """Apply ``baseline`` to ``report`` in place (``report.baseline`` says what it did). Entries
-    that match nothing are reported only when ``whole_repo`` was checked: a narrowed run
-    (``--changed-files``, ``--base``, ``--shard``, a sub-folder) cannot tell a fixed finding
-    from one it did not look at."""
-    location = _inside(Path(baseline.name), report.root)
-    report.findings, report.suppressed, report.baseline = apply(
-        report.findings,
-        report.suppressed,
-        baseline,
-        lambda _entry: whole_repo,
-        location,
-    )
 
 
 def _inside(path: Path, root: Path) -> str | None:

@@ -113,8 +113,7 @@ def _check(
         results = ResultMemo(memo)
         hasher = memo.hasher(root)
         unit_keys = keys_of_units(discovery, planner, environments, crd_dirs, hasher, render_keys)
-        whole_repo = [p.resolve() for p in options.paths] == [discovery.root]
-        if whole_repo and options.changed is None and options.shard is None:
+        if _whole_repo(options, discovery):
             from servegate.discover import remember_path_entries
 
             remember_path_entries(discovery, memo)  # for the next --changed-files run
@@ -164,8 +163,24 @@ def _check(
         h.resources for h in hits.values()
     )
     report.files = len(sources.names.union(*(h.files for h in hits.values())))
-    report.findings, report.suppressed = finish(raw, planner.plans_for, config.exemptions)
+    matcher = None
+    if options.baseline is not None:
+        from servegate.baseline import Matcher
+
+        matcher = Matcher(options.baseline, root, _whole_repo(options, discovery))
+    report.findings, report.suppressed = finish(raw, planner.plans_for, config.exemptions, matcher)
+    report.baseline = matcher.use() if matcher is not None else None
     return report
+
+
+def _whole_repo(options: CheckOptions, discovery: Discovery) -> bool:
+    """Whether this run checks the whole repo (not narrowed by paths, files, shard or base)."""
+    return (
+        options.changed is None
+        and options.shard is None
+        and options.base is None
+        and [p.resolve() for p in options.paths] == [discovery.root]
+    )
 
 
 def _prepare(

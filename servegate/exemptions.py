@@ -8,7 +8,9 @@ reason: an annotation ``servegate.io/exempt.<rule or family>: <reason>`` on the 
 the finding is about (read by ``inline``, applied by ``marked`` when its unit is checked, so
 it covers that object in that unit only), or an entry of ``servegate.yaml`` naming the rule
 and the resource. A finding reached through several units (a base in several overlays) is
-reported once: unsuppressed when any unit reports it so, at the most severe severity.
+reported once: unsuppressed when any unit reports it so, at the most severe severity. Last,
+the baseline the operator named with ``check --baseline`` suppresses the findings it accepts
+(``servegate.baseline.Matcher``) and notes its entries that match nothing.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from servegate.rules import get_rule, matches
 from servegate.rules.repo.exemption_invalid import RULE as EXEMPTION_INVALID
 
 if TYPE_CHECKING:
+    from servegate.baseline import Matcher
     from servegate.plan import Plan
 
 
@@ -58,22 +61,38 @@ def finish(
     raw: Iterable[Finding],
     plans_for: Callable[[Finding], Sequence[Plan]],
     exemptions: Sequence[Exemption],
+    baseline: Matcher | None = None,
 ) -> tuple[list[Finding], list[Finding]]:
-    """(reported findings, suppressed findings), each sorted by file and line."""
+    """(reported findings, suppressed findings), each sorted by file and line. ``baseline``
+    (only from ``check --baseline FILE``) suppresses, last, what the plans and exemptions kept
+    and it accepts, then adds its notes, which the plans select like any finding."""
     kept: dict[Finding, Finding] = {}
-    for finding in raw:
+
+    def judge(finding: Finding) -> None:
         rule = get_rule(finding.rule)
         if rule is None:
-            continue  # not a rule of this servegate (a damaged memo entry)
+            return  # not a rule of this servegate (a damaged memo entry)
         severities = [plan.severity(rule) for plan in plans_for(finding) if plan.selects(rule)]
         if not severities:
-            continue
+            if baseline is not None:
+                baseline.saw(finding)  # it still exists: its entry is not stale
+            return
         severity = min(severities, key=lambda s: s.rank)
         reason = finding.suppressed or _configured(finding, exemptions)
         out = replace(finding, severity=severity, suppressed=reason)
         key = replace(out, severity=Severity.ERROR, suppressed=None)
         known = kept.get(key)
         kept[key] = out if known is None else _stronger(known, out)
+
+    for finding in raw:
+        judge(finding)
+    if baseline is not None:
+        for key, out in kept.items():
+            reason = baseline.saw(out)
+            if reason is not None and out.suppressed is None:
+                kept[key] = replace(out, suppressed=reason)
+        for note in baseline.notes():
+            judge(note)
     findings = sorted((f for f in kept.values() if f.suppressed is None), key=Finding.sort_key)
     suppressed = sorted((f for f in kept.values() if f.suppressed), key=Finding.sort_key)
     return findings, suppressed

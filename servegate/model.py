@@ -11,8 +11,12 @@ import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from servegate.resource import Resource, ResourceRef
+
+if TYPE_CHECKING:
+    from servegate.baseline import Baseline
 
 
 class Severity(enum.Enum):
@@ -127,6 +131,9 @@ class CheckOptions:
     reuse_results: bool = False
     """Reuse the findings of units whose inputs and plan are unchanged (the result memo).
     Their resources are then not loaded: only for callers that need findings alone."""
+    baseline: Baseline | None = None
+    """``check --baseline FILE``: findings it accepts are suppressed (``exemptions.finish``).
+    Only the operator's command line sets it; a repo's own baseline file is never read."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +168,7 @@ class Report:
     shard: tuple[int, int, str] | None = None
     """``Discovery.shard``: which shard of which check this report is (``--shard``)."""
     baseline: BaselineUse | None = None
-    """What ``check --baseline`` matched and did not (``servegate.baseline.apply_to``)."""
+    """What ``check --baseline`` matched and did not (``servegate.baseline.Matcher``)."""
 
     @property
     def errors(self) -> int:

@@ -12,13 +12,15 @@ from pathlib import Path
 
 from helpers import CLI, Run, Tree
 
+from servegate.baseline import Matcher, entries, load, write
 from servegate.config import Config, Exemption
 from servegate.exemptions import finish, inline, marked
-from servegate.model import Severity
+from servegate.model import Finding, Severity
 from servegate.plan import Operator, Planner
 from servegate.resource import Origin, Resource
 from servegate.rules.pss.host_namespaces import RULE as HOST_NAMESPACES
 from servegate.rules.pss.privileged import RULE as PRIVILEGED
+from servegate.rules.yaml.syntax import RULE as YAML_SYNTAX
 
 HOST_POD = """
 apiVersion: v1
@@ -153,3 +155,66 @@ def test_finish_keeps_the_strongest_of_one_finding_reached_twice(tmp_path: Path)
     assert findings == [] and [f.suppressed for f in suppressed] == ["listed"]
     other = Exemption("pss.host-namespaces", "Pod", "q", None, "listed", None, "servegate.yaml", 3)
     assert finish([loud], planner.plans_for, [other])[0] == [loud]
+
+
+def _baseline_of(tmp_path: Path, *accepted: Finding) -> Matcher:
+    path = tmp_path / "accepted.json"
+    write(path, entries(accepted))
+    return Matcher(load(path, str(path)), tmp_path, whole_repo=True)
+
+
+def test_the_baseline_is_the_last_suppression_of_finish(tmp_path: Path) -> None:
+    """A baselined finding is suppressed with the baseline's reason after the plan and the
+    exemptions: an exempted one keeps its exemption (and its entry counts as matched), one the
+    plan does not select is dropped (its entry is not stale either), an unmatched entry is a
+    note the plan selects like any finding, and a finding the baseline never accepts stays."""
+    ref = resource("p").ref
+    host = HOST_NAMESPACES.finding("m", "pod.yaml", 4, ref, unit="root:a")
+    priv = PRIVILEGED.finding("m", "pod.yaml", 9, ref, unit="root:a")
+    new = PRIVILEGED.finding("m", "pod.yaml", 12, ref, path="spec.x", unit="root:a")
+    gone = HOST_NAMESPACES.finding("m", "pod.yaml", 4, resource("q").ref, unit="root:a")
+    unreadable = YAML_SYNTAX.finding("invalid YAML", "broken.yaml", 2)
+    planner = Planner(tmp_path, Operator(), Config())
+    planner.register("root:a", None)
+    matcher = _baseline_of(tmp_path, host, priv, gone, unreadable)
+    findings, suppressed = finish(
+        [marked(priv, {"pss.privileged": "exempt"}), host, new, unreadable],
+        planner.plans_for,
+        [],
+        matcher,
+    )
+    assert [(f.rule, f.file, f.line) for f in findings] == [
+        ("repo.baseline-unmatched", "accepted.json", 20),
+        ("yaml.syntax", "broken.yaml", 2),
+        ("pss.privileged", "pod.yaml", 12),
+    ]
+    assert "pss.host-namespaces on Pod q" in findings[0].message
+    assert [(f.rule, f.suppressed) for f in suppressed] == [
+        ("pss.host-namespaces", matcher.baseline.reason),
+        ("pss.privileged", "exempt"),
+    ]
+    use = matcher.use()
+    assert (use.location, use.matched, use.unmatched) == (
+        "accepted.json",
+        3,
+        (("pss.host-namespaces", "m", 20),),
+    )
+
+    ignoring = Planner(tmp_path, Operator(ignore=("pss", "repo.baseline-unmatched")), Config())
+    ignoring.register("root:a", None)
+    matcher = _baseline_of(tmp_path, host)
+    findings, suppressed = finish([host], ignoring.plans_for, [], matcher)
+    assert (findings, suppressed) == ([], [])
+    assert matcher.use().matched == 1 and matcher.notes() == []
+
+
+def test_a_narrowed_run_reports_no_stale_entry(tmp_path: Path) -> None:
+    ref = resource("p").ref
+    host = HOST_NAMESPACES.finding("m", "pod.yaml", 4, ref, unit="root:a")
+    planner = Planner(tmp_path, Operator(), Config())
+    planner.register("root:a", None)
+    path = tmp_path / "b.json"
+    write(path, entries([host]))
+    narrowed = Matcher(load(path), tmp_path, whole_repo=False)
+    assert finish([], planner.plans_for, [], narrowed) == ([], [])
+    assert narrowed.use().unmatched == ()

@@ -34,6 +34,7 @@ def baseline(
     crds: tuple[str, ...],
     k8s_version: str | None,
     pss_level: str | None,
+    policies: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
 ) -> int:
@@ -45,7 +46,7 @@ def baseline(
     Exit codes: 0 written, 2 usage or environment error.
     """
     from servegate import baseline as bl
-    from servegate.commands.check import fail
+    from servegate.console import fail
     from servegate.engine import check as run_check
     from servegate.errors import ConfigError, ToolMissing, UsageError
     from servegate.model import CheckOptions
@@ -57,6 +58,7 @@ def baseline(
         crds=[Path(c) for c in crds],
         k8s_version=k8s_version,
         pss_level=pss_level,
+        policies=Path(policies) if policies else None,
         select=split_ids(select),
         ignore=split_ids(ignore),
         reuse_results=True,

@@ -15,7 +15,6 @@ from servegate.report import FORMATS
 
 if TYPE_CHECKING:
     from servegate.baseline import Baseline
-    from servegate.model import CheckOptions
 
 
 def _progress() -> object:
@@ -35,17 +34,6 @@ def _load_baseline(name: str) -> Baseline:
     from servegate.baseline import load
 
     return load(Path(name), name)
-
-
-def _whole_repo(options: CheckOptions, root: Path) -> bool:
-    """Whether this run checked the whole repo (then a baseline entry that matches nothing
-    is stale; a narrowed run cannot tell)."""
-    return (
-        options.changed is None
-        and options.base is None
-        and options.shard is None
-        and [p.resolve() for p in options.paths] == [root.resolve()]
-    )
 
 
 @click.command()
@@ -156,19 +144,16 @@ def check(
         # JUnit lists every resource, not only findings
         reuse_results=fmt != "junit" and not no_result_cache,
     )
+    from dataclasses import replace
+
     try:
         if shard is not None:
-            from dataclasses import replace
-
             from servegate.shard import parse
 
             options = replace(options, shard=parse(shard))
-        loaded = _load_baseline(baseline_file) if baseline_file else None
+        if baseline_file:
+            options = replace(options, baseline=_load_baseline(baseline_file))
         report = run_check(options)
-        if loaded is not None:
-            from servegate.baseline import apply_to
-
-            apply_to(report, loaded, _whole_repo(options, report.root))
         color = use_color(output)
         text = formatter(fmt)(report, color)
     except (UsageError, ConfigError, BaselineError) as err:
