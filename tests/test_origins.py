@@ -5,7 +5,6 @@ patch (inline or in a file), a replacement, a strategic-merge patch that replace
 generator entry is reported there, not at the base.
 """
 
-
 from __future__ import annotations
 
 import os
@@ -13,13 +12,9 @@ import random
 from pathlib import Path
 from typing import Any
 
-from helpers import CLI as Cli
-from helpers import DEPLOYMENT_HARDENED, Run, Tree
+from helpers import CLI, DEPLOYMENT_HARDENED, Run, Tree
 
 from servegate.origins import BuildOrigin, take_build_origin
-
-
-HARDENED = DEPLOYMENT_HARDENED
 
 
 def located(run: Run, rule: str) -> list[tuple[str, int, str]]:
@@ -29,15 +24,15 @@ def located(run: Run, rule: str) -> list[tuple[str, int, str]]:
     )
 
 
-def check(cli: Cli, root: Path) -> Run:
+def check(cli: CLI, root: Path) -> Run:
     return cli("check", root, "--format", "json", "--no-cache")
 
 
-def test_inline_strategic_merge_patch_selected_by_labels(tree: Tree, cli: Cli) -> None:
+def test_inline_strategic_merge_patch_selected_by_labels(tree: Tree, cli: CLI) -> None:
     root = tree(
         {
             "base/kustomization.yaml": "resources: [deploy.yaml]\ncommonLabels: {tier: gpu}\n",
-            "base/deploy.yaml": HARDENED,
+            "base/deploy.yaml": DEPLOYMENT_HARDENED,
             "overlays/eu/kustomization.yaml": """\
                 namespace: ml-eu
                 namePrefix: eu-
@@ -61,11 +56,170 @@ def test_inline_strategic_merge_patch_selected_by_labels(tree: Tree, cli: Cli) -
     ]
 
 
-def test_json6902_in_a_file_and_a_replacement(tree: Tree, cli: Cli) -> None:
+def test_nested_overlays_and_components_each_patch_kind(tree: Tree, cli: CLI) -> None:
+    """Three layers, each kind of patch where users put it: an inline JSON 6902 patch in a
+    component of the middle overlay, a legacy inline strategic-merge patch in that overlay, a
+    strategic-merge patch file in a component of the top overlay (which renames nothing but
+    sets a namespace), and a JSON 6902 file in JSON whose ``replace`` drops a base field."""
     root = tree(
         {
             "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": HARDENED,
+            "base/deploy.yaml": DEPLOYMENT_HARDENED,
+            "components/hostpid/kustomization.yaml": """\
+                apiVersion: kustomize.config.k8s.io/v1alpha1
+                kind: Component
+                patches:
+                - target:
+                    kind: Deployment
+                  patch: |-
+                    - op: add
+                      path: /spec/template/spec/hostPID
+                      value: true
+                """,
+            "components/priv/kustomization.yaml": """\
+                apiVersion: kustomize.config.k8s.io/v1alpha1
+                kind: Component
+                patches:
+                - path: priv.yaml
+                """,
+            "components/priv/priv.yaml": """\
+                apiVersion: apps/v1
+                kind: Deployment
+                metadata:
+                  name: model
+                spec:
+                  template:
+                    spec:
+                      containers:
+                      - name: c
+                        securityContext:
+                          privileged: true
+                """,
+            "overlays/mid/kustomization.yaml": """\
+                namePrefix: mid-
+                resources: [../../base]
+                components: [../../components/hostpid]
+                patchesStrategicMerge:
+                - |-
+                  apiVersion: apps/v1
+                  kind: Deployment
+                  metadata:
+                    name: model
+                  spec:
+                    template:
+                      spec:
+                        hostIPC: true
+                """,
+            "overlays/top/kustomization.yaml": """\
+                namespace: ml-top
+                resources: [../mid]
+                components: [../../components/priv]
+                patches:
+                - path: caps.json
+                  target: {kind: Deployment, name: mid-model}
+                """,
+            "overlays/top/caps.json": (
+                '[{"op": "replace", "path": '
+                '"/spec/template/spec/containers/0/securityContext/capabilities",\n'
+                '  "value": {"add": ["NET_ADMIN"]}}]\n'
+            ),
+        }
+    )
+    data: dict[str, Any] = cli(
+        "check", root / "overlays/top", "--format", "json", "--no-cache"
+    ).json()
+    assert sorted((f["rule"], f["file"], f["line"]) for f in data["findings"]) == [
+        ("pss.capabilities-restricted", "overlays/top/caps.json", 2),  # add: [NET_ADMIN]
+        ("pss.capabilities-restricted", "overlays/top/caps.json", 2),  # drop removed
+        ("pss.host-namespaces", "components/hostpid/kustomization.yaml", 9),
+        ("pss.host-namespaces", "overlays/mid/kustomization.yaml", 13),
+        ("pss.privileged", "components/priv/priv.yaml", 11),
+    ]
+
+
+def test_a_component_patches_and_replaces_into_an_inference_service(tree: Tree, cli: CLI) -> None:
+    """A component's inline strategic-merge patch of a custom resource and its replacements
+    file (``create: true``) point at their own lines, in every overlay that uses it."""
+    root = tree(
+        {
+            "base/kustomization.yaml": "resources: [isvc.yaml, knobs.yaml]\n",
+            "base/knobs.yaml": """\
+                apiVersion: v1
+                kind: ConfigMap
+                metadata: {name: knobs}
+                data: {host: "true"}
+                """,
+            "base/isvc.yaml": """\
+                apiVersion: serving.kserve.io/v1beta1
+                kind: InferenceService
+                metadata:
+                  name: fraud
+                spec:
+                  predictor:
+                    serviceAccountName: runner
+                    securityContext:
+                      runAsNonRoot: true
+                      seccompProfile: {type: RuntimeDefault}
+                    model:
+                      modelFormat: {name: sklearn}
+                      storageUri: gs://bucket/model
+                      resources:
+                        requests: {cpu: "1", memory: 1Gi}
+                        limits: {cpu: "1", memory: 1Gi}
+                      securityContext:
+                        allowPrivilegeEscalation: false
+                        capabilities: {drop: [ALL]}
+                """,
+            "components/c/kustomization.yaml": """\
+                apiVersion: kustomize.config.k8s.io/v1alpha1
+                kind: Component
+                patches:
+                - target: {group: serving.kserve.io, kind: InferenceService}
+                  patch: |-
+                    apiVersion: serving.kserve.io/v1beta1
+                    kind: InferenceService
+                    metadata: {name: whatever}
+                    spec:
+                      predictor:
+                        model:
+                          securityContext:
+                            allowPrivilegeEscalation: true
+                replacements:
+                - path: repl.yaml
+                """,
+            "components/c/repl.yaml": """\
+                - source: {kind: ConfigMap, name: knobs, fieldPath: data.host}
+                  targets:
+                  - select: {kind: InferenceService}
+                    fieldPaths: [spec.predictor.hostNetwork]
+                    options: {create: true}
+                """,
+            "overlays/a/kustomization.yaml": (
+                "namespace: ml-a\nresources: [../../base]\ncomponents: [../../components/c]\n"
+            ),
+            "overlays/b/kustomization.yaml": (
+                "namespace: ml-b\nresources: [../../base]\ncomponents: [../../components/c]\n"
+            ),
+        }
+    )
+    data: dict[str, Any] = check(cli, root).json()
+    assert sorted(
+        (f["rule"], f["file"], f["line"], f["resource"]["namespace"])
+        for f in data["findings"]
+        if f["rule"].startswith("pss.")
+    ) == [
+        ("pss.allow-privilege-escalation", "components/c/kustomization.yaml", 13, "ml-a"),
+        ("pss.allow-privilege-escalation", "components/c/kustomization.yaml", 13, "ml-b"),
+        ("pss.host-namespaces", "components/c/repl.yaml", 4, "ml-a"),
+        ("pss.host-namespaces", "components/c/repl.yaml", 4, "ml-b"),
+    ]
+
+
+def test_json6902_in_a_file_and_a_replacement(tree: Tree, cli: CLI) -> None:
+    root = tree(
+        {
+            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
+            "base/deploy.yaml": DEPLOYMENT_HARDENED,
             "overlays/a/kustomization.yaml": """\
                 namespace: ml-a
                 resources: [../../base]
@@ -95,11 +249,11 @@ def test_json6902_in_a_file_and_a_replacement(tree: Tree, cli: Cli) -> None:
     assert located(run, "pss.host-namespaces") == [("overlays/b/kustomization.yaml", 7, "model")]
 
 
-def test_a_field_a_patch_removed_points_at_the_patch(tree: Tree, cli: Cli) -> None:
+def test_a_field_a_patch_removed_points_at_the_patch(tree: Tree, cli: CLI) -> None:
     root = tree(
         {
             "base/kustomization.yaml": "resources: [deploy.yaml]\n",
-            "base/deploy.yaml": HARDENED,
+            "base/deploy.yaml": DEPLOYMENT_HARDENED,
             "overlays/a/kustomization.yaml": """\
                 namespace: ml-a
                 resources: [../../base]
@@ -117,7 +271,7 @@ def test_a_field_a_patch_removed_points_at_the_patch(tree: Tree, cli: Cli) -> No
     ]
 
 
-def test_a_generated_secret_points_at_its_generator_entry(tree: Tree, cli: Cli) -> None:
+def test_a_generated_secret_points_at_its_generator_entry(tree: Tree, cli: CLI) -> None:
     root = tree(
         {
             "base/kustomization.yaml": """\

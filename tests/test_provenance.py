@@ -8,12 +8,13 @@ kustomize applies it), and a field's location must be the line that wrote it.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from helpers import Tree
 
 from servegate.discover import discover
 from servegate.provenance import Trace, Tracer
@@ -21,8 +22,6 @@ from servegate.provenance.select import ResId, Selector, label_selector_matches
 from servegate.provenance.tree import Loc, plain
 from servegate.render import kubectl_path
 from servegate.sources import SourceFiles
-
-Tree = Callable[[Mapping[str, str | bytes]], Path]
 
 DEPLOY = """\
 apiVersion: apps/v1

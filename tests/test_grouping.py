@@ -9,20 +9,14 @@ with the three objects; JSON keeps one finding per object (the contract), with a
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import jsonschema
-from conftest import Run
-from manifests import DEPLOYMENT_NO_APE
-from upstream import upstream_dir
+from helpers import CLI, DEPLOYMENT_NO_APE, Tree, upstream_dir
 
 from servegate.grouping import group_key, groups
 from servegate.model import Finding, Severity
 from servegate.resource import ResourceRef
-
-Tree = Callable[[Mapping[str, str | bytes]], Path]
-Cli = Callable[..., Run]
 
 BASE = DEPLOYMENT_NO_APE
 
@@ -39,7 +33,7 @@ def three_overlays(tree: Tree) -> Path:
     return tree(files)
 
 
-def test_text_shows_the_base_line_once_with_every_object(tree: Tree, cli: Cli) -> None:
+def test_text_shows_the_base_line_once_with_every_object(tree: Tree, cli: CLI) -> None:
     run = cli("check", three_overlays(tree), "--no-cache")
     assert run.code == 1
     lines = run.out.splitlines()
@@ -57,7 +51,7 @@ def test_text_shows_the_base_line_once_with_every_object(tree: Tree, cli: Cli) -
     assert lines[-1].endswith(", at 1 source line(s)")
 
 
-def test_json_keeps_one_finding_per_object_with_a_stable_group(tree: Tree, cli: Cli) -> None:
+def test_json_keeps_one_finding_per_object_with_a_stable_group(tree: Tree, cli: CLI) -> None:
     data = cli("check", three_overlays(tree), "--format", "json", "--no-cache").json()
     findings = data["findings"]
     assert len(findings) == 3
@@ -66,7 +60,7 @@ def test_json_keeps_one_finding_per_object_with_a_stable_group(tree: Tree, cli: 
     assert len({f["fingerprint"] for f in findings}) == 3  # one per object: not the group
 
 
-def test_sarif_one_result_per_line_with_the_objects(tree: Tree, cli: Cli) -> None:
+def test_sarif_one_result_per_line_with_the_objects(tree: Tree, cli: CLI) -> None:
     doc = json.loads(cli("check", three_overlays(tree), "--format", "sarif", "--no-cache").out)
     schema = json.loads((upstream_dir() / "sarif/sarif-schema-2.1.0.json").read_text())
     validator = jsonschema.validators.validator_for(schema)(schema)
@@ -84,7 +78,7 @@ def test_sarif_one_result_per_line_with_the_objects(tree: Tree, cli: Cli) -> Non
     assert result["properties"]["group"] == "pss.allow-privilege-escalation@base/deploy.yaml:18"
 
 
-def test_github_one_annotation_per_line(tree: Tree, cli: Cli) -> None:
+def test_github_one_annotation_per_line(tree: Tree, cli: CLI) -> None:
     out = cli("check", three_overlays(tree), "--format", "github", "--no-cache").out
     annotations = [line for line in out.splitlines() if line.startswith("::")]
     assert len(annotations) == 1
@@ -97,7 +91,7 @@ def test_github_one_annotation_per_line(tree: Tree, cli: Cli) -> None:
     )
 
 
-def test_junit_keeps_a_failure_per_object(tree: Tree, cli: Cli) -> None:
+def test_junit_keeps_a_failure_per_object(tree: Tree, cli: CLI) -> None:
     out = cli("check", three_overlays(tree), "--format", "junit", "--no-cache").out
     assert out.count("<failure ") == 3
 
