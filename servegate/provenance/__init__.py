@@ -18,29 +18,31 @@ changed the object, and the caller falls back to the source document's lines.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from servegate.provenance import tree
-from servegate.provenance.builds import Layers, sequences
-from servegate.provenance.jsonpatch import PatchFailed
-from servegate.provenance.select import LabelSelectorError, ResId
-from servegate.provenance.steps import Tracked
-from servegate.provenance.tree import FieldPath, Loc
-from servegate.sources import SourceFiles
-from servegate.yamlsafe import Document
+if TYPE_CHECKING:  # the replay's modules load with the first finding that asks (lazily)
+    from servegate.provenance.builds import Layers
+    from servegate.provenance.tree import FieldPath, Loc, Node
+    from servegate.sources import SourceFiles
+    from servegate.yamlsafe import Document
 
 __all__ = ["Trace", "Tracer"]
 
-#: What a replay of input kustomize would refuse can raise: such a replay is given up.
-_GIVE_UP = (
-    PatchFailed,
-    LabelSelectorError,
-    KeyError,
-    IndexError,
-    TypeError,
-    ValueError,
-    RecursionError,
-)
+
+def _give_up() -> tuple[type[BaseException], ...]:
+    """What a replay of input kustomize would refuse can raise: such a replay is given up."""
+    from servegate.provenance.jsonpatch import PatchFailed
+    from servegate.provenance.select import LabelSelectorError
+
+    return (
+        PatchFailed,
+        LabelSelectorError,
+        KeyError,
+        IndexError,
+        TypeError,
+        ValueError,
+        RecursionError,
+    )
 
 
 class Tracer:
@@ -49,18 +51,26 @@ class Tracer:
     def __init__(
         self, root: Path, kustomizations: dict[str, Any], sources: SourceFiles, kdir: str
     ) -> None:
-        self.layers = Layers(root, kustomizations, sources)
+        self.root = root
+        self.kustomizations = kustomizations
+        self.sources = sources
         self.kdir = kdir
+        self._layers: Layers | None = None
 
     def trace(self, body: Any, file: str, document: Document, within: FieldPath) -> Trace:
         """The (not yet computed) trace of rendered ``body``, read from ``document`` of
         ``file`` at ``within`` (the item of a list)."""
         return Trace(self, body, file, document, within)
 
-    def replay(
-        self, body: Any, file: str, document: Document, within: FieldPath
-    ) -> tree.Node | None:
-        layer = self.layers.layer(self.kdir)
+    def replay(self, body: Any, file: str, document: Document, within: FieldPath) -> Node | None:
+        from servegate.provenance import tree
+        from servegate.provenance.builds import Layers, sequences
+        from servegate.provenance.select import ResId
+        from servegate.provenance.steps import Tracked
+
+        if self._layers is None:
+            self._layers = Layers(self.root, self.kustomizations, self.sources)
+        layer = self._layers.layer(self.kdir)
         if layer is None:
             return None
         data: Any = document.data
@@ -91,7 +101,7 @@ class Trace:
         self._file = file
         self._document = document
         self._within = within
-        self._root: tree.Node | None = None
+        self._root: Node | None = None
         self._done = False
 
     @property
@@ -109,8 +119,10 @@ class Trace:
                 self._root = self._tracer.replay(
                     self._body, self._file, self._document, self._within
                 )
-            except _GIVE_UP:
+            except _give_up():
                 self._root = None
         if self._root is None:
             return None
+        from servegate.provenance import tree
+
         return tree.locate(self._root, path[len(self._within) :], self._body)
