@@ -21,7 +21,8 @@ from servegate.evaluate import evaluate_unit
 from servegate.exemptions import finish
 from servegate.memo import Memo
 from servegate.model import CheckOptions, Finding, Report, Unit, UnitResult
-from servegate.plan import Operator, Planner
+from servegate.operatorconfig import resolve as operator_options
+from servegate.plan import Operator, Planner, Trust
 from servegate.scope import discover_scope
 from servegate.sources import SourceFiles
 
@@ -33,19 +34,21 @@ if TYPE_CHECKING:
 
 def load_resources(options: CheckOptions) -> tuple[list[Unit], list[Finding]]:
     """Discover and render, without schema or rules: what ``servegate render`` prints."""
+    options = operator_options(options)
     memo = _memo(options)
     discovery = discover_scope(options, memo)
     config = _config(discovery, options)
-    planner = Planner(discovery.root, Operator.from_options(options), config)
+    planner = _planner(discovery, options, config)
     sources = SourceFiles(discovery.root, discovery.plain_files, memo)
     units, findings = loading.load(discovery, sources, planner, options, memo)
     memo.save()
     loaded = [f for u in units for f in u.findings]
-    return units, [*discovery.findings, *config.findings, *findings, *loaded]
+    return units, [*discovery.findings, *config.findings, *findings, *loaded, *planner.findings]
 
 
 def check(options: CheckOptions) -> Report:
     """Run the whole pipeline. Raises UsageError/ConfigError/ToolMissing (exit code 2)."""
+    options = operator_options(options)
     memo = _memo(options)
     discovery = discover_scope(options, memo)
     prefetch = loading.prefetch(discovery, options, memo)
@@ -60,6 +63,13 @@ def check(options: CheckOptions) -> Report:
 def _memo(options: CheckOptions) -> Memo:
     """One memo for the run (``--no-cache``: off, nothing read or written)."""
     return Memo.default() if options.cache else Memo.off()
+
+
+def _planner(discovery: Discovery, options: CheckOptions, config: Config) -> Planner:
+    """The plans of this check: the operator's layer, and the repo's as far as it may go."""
+    return Planner(
+        discovery.root, Operator.from_options(options), config, Trust.from_options(options)
+    )
 
 
 def _config(discovery: Discovery, options: CheckOptions) -> Config:
@@ -90,7 +100,7 @@ def _check(
 
     root = discovery.root
     config = _config(discovery, options)
-    planner = Planner(root, Operator.from_options(options), config)
+    planner = _planner(discovery, options, config)
     crd_dirs = _crd_dirs(root, config, options)
     schemas = SchemaSet(planner.k8s_version, crd_dirs)
     sources = SourceFiles(root, discovery.plain_files, memo)
@@ -168,6 +178,7 @@ def _check(
         from servegate.baseline import Matcher
 
         matcher = Matcher(options.baseline, root, _whole_repo(options, discovery))
+    raw.extend(_settled(planner, raw))
     report.findings, report.suppressed = finish(raw, planner.plans_for, config.exemptions, matcher)
     report.baseline = matcher.use() if matcher is not None else None
     return report
@@ -181,6 +192,17 @@ def _whole_repo(options: CheckOptions, discovery: Discovery) -> bool:
         and options.base is None
         and [p.resolve() for p in options.paths] == [discovery.root]
     )
+
+
+def _settled(planner: Planner, raw: Sequence[Finding]) -> list[Finding]:
+    """The repo-layer findings of every plan the findings will be judged by (resolving a plan
+    may report what the repo tried that was not applied)."""
+    for finding in raw:
+        planner.plans_for(finding)
+    found = planner.findings
+    for finding in found:
+        planner.plans_for(finding)
+    return planner.findings
 
 
 def _prepare(

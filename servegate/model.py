@@ -134,6 +134,18 @@ class CheckOptions:
     baseline: Baseline | None = None
     """``check --baseline FILE``: findings it accepts are suppressed (``exemptions.finish``).
     Only the operator's command line sets it; a repo's own baseline file is never read."""
+    operator_config: Path | None = None
+    """The operator's configuration file (``--operator-config``, else the environment's
+    ``SERVEGATE_OPERATOR_CONFIG``; ``servegate.operatorconfig``)."""
+    allow_repo_weakening: bool = False
+    """The checked repo's configuration may relax the operator's policy (``servegate.trust``)."""
+    requested_env: str | None = None
+    """The environment an Application's plugin env asks for (``SERVEGATE_ENV``): repo
+    content, so applied only where it is no weaker than the mapping's."""
+    allow_plugin_env: bool = False
+    """An Application's plugin env may choose the environment, rules and level."""
+    honor_excludes: bool = False
+    """The repo's ``exclude:`` globs hide folders (each hidden file is listed)."""
 
 
 @dataclass(frozen=True, slots=True)

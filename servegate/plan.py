@@ -17,32 +17,44 @@ findings of the units that use it).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from servegate import trust
 from servegate.config import DEFAULT_POLICY_SET, Config, PolicySet, load_policy_set, load_profile
 from servegate.errors import ConfigError, UsageError
 from servegate.model import CheckOptions, Finding, Severity
-from servegate.rules import all_rules, matches
+from servegate.rules import all_rules, matches, unknown_ids
 from servegate.rules.base import ChangeRule, Context, Level, ReportedRule, Rule
 
 
 @dataclass(frozen=True, slots=True)
 class Trust:
-    """What the operator lets the checked repo's configuration relax.
+    """What the operator lets the checked repo's layer relax (issue 12.1); all off by default.
 
-    Today the repo may do everything servegate has always let it do; issue 12.1 (the trust
-    boundary) narrows these and adds the operator's switches. Every place the repo's layer can
-    weaken a plan reads one of these fields, in ``Planner``.
+    Every place the repo's layer could weaken a plan goes through ``servegate.trust`` in
+    ``Planner``, which reads these fields.
     """
 
-    repo_policy_sets: bool = True
-    """The repo's ``policies/<name>.yaml`` may define a policy set (its ignores and severities
-    then apply)."""
-    repo_profiles: bool = True
-    """The repo's ``environments/<name>.yaml`` may define an environment profile."""
+    repo_weakening: bool = False
+    """The repo's ``policies/``, ``environments/`` and nested ``servegate.yaml`` files apply as
+    written, even where they relax the operator's policy (``--allow-repo-weakening``)."""
+    plugin_env: bool = False
+    """An Application's plugin env may choose the environment, rules and level
+    (``allowPluginEnv``; read by ``servegate argocd generate``)."""
+    excludes: bool = False
+    """The repo's ``exclude:`` globs hide folders (``--honor-excludes``)."""
+
+    @classmethod
+    def from_options(cls, options: CheckOptions) -> Trust:
+        return cls(
+            repo_weakening=options.allow_repo_weakening,
+            plugin_env=options.allow_plugin_env,
+            excludes=options.honor_excludes,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,11 +69,18 @@ class Operator:
     ignore: tuple[str, ...] = ()
     policies: Path | None = None
     """The operator's folder of policy sets, used before the repo's and the bundled ones."""
+    requested_env: str | None = None
+    """An environment the checked content asks for (an Application's ``SERVEGATE_ENV``):
+    applied like a nested servegate.yaml's mapping, only where it is no weaker."""
 
     @classmethod
     def from_options(cls, options: CheckOptions) -> Operator:
         if options.policies is not None and not options.policies.is_dir():
             raise UsageError(f"--policies {options.policies}: not a folder")
+        for flag, ids in (("--select", options.select), ("--ignore", options.ignore)):
+            problems = unknown_ids(ids)
+            if problems:
+                raise UsageError(f"{flag}: {problems[0]}")
         return cls(
             env=options.env,
             pss_level=Level(options.pss_level) if options.pss_level else None,
@@ -69,6 +88,7 @@ class Operator:
             select=tuple(options.select),
             ignore=tuple(options.ignore),
             policies=options.policies,
+            requested_env=options.requested_env,
         )
 
 
@@ -164,8 +184,20 @@ def parse_k8s_version(text: str) -> tuple[int, int]:
     return major, minor
 
 
+#: Separates a plan key's environment from the folder of the nested servegate.yaml whose
+#: policy it adds (``prod@models/fraud``).
+LAYER = "@"
+
+
 class Planner:
-    """The plans of one check: one per environment, each resolved on first use."""
+    """The plans of one check: one per plan key, each resolved on first use.
+
+    A plan key is an environment name (or None: unknown, the strictest default), followed by
+    ``@<folder>`` when a ``servegate.yaml`` below the repo root tightens that folder's policy.
+    ``environment_of`` gives every folder or file its key; the repo's layer is merged over the
+    operator's tighten-only (``servegate.trust``), and what it tried that would relax the
+    operator's policy is in ``findings`` (``repo.policy-weakening``), not in any plan.
+    """
 
     def __init__(
         self, root: Path, operator: Operator, repo: Config, trust: Trust | None = None
@@ -186,47 +218,271 @@ class Planner:
         self._units: dict[str, str | None] = {}
         self._files: dict[str, set[str]] = {}
         self._readers: dict[str, set[str]] | None = None
+        self._nested: dict[str, Config | None] = {}
+        self._keys: dict[str, str | None] = {}
+        self._findings: dict[tuple[str, int, str], Finding] = {}
+
+    # -- the repo's layer ----------------------------------------------------------------
+
+    @property
+    def findings(self) -> list[Finding]:
+        """What the repo's layer tried that was not applied, and nested files that are not
+        valid (each once)."""
+        return list(self._findings.values())
+
+    def _report(self, finding: Finding) -> None:
+        self._findings.setdefault((finding.file, finding.line, finding.message), finding)
+
+    def _weakened(self, file: str, line: int, message: str) -> None:
+        from servegate.rules.repo.policy_weakening import RULE as WEAKENING
+
+        self._report(WEAKENING.finding(f"not applied: {message}", file, line))
+
+    def nested_configs(self, rel: str) -> list[Config]:
+        """The valid ``servegate.yaml`` files in the folders between the repo root (excluded)
+        and ``rel`` (a folder, or a file's folder), shallowest first."""
+        parts = rel.strip("/").split("/") if rel.strip("/") else []
+        out: list[Config] = []
+        for depth in range(1, len(parts) + 1):
+            folder = "/".join(parts[:depth])
+            if folder not in self._nested:
+                self._nested[folder] = self._load_nested(folder)
+            found = self._nested[folder]
+            if found is not None:
+                out.append(found)
+        return out
+
+    def _load_nested(self, folder: str) -> Config | None:
+        from servegate.config import CONFIG_NAME, load_config
+
+        if not (self.root / folder / CONFIG_NAME).is_file():
+            return None
+        nested = load_config(self.root, None, folder=folder)
+        for finding in nested.findings:
+            self._report(finding)
+        if nested.file is None or not nested.applied:
+            return None  # not applied at all
+        file = nested.file
+        for key, what in (("exemptions", "exemptions"), ("exclude", "exclude globs")):
+            if getattr(nested, key):
+                self._weakened(
+                    file, nested.line(key), f"{what} count only in the root servegate.yaml"
+                )
+        if nested.k8s_version and parse_k8s_version(nested.k8s_version) != self.k8s_version:
+            self._weakened(
+                file,
+                nested.line("k8sVersion"),
+                f"k8sVersion {nested.k8s_version} counts only in the root servegate.yaml "
+                f"(the check targets {self.k8s_version[0]}.{self.k8s_version[1]})",
+            )
+        if nested.crds:
+            self._weakened(file, nested.line("crds"), "crds count only in the root servegate.yaml")
+        return nested
 
     def environment_of(self, rel: str) -> str | None:
-        """The environment of a folder or file (repo-relative): ``--env``, else the repo's
-        mapping."""
-        return self.operator.env or self.repo.environment_for(rel)
+        """The plan key of a repo-relative folder or file: ``--env``, else the root file's
+        mapping, which a nested ``servegate.yaml`` may change only to an environment no
+        weaker; then ``@<folder>`` of the deepest nested file with a ``policy:``."""
+        found = self._keys.get(rel, "")
+        if found != "":
+            return found
+        folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
+        nested = self.nested_configs(rel if (self.root / rel).is_dir() else folder)
+        env = self.operator.env or self.repo.environment_for(rel)
+        layer = None
+        requests: list[tuple[str, str, int]] = []
+        for config in nested:
+            if config.policy:
+                layer = config.folder
+            entry = None if self.operator.env else config.environment_entry(rel)
+            if entry is not None and config.file is not None:
+                line = config.line(f"environments/{entry[0]}")
+                requests.append((entry[1], config.file, line))
+        if self.operator.requested_env and not self.operator.env:
+            requests.append((self.operator.requested_env, "", 0))
+        for wanted, file, line in requests:
+            if wanted == env:
+                continue
+            reasons = [] if self.trust.repo_weakening else self.weaker(wanted, env)
+            if not reasons:
+                env = wanted
+                continue
+            message = (
+                f"{rel} would be {wanted} instead of {env or 'the strictest default'}: "
+                + "; ".join(reasons[:2])
+            )
+            if not file:
+                raise UsageError(f"ARGOCD_ENV_SERVEGATE_ENV={wanted}: {message}")
+            self._weakened(file, line, message)
+        key = f"{env or ''}{LAYER}{layer}" if layer else env
+        self._keys[rel] = key
+        return key
+
+    def weaker(self, environment: str | None, than: str | None) -> list[str]:
+        """How the plan of ``environment`` relaxes the plan of ``than`` (empty: it does not)."""
+        a, b = self.plan(environment), self.plan(than)
+        out: list[str] = []
+        if a.pss_level is Level.BASELINE and b.pss_level is Level.RESTRICTED:
+            out.append("Pod Security baseline is below restricted")
+        dropped = sorted({r.id for r in b.rules} - {r.id for r in a.rules})
+        if dropped:
+            out.append(f"{len(dropped)} rule(s) would not run ({', '.join(dropped[:3])})")
+        lower = [r.id for r in b.rules if a.severity(r).rank > b.severity(r).rank]
+        if lower:
+            out.append(f"lower severity of {', '.join(lower[:3])}")
+        _, wider = trust.params(b.params, a.params)
+        _, softer = trust.profile(b.profile, a.profile)
+        out.extend(w.message for w in (*wider, *softer))
+        return out
+
+    # -- plans ------------------------------------------------------------------------------
 
     def plan(self, environment: str | None) -> Plan:
-        """The plan of the units of ``environment`` (None: unknown, the strictest default)."""
+        """The plan of a plan key (``environment_of``; None: the strictest default)."""
         found = self._plans.get(environment)
         if found is None:
             found = self._plans[environment] = self._resolve(environment)
         return found
 
-    def _resolve(self, environment: str | None) -> Plan:
-        operator, repo, trust = self.operator, self.repo, self.trust
-        repo_root = self.root if trust.repo_profiles else None
+    def _resolve(self, key: str | None) -> Plan:
+        environment, _, layer = (key or "").partition(LAYER)
+        base = self._environment_plan(environment or None)
+        if not layer:
+            return base
+        params = dict(base.params)
+        for config in self.nested_configs(layer):
+            if not config.policy:
+                continue
+            params, wider = trust.params(params, config.policy, ("policy",))
+            for w in wider:
+                if self.trust.repo_weakening:
+                    params[str(w.where[-1])] = config.policy[str(w.where[-1])]
+                    continue
+                assert config.file is not None
+                self._weakened(config.file, config.line("policy"), w.message)
+        return replace(base, environment=environment or None, params=params, _contexts={})
+
+    def _environment_plan(self, environment: str | None) -> Plan:
+        """The operator's reference for ``environment`` with the root file's and the repo's
+        profile and policy set merged over it tighten-only."""
+        operator, repo = self.operator, self.repo
+        allow = self.trust.repo_weakening
+        reference, mine = self._profiles(environment)
+        profile = dict(reference)
+        if mine is not None:
+            merged, found = trust.profile(reference, mine.data)
+            self._weaken_all(mine.file, mine.doc, found, allow)
+            profile = dict(mine.data) if allow else merged
+        ref_name = str(reference.get("policySet", DEFAULT_POLICY_SET))
         try:
-            profile: dict[str, Any] = load_profile(environment, repo_root) if environment else {}
             folders = [f for f in (operator.policies,) if f is not None]
-            if trust.repo_policy_sets:
-                folders.append(self.root / "policies")
-            name = str(profile.get("policySet", DEFAULT_POLICY_SET))
-            policy = load_policy_set(name, folders)
+            reference_set = load_policy_set(ref_name, folders)
+            name = str(profile.get("policySet", ref_name))
+            chosen = self._repo_set(name) or (
+                reference_set if name == ref_name else load_policy_set(name, folders)
+            )
         except ConfigError as err:
             raise UsageError(str(err)) from None
-        level = operator.pss_level or Level(profile.get("podSecurity") or policy.pss_level)
-        ignore = (*operator.ignore, *policy.ignore)
+        policy = reference_set
+        level_name = str(reference.get("podSecurity") or reference_set.pss_level)
+        ignore: tuple[str, ...] = reference_set.ignore
+        severities: Mapping[str, Severity] = reference_set.severity
+        params: dict[str, Any] = dict(reference_set.params)
+        if chosen is not reference_set:
+            policy = chosen if allow else reference_set
+            ids = all_rules()
+            defaults = {i: r.severity for i, r in ids.items()}
+            found_all: list[trust.Weakening] = []
+            lvl, found = trust.level(level_name, chosen.pss_level, ("podSecurity",))
+            found_all += found
+            kept, found = trust.ignores(ids, reference_set.ignore, chosen.ignore, matches)
+            found_all += found
+            sev, found = trust.severities(defaults, reference_set.severity, chosen.severity)
+            found_all += found
+            par, found = trust.params(reference_set.params, chosen.params)
+            found_all += found
+            if chosen.file.startswith("policies/"):
+                self._weaken_all(chosen.file, chosen.doc, found_all, allow)
+            elif found_all and not allow:
+                assert mine is not None
+                self._weakened(
+                    mine.file,
+                    _line(mine.doc, ("policySet",)),
+                    f"policySet {name} relaxes the operator's {ref_name}: "
+                    + "; ".join(w.message for w in found_all[:2]),
+                )
+            if allow:
+                level_name, ignore = chosen.pss_level, chosen.ignore
+                severities, params = chosen.severity, dict(chosen.params)
+            else:
+                level_name, ignore, severities, params = lvl, kept, sev, par
+        level_name = trust.stronger_level(level_name, str(profile.get("podSecurity") or level_name))
+        if repo.policy:
+            merged_params, wider = trust.params(params, repo.policy, ("policy",))
+            if allow:
+                merged_params = {**params, **repo.policy}
+            elif repo.file is not None:
+                for w in wider:
+                    self._weakened(repo.file, repo.line("policy"), w.message)
+            params = merged_params
+        level = operator.pss_level or Level(level_name)
+        ignore = (*operator.ignore, *ignore)
         return Plan(
             environment=environment,
             profile=profile,
             policy=policy,
             k8s_version=self.k8s_version,
             pss_level=level,
-            params={**policy.params, **repo.policy},
+            params=params,
             select=operator.select,
             ignore=ignore,
-            severities=policy.severity,
+            severities=severities,
             rules=tuple(
                 r for r in all_rules().values() if _runs(r, operator.select, ignore, level)
             ),
         )
+
+    def _profiles(self, environment: str | None) -> tuple[dict[str, Any], Any]:
+        """(the operator's profile of ``environment``, else {}; the repo's own, if any)."""
+        if not environment:
+            return {}, None
+        from servegate.profiles import PROFILE_DIR, ProfileError
+        from servegate.profiles import load_profile as read_profile
+
+        reference: dict[str, Any] = {}
+        with contextlib.suppress(ConfigError):  # none: the repo's own is judged against {}
+            reference = load_profile(environment, None)
+        path = self.root / PROFILE_DIR / f"{environment}.yaml"
+        if not path.is_file():
+            if not reference:
+                load_profile(environment, None)  # the usage error naming the known ones
+            return reference, None
+        try:
+            mine = read_profile(path)
+        except ProfileError as err:
+            from servegate.rules.repo.config_invalid import RULE as CONFIG_INVALID
+
+            rel = f"{PROFILE_DIR}/{environment}.yaml"
+            self._report(CONFIG_INVALID.finding(f"profile is not applied: {err}", rel, 1))
+            return reference, None
+        return reference, _RepoProfile(f"{PROFILE_DIR}/{environment}.yaml", mine.data)
+
+    def _repo_set(self, name: str) -> PolicySet | None:
+        from servegate.config import load_repo_policy_set
+
+        found = load_repo_policy_set(self.root, name)
+        if isinstance(found, Finding):
+            self._report(found)
+            return None
+        return found
+
+    def _weaken_all(
+        self, file: str, doc: Any, found: Sequence[trust.Weakening], allow: bool
+    ) -> None:
+        if allow:
+            return
+        for w in found:
+            self._weakened(file, _line(doc, w.where), w.message)
 
     def register(self, unit: str, environment: str | None, files: Iterable[str] = ()) -> None:
         """Record a unit's environment and the source files it read, for ``plans_for``."""
@@ -256,3 +512,16 @@ class Planner:
     def plans(self) -> Sequence[Plan]:
         """The plans resolved so far."""
         return list(self._plans.values())
+
+
+@dataclass(frozen=True, slots=True)
+class _RepoProfile:
+    """An environment profile of the checked repo."""
+
+    file: str
+    data: Mapping[str, Any]
+    doc: Any = None
+
+
+def _line(doc: Any, where: Sequence[str | int]) -> int:
+    return doc.line_of(tuple(where)) if doc is not None else 1

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
 #: Files whose change affects every root: servegate's configuration of the repo.
 CONFIG_PREFIXES = ("servegate.yaml", "environments/", "policies/")
+CONFIG_NAME = "servegate.yaml"
 
 
 def discover_scope(options: CheckOptions, memo: Memo) -> Discovery:
@@ -50,8 +51,10 @@ def _changed_only(options: CheckOptions, memo: Memo) -> Discovery | None:
     if path.resolve() != root:
         return None
     touched = normalize(root, options.changed)
-    if any(f == p or f.startswith(p) for f in touched for p in CONFIG_PREFIXES):
-        return None  # a configuration change affects every root: discover them all
+    if any(f == p or f.startswith(p) for f in touched for p in CONFIG_PREFIXES) or any(
+        f.endswith("/" + CONFIG_NAME) for f in touched
+    ):
+        return None  # a configuration change affects every root below it: discover them all
     found = discover_changed(root, touched, memo)
     return narrow(found, touched) if found is not None else None
 
@@ -89,8 +92,14 @@ def affected(discovery: Discovery, changed: set[str]) -> tuple[list[str], list[s
     the repo (``servegate.yaml``, ``environments/``, ``policies/``) touches every root."""
     if any(f == p or f.startswith(p) for f in changed for p in CONFIG_PREFIXES):
         return list(discovery.roots), list(discovery.plain_files)
-    roots = [k for k in discovery.roots if discovery.reads_any(k, changed)]
-    plain = [f for f in discovery.plain_files if f in changed]
+    # a servegate.yaml below the root configures every root and plain file below its folder
+    folders = tuple(f[: -len(CONFIG_NAME)] for f in changed if f.endswith("/" + CONFIG_NAME))
+    roots = [
+        k
+        for k in discovery.roots
+        if discovery.reads_any(k, changed) or (k + "/").startswith(folders)
+    ]
+    plain = [f for f in discovery.plain_files if f in changed or f.startswith(folders)]
     return roots, plain
 
 

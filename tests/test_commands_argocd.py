@@ -45,9 +45,24 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def repo(generated: Path, tmp_path: Path) -> Path:
-    # no .git: like a plain copy, the root is found through servegate.yaml
+    # no .git: the checkout is the app dir less ARGOCD_APP_SOURCE_PATH, as Argo CD sets it
     shutil.copytree(generated, tmp_path / "repo")
     return tmp_path / "repo"
+
+
+def source_path(app_dir: Path) -> str:
+    """ARGOCD_APP_SOURCE_PATH of an app dir in a test repo (the folder named ``repo``)."""
+    parts = app_dir.resolve().parts
+    if "repo" not in parts:
+        return ""
+    return "/".join(parts[len(parts) - parts[::-1].index("repo") :])
+
+
+def allowing(tmp_path: Path) -> str:
+    """An operator configuration that lets Applications choose the policy."""
+    path = tmp_path / "operator.yaml"
+    path.write_text("version: 1\nallowPluginEnv: true\n", encoding="utf-8")
+    return str(path)
 
 
 def generate(app_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
@@ -55,6 +70,7 @@ def generate(app_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "ARGOCD_APP_NAME": "fraud-prod",
         "ARGOCD_APP_NAMESPACE": "ml-prod",
+        "ARGOCD_APP_SOURCE_PATH": source_path(app_dir),
         **env,
     }
     return subprocess.run(
@@ -106,19 +122,63 @@ def test_privileged_pod_blocks_the_sync(repo: Path) -> None:
     assert "fraud-prod" in done.stderr
 
 
-def test_argocd_env_parameters_are_honoured(repo: Path) -> None:
+def test_argocd_env_parameters_are_honoured_when_the_operator_allows(
+    repo: Path, tmp_path: Path
+) -> None:
     overlay = repo / "overlays/dev"
     add_resource(overlay, "plain-pod.yaml", BASELINE_POD)
-    strict = generate(overlay, ARGOCD_ENV_SERVEGATE_SELECT="pss")
+    operator = allowing(tmp_path)
+    strict = generate(
+        overlay, ARGOCD_ENV_SERVEGATE_SELECT="pss", SERVEGATE_OPERATOR_CONFIG=operator
+    )
     assert strict.returncode == 1, strict.stdout
     assert strict.stdout == ""
     assert "pss.run-as-non-root" in strict.stderr
     relaxed = generate(
-        overlay, ARGOCD_ENV_SERVEGATE_SELECT="pss", ARGOCD_ENV_SERVEGATE_PSS_LEVEL="baseline"
+        overlay,
+        ARGOCD_ENV_SERVEGATE_SELECT="pss",
+        ARGOCD_ENV_SERVEGATE_PSS_LEVEL="baseline",
+        SERVEGATE_OPERATOR_CONFIG=operator,
     )
     assert relaxed.returncode == 0, relaxed.stderr
     kinds = sorted(d["kind"] for d in yaml.safe_load_all(relaxed.stdout))
     assert "Pod" in kinds and "InferenceService" in kinds
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"ARGOCD_ENV_SERVEGATE_IGNORE": "pss"},
+        {"ARGOCD_ENV_SERVEGATE_SELECT": "kserve.storage-uri"},
+        {"ARGOCD_ENV_SERVEGATE_PSS_LEVEL": "baseline"},
+        {"ARGOCD_ENV_SERVEGATE_POLICIES": "/tmp"},
+        {"ARGOCD_ENV_SERVEGATE_ENV": "dev"},  # prod's canary requirement would go
+    ],
+)
+def test_an_application_cannot_relax_the_gate(repo: Path, variables: dict[str, str]) -> None:
+    """Whatever an Application's plugin env says, a privileged pod is never printed."""
+    overlay = repo / "overlays/prod"
+    add_resource(overlay, "debug-pod.yaml", PRIVILEGED_POD)
+    done = generate(overlay, **variables)
+    assert done.returncode != 0 and done.stdout == ""
+    assert "Traceback" not in done.stderr
+
+
+def test_a_plugin_env_that_tightens_is_applied(repo: Path) -> None:
+    overlay = repo / "overlays/dev"
+    add_resource(overlay, "plain-pod.yaml", BASELINE_POD)
+    done = generate(
+        overlay, ARGOCD_ENV_SERVEGATE_PSS_LEVEL="restricted", ARGOCD_ENV_SERVEGATE_ENV="prod"
+    )
+    assert done.returncode == 1 and "pss.run-as-non-root" in done.stderr
+
+
+def test_a_broken_operator_configuration_is_a_usage_error(repo: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "operator.yaml"
+    bad.write_text("version: 1\nallowRepoWeaknening: true\n", encoding="utf-8")
+    done = generate(repo / "overlays/prod", SERVEGATE_OPERATOR_CONFIG=str(bad))
+    assert done.returncode == 2 and done.stdout == ""
+    assert "allowRepoWeaknening" in done.stderr and "Traceback" not in done.stderr
 
 
 @pytest.mark.parametrize(
@@ -132,7 +192,8 @@ def test_argocd_env_parameters_are_honoured(repo: Path) -> None:
 def test_bad_parameters_are_usage_errors(
     repo: Path, variable: str, value: str, needle: str
 ) -> None:
-    done = generate(repo / "overlays/prod", **{variable: value})
+    operator = allowing(repo.parent)
+    done = generate(repo / "overlays/prod", **{variable: value}, SERVEGATE_OPERATOR_CONFIG=operator)
     assert done.returncode == 2
     assert done.stdout == ""
     assert needle in done.stderr
@@ -146,6 +207,7 @@ def test_discover_claims_every_app_naming_servegate_yaml_when_there_is_one(
     found = subprocess.run(
         [str(SERVEGATE), "argocd", "discover"],
         cwd=repo / "overlays/prod",
+        env={**os.environ, "ARGOCD_APP_SOURCE_PATH": "overlays/prod"},
         capture_output=True,
         text=True,
     )

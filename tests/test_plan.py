@@ -104,20 +104,42 @@ def test_a_severity_override_stays_in_its_environment(
     cli: CLI, tree: Tree, operator_policies: Path
 ) -> None:
     root = tree(REPO)
-    whole = cli("check", root, "--format", "json", "--policies", operator_policies)
+    trusting: tuple[str | Path, ...] = (
+        "--format",
+        "json",
+        "--policies",
+        operator_policies,
+        "--allow-repo-weakening",
+    )
+    whole = cli("check", root, *trusting)
     assert whole.code == 1
     assert by_namespace(whole, "pss.host-namespaces") == {"ml-dev": "warning", "ml-prod": "error"}
-    prod = cli("check", root / "overlays/prod", "--format", "json", "--policies", operator_policies)
+    prod = cli("check", root / "overlays/prod", *trusting)
     assert by_namespace(prod, "pss.host-namespaces") == {"ml-prod": "error"} and prod.code == 1
-    dev = cli("check", root / "overlays/dev", "--format", "json", "--policies", operator_policies)
+    dev = cli("check", root / "overlays/dev", *trusting)
     assert by_namespace(dev, "pss.host-namespaces") == {"ml-dev": "warning"}
+
+
+def test_a_repo_profile_cannot_choose_a_weaker_set_unless_the_operator_allows(
+    cli: CLI, tree: Tree, operator_policies: Path
+) -> None:
+    """The repo's own profile `sandbox` names the operator's lenient `baseline` set: without
+    --allow-repo-weakening its lowered severity and ignores are not applied, and reported."""
+    root = tree(REPO)
+    run = cli("check", root, "--format", "json", "--policies", operator_policies)
+    assert by_namespace(run, "pss.host-namespaces") == {"ml-dev": "error", "ml-prod": "error"}
+    weakening = [f for f in run.json()["findings"] if f["rule"] == "repo.policy-weakening"]
+    assert weakening and all(f["file"] == "environments/sandbox.yaml" for f in weakening)
+    assert "policySet baseline" in weakening[0]["message"]
 
 
 def test_a_policy_ignore_covers_engine_reported_rules_in_its_environment_only(
     cli: CLI, tree: Tree, operator_policies: Path
 ) -> None:
     root = tree(REPO)
-    run = cli("check", root, "--format", "json", "--policies", operator_policies)
+    run = cli(
+        "check", root, "--format", "json", "--policies", operator_policies, "--allow-repo-weakening"
+    )
     found = {(f["rule"], f["file"]) for f in run.json()["findings"]}
     assert by_namespace(run, "schema.unknown-kind") == {"ml-prod": "warning"}
     # a file no unit could read is judged by its folder's environment
@@ -130,8 +152,9 @@ def test_a_policy_ignore_covers_engine_reported_rules_in_its_environment_only(
 
 
 def test_the_pod_security_level_is_the_units_own(cli: CLI, tree: Tree) -> None:
-    """The bundled `baseline` set in one environment does not lower another's level; the
-    level decides both which pss rules run and what namespace.pss-enforce requires."""
+    """The repo's `lab` profile (baseline, trusted by the operator) does not lower another
+    environment's level; the level decides both which pss rules run and what
+    namespace.pss-enforce requires."""
     namespace = (
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ml\n  labels:\n"
         "    pod-security.kubernetes.io/enforce: baseline\n"
@@ -151,7 +174,7 @@ def test_the_pod_security_level_is_the_units_own(cli: CLI, tree: Tree) -> None:
             "overlays/prod/kustomization.yaml": "nameSuffix: -prod\nresources: [../../base]\n",
         }
     )
-    run = cli("check", root, "--format", "json")
+    run = cli("check", root, "--format", "json", "--allow-repo-weakening")
     findings = run.json()["findings"]
 
     def names(rule: str) -> set[str]:
@@ -159,11 +182,14 @@ def test_the_pod_security_level_is_the_units_own(cli: CLI, tree: Tree) -> None:
 
     assert names("pss.run-as-non-root") == {"p-prod"}
     assert names("namespace.pss-enforce") == {"ml"}  # kustomize suffixes no Namespace
-    lab = cli("check", root / "overlays/lab", "--format", "json")
+    lab = cli("check", root / "overlays/lab", "--format", "json", "--allow-repo-weakening")
     assert not {f["rule"] for f in lab.json()["findings"]} & {
         "pss.run-as-non-root",
         "namespace.pss-enforce",
     }
+    # without the operator's trust the repo's own profile cannot lower the level
+    untrusted = cli("check", root / "overlays/lab", "--format", "json").json()["findings"]
+    assert {"pss.run-as-non-root", "repo.policy-weakening"} <= {f["rule"] for f in untrusted}
 
 
 def planner(root: Path, operator: Operator | None = None, **config: Any) -> Planner:
@@ -204,11 +230,16 @@ def test_policy_sets_come_from_the_operator_first(tmp_path: Path) -> None:
     operator = write_tree(
         tmp_path / "operator", {"restricted.yaml": LENIENT.replace("lenient", "op")}
     )
-    assert planner(repo).plan(None).policy.name == "lenient"  # today's default trust
-    assert planner(repo).plan(None).severity(HOST_NAMESPACES).value == "warning"
+    trusting = Planner(repo, Operator(), Config(), Trust(repo_weakening=True)).plan(None)
+    assert trusting.policy.name == "lenient"
+    assert trusting.severity(HOST_NAMESPACES).value == "warning"
     assert planner(repo, Operator(policies=operator)).plan(None).policy.name == "op"
-    strict = Planner(repo, Operator(), Config(), Trust(repo_policy_sets=False)).plan(None)
-    assert strict.policy.name == "restricted" and strict.severity(HOST_NAMESPACES).value == "error"
+    strict = planner(repo)
+    plan = strict.plan(None)
+    assert plan.severity(HOST_NAMESPACES).value == "error"
+    assert plan.selects(UNKNOWN_KIND), "the repo's ignore is not applied"
+    found = {(f.rule, f.file) for f in strict.findings}
+    assert found == {("repo.policy-weakening", "policies/restricted.yaml")}
 
 
 def test_units_and_repo_files_get_their_plans(tmp_path: Path) -> None:

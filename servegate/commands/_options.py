@@ -60,6 +60,28 @@ def engine_options(func: F) -> F:
             "environment names, before the checked repo's and servegate's own.",
         ),
         click.option(
+            "--operator-config",
+            "operator_config",
+            type=click.Path(dir_okay=False, path_type=str),
+            metavar="FILE",
+            help="The operator's configuration (default: $SERVEGATE_OPERATOR_CONFIG): policy, "
+            "and what the checked repo may relax (schemas/operator.schema.json).",
+        ),
+        click.option(
+            "--allow-repo-weakening",
+            "allow_repo_weakening",
+            is_flag=True,
+            help="Let the checked repo's policies/, environments/ and nested servegate.yaml "
+            "files relax the policy (default: they may only tighten it).",
+        ),
+        click.option(
+            "--honor-excludes",
+            "honor_excludes",
+            is_flag=True,
+            help="Skip the folders the repo's servegate.yaml exclude: globs name (each hidden "
+            "file is listed in the report).",
+        ),
+        click.option(
             "--select",
             "select",
             multiple=True,

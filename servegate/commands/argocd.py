@@ -6,8 +6,12 @@ empty, the findings go to stderr and the exit code is 1, so Argo CD refuses to s
 
 Parameters come from the environment Argo CD sets: ``ARGOCD_APP_NAME``,
 ``ARGOCD_APP_NAMESPACE`` and the Application's plugin env as ``ARGOCD_ENV_<NAME>``:
-``SERVEGATE_ENV`` (environment profile), ``K8S_VERSION`` (or ``SERVEGATE_K8S_VERSION``),
-``SERVEGATE_PSS_LEVEL``, ``SERVEGATE_SELECT``, ``SERVEGATE_IGNORE``.
+``K8S_VERSION`` (or ``SERVEGATE_K8S_VERSION``) and ``SERVEGATE_PSS_LEVEL=restricted`` always;
+``SERVEGATE_ENV``, ``SERVEGATE_SELECT``, ``SERVEGATE_IGNORE`` and a lower
+``SERVEGATE_PSS_LEVEL`` only when the operator configuration (``SERVEGATE_OPERATOR_CONFIG``,
+the sidecar's own environment) says ``allowPluginEnv: true``; otherwise the plugin refuses the
+app (``servegate.pluginenv``). The policy is the operator's: the sidecar's operator
+configuration, and the repo's configuration within the trust rules (``servegate.trust``).
 """
 
 from __future__ import annotations
@@ -39,27 +43,33 @@ def _ids(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
-def repo_root(app_dir: Path, env: Mapping[str, str]) -> Path | None:
-    """The repo root for an app dir: the folder of the nearest servegate.yaml at or above it,
-    searching no higher than the checkout (Argo CD's ``ARGOCD_APP_SOURCE_PATH`` stripped from
-    the app dir, else the nearest .git); else that checkout root; else None."""
-    from servegate.config import CONFIG_NAME
+def repo_root(app_dir: Path, env: Mapping[str, str]) -> Path:
+    """The repo root of an app dir: the checkout (Argo CD's ``ARGOCD_APP_SOURCE_PATH``
+    stripped from the app dir), else the git top level above it, else the app dir itself.
+    Configuration is read there and in the folders between it and the app dir, exactly as
+    ``servegate check`` reads it; never above it."""
     from servegate.discover import find_repo_root
 
     here = app_dir.resolve()
-    checkout: Path | None = None
     source = Path(env.get("ARGOCD_APP_SOURCE_PATH", "").strip("/") or ".")
     depth = len(source.parts)
-    if depth and here.parts[-depth:] == source.parts:
-        checkout = here.parents[depth - 1]
-    elif (find_repo_root(here) / ".git").exists():
-        checkout = find_repo_root(here)
-    for candidate in (here, *here.parents):
-        if (candidate / CONFIG_NAME).is_file():
-            return candidate
-        if candidate == checkout:
-            break  # never look above the checkout
-    return checkout
+    if depth and len(here.parts) > depth and here.parts[-depth:] == source.parts:
+        return here.parents[depth - 1]
+    return find_repo_root(here)
+
+
+def refused_env(env: Mapping[str, str]) -> list[str]:
+    """Why each of the Application's plugin parameters would relax the gate
+    (``servegate.pluginenv``)."""
+    from servegate.pluginenv import weakening
+
+    out = []
+    for key in sorted(env):
+        if key.startswith("ARGOCD_ENV_"):
+            why = weakening(key[len("ARGOCD_ENV_") :], env[key])
+            if why is not None:
+                out.append(why)
+    return out
 
 
 def manifests(bodies: list[dict[str, Any]]) -> str:
@@ -80,10 +90,22 @@ def generate(path: str) -> int:
     from servegate.engine import check
     from servegate.errors import ConfigError, ToolMissing, UsageError
     from servegate.model import CheckOptions
+    from servegate.operatorconfig import resolve as operator_options
     from servegate.report.text import render as text_report
 
     env = os.environ
     app = env.get("ARGOCD_APP_NAME") or Path(path).resolve().name
+    try:
+        operator = operator_options(CheckOptions())
+    except UsageError as err:
+        return fail(f"app {app}: {err}")
+    refused = refused_env(env)
+    if refused and not operator.allow_plugin_env:
+        return fail(
+            f"app {app}: refusing to generate manifests: the Application's plugin env "
+            f"{'; '.join(refused)}; only the operator sets the policy (operator configuration "
+            "allowPluginEnv: true lets Applications choose it)"
+        )
     level = _param(env, "SERVEGATE_PSS_LEVEL")
     if level not in (None, "baseline", "restricted"):
         return fail(f"ARGOCD_ENV_SERVEGATE_PSS_LEVEL={level}: expected baseline or restricted")
@@ -91,12 +113,14 @@ def generate(path: str) -> int:
     kfile = kustomization_file(Path(path))
     options = CheckOptions(
         paths=[kfile if kfile is not None else Path(path)],
-        env=_param(env, "SERVEGATE_ENV"),
+        env=_param(env, "SERVEGATE_ENV") if operator.allow_plugin_env else None,
+        requested_env=None if operator.allow_plugin_env else _param(env, "SERVEGATE_ENV"),
         k8s_version=_param(env, "K8S_VERSION", "SERVEGATE_K8S_VERSION"),
         pss_level=level,
         select=_ids(_param(env, "SERVEGATE_SELECT")),
         ignore=_ids(_param(env, "SERVEGATE_IGNORE")),
         root=repo_root(Path(path), env),
+        operator_config=operator.operator_config,
     )
     try:
         report = check(options)
@@ -131,7 +155,7 @@ def discover(path: str) -> int:
     from servegate.config import CONFIG_NAME
 
     root = repo_root(Path(path), os.environ)
-    if root is not None and (root / CONFIG_NAME).is_file():
+    if (root / CONFIG_NAME).is_file():
         click.echo(str(root / CONFIG_NAME))
     else:
         click.echo(str(Path(path).resolve()))

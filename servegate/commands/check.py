@@ -108,6 +108,9 @@ def check(
     policies: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    operator_config: str | None = None,
+    allow_repo_weakening: bool = False,
+    honor_excludes: bool = False,
     base: str | None = None,
     changed_files: bool = False,
     shard: str | None = None,
@@ -139,6 +142,9 @@ def check(
         policies=Path(policies) if policies else None,
         select=split_ids(select),
         ignore=split_ids(ignore),
+        operator_config=Path(operator_config) if operator_config else None,
+        allow_repo_weakening=allow_repo_weakening,
+        honor_excludes=honor_excludes,
         progress=_progress(),  # type: ignore[arg-type]
         cache=not no_cache,
         # JUnit lists every resource, not only findings

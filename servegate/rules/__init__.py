@@ -61,3 +61,21 @@ def problem_rule(problem: Problem) -> ReportedRule:
 def matches(rule_id: str, patterns: Iterable[str]) -> bool:
     """True when ``rule_id`` equals a pattern or lies in a family/prefix a pattern names."""
     return any(rule_id == p or rule_id.startswith(p.rstrip(".") + ".") for p in patterns)
+
+
+def unknown_ids(patterns: Iterable[str]) -> list[str]:
+    """For each pattern that names no rule id and no family: ``"'pss.privilegd' is no rule
+    id or family (did you mean pss.privileged?)"``."""
+    import difflib
+
+    ids = all_rules()
+    known = {*ids, *(i.split(".", 1)[0] for i in ids)}
+    out: list[str] = []
+    for pattern in patterns:
+        name = pattern.rstrip(".")
+        if name in known:
+            continue
+        near = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+        hint = f" (did you mean {near[0]}?)" if near else ""
+        out.append(f"{pattern!r} is no rule id or family{hint}")
+    return out
