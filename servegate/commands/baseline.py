@@ -37,6 +37,9 @@ def baseline(
     policies: str | None,
     select: tuple[str, ...],
     ignore: tuple[str, ...],
+    operator_config: str | None = None,
+    allow_repo_weakening: bool = False,
+    honor_excludes: bool = False,
 ) -> int:
     """Check PATHS (default: .) and write one baseline entry per finding. Entries match on rule,
     object and field path, not on lines. Findings that mean part of the repo could not be
@@ -61,6 +64,9 @@ def baseline(
         policies=Path(policies) if policies else None,
         select=split_ids(select),
         ignore=split_ids(ignore),
+        operator_config=Path(operator_config) if operator_config else None,
+        allow_repo_weakening=allow_repo_weakening,
+        honor_excludes=honor_excludes,
         reuse_results=True,
     )
     try:
