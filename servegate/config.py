@@ -195,6 +195,8 @@ def load_config(
     config.crds = [str(c) for c in data.get("crds") or []]
     config.policy = dict(data.get("policy") or {})
     config.exclude = [str(g).strip("/") for g in data.get("exclude") or []]
+    for i in range(len(config.exclude)):
+        config.lines[f"exclude/{i}"] = doc.line_of(("exclude", i)) if doc is not None else 1
     today = today or dt.date.today()
     for i, item in enumerate(data.get("exemptions") or []):
         line = doc.line_of(("exemptions", i)) if doc is not None else 1

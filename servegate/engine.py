@@ -72,6 +72,20 @@ def _planner(discovery: Discovery, options: CheckOptions, config: Config) -> Pla
     )
 
 
+def _excluded(
+    discovery: Discovery, options: CheckOptions, config: Config
+) -> tuple[Discovery, list[Finding]]:
+    """The root servegate.yaml's ``exclude:`` globs, when the operator honours them: the
+    discovery without what they hide, and a suppressed note listing each hidden unit."""
+    if not options.honor_excludes or not config.exclude or config.file is None:
+        return discovery, []
+    from servegate.scope import excluded, normalize
+
+    given = sorted(normalize(discovery.root, options.paths))
+    globs = [(g, config.line(f"exclude/{i}")) for i, g in enumerate(config.exclude)]
+    return excluded(discovery, globs, config.file, given)
+
+
 def _config(discovery: Discovery, options: CheckOptions) -> Config:
     try:
         return load_config(discovery.root, options.config)
@@ -100,6 +114,7 @@ def _check(
 
     root = discovery.root
     config = _config(discovery, options)
+    discovery, hidden = _excluded(discovery, options, config)
     planner = _planner(discovery, options, config)
     crd_dirs = _crd_dirs(root, config, options)
     schemas = SchemaSet(planner.k8s_version, crd_dirs)
@@ -123,7 +138,7 @@ def _check(
         results = ResultMemo(memo)
         hasher = memo.hasher(root)
         unit_keys = keys_of_units(discovery, planner, environments, crd_dirs, hasher, render_keys)
-        if _whole_repo(options, discovery):
+        if _whole_repo(options, discovery) and not hidden:
             from servegate.discover import remember_path_entries
 
             remember_path_entries(discovery, memo)  # for the next --changed-files run
@@ -147,7 +162,7 @@ def _check(
         meanwhile=meanwhile,
         prefetch=prefetch,
     )
-    raw: list[Finding] = [*discovery.findings, *config.findings, *load_findings]
+    raw: list[Finding] = [*discovery.findings, *config.findings, *load_findings, *hidden]
     unreadable = sources.problems
     for unit in units:
         result = evaluate_unit(unit, planner.plan(unit.environment), schemas)
@@ -177,7 +192,7 @@ def _check(
     if options.baseline is not None:
         from servegate.baseline import Matcher
 
-        matcher = Matcher(options.baseline, root, _whole_repo(options, discovery))
+        matcher = Matcher(options.baseline, root, _whole_repo(options, discovery) and not hidden)
     raw.extend(_settled(planner, raw))
     report.findings, report.suppressed = finish(raw, planner.plans_for, config.exemptions, matcher)
     report.baseline = matcher.use() if matcher is not None else None

@@ -10,16 +10,16 @@ roots whose inputs changed (``narrow``). ``--shard I/N`` then keeps shard I
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from servegate.discover import Discovery, discover, rel
 
 if TYPE_CHECKING:
     from servegate.memo import Memo
-    from servegate.model import CheckOptions
+    from servegate.model import CheckOptions, Finding
 
 #: Files whose change affects every root: servegate's configuration of the repo.
 CONFIG_PREFIXES = ("servegate.yaml", "environments/", "policies/")
@@ -114,3 +114,69 @@ def narrow(discovery: Discovery, changed: set[str]) -> Discovery:
         yaml_files=[f for f in discovery.yaml_files if f in keep or f in changed],
         findings=[f for f in discovery.findings if f.file in keep or f.file in changed],
     )
+
+
+def excluded(
+    discovery: Discovery, globs: Sequence[tuple[str, int]], config_file: str, given: Sequence[str]
+) -> tuple[Discovery, list[Finding]]:
+    """The discovery without the folders the root servegate.yaml's ``exclude:`` globs name
+    (honoured only when the operator asks: ``--honor-excludes``), and one suppressed
+    ``repo.excluded`` note per kustomize root and plain file they hide, so the report lists
+    them. A glob never hides a path the operator named (``given``, repo-relative) or anything
+    a kept root renders."""
+    from fnmatch import fnmatchcase
+
+    from servegate.rules.repo.excluded import RULE as EXCLUDED
+
+    patterns = [(tuple(g.strip("/").split("/")), g, line) for g, line in globs]
+
+    def hiding(rel: str) -> tuple[str, int] | None:
+        parts = rel.split("/")
+        for depth in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            if any(prefix == g or g.startswith(prefix + "/") for g in given):
+                continue  # the operator named this folder, or one below it
+            for pattern, glob, line in patterns:
+                if len(pattern) == depth and all(
+                    fnmatchcase(p, q) for p, q in zip(parts[:depth], pattern, strict=True)
+                ):
+                    return glob, line
+        return None
+
+    hidden: list[Finding] = []
+    roots: list[str] = []
+    for kdir in discovery.roots:
+        why = hiding(kdir)
+        if why is None:
+            roots.append(kdir)
+            continue
+        file = discovery.kustomizations[kdir].file
+        hidden.append(_hidden(EXCLUDED, f"kustomize root {kdir}", file, why, config_file))
+    kept_inputs = {f for k in roots for f in discovery.inputs(k)}
+    plain: list[str] = []
+    for rel_file in discovery.plain_files:
+        why = hiding(rel_file)
+        if why is None or rel_file in kept_inputs:
+            plain.append(rel_file)
+        else:
+            hidden.append(_hidden(EXCLUDED, f"file {rel_file}", rel_file, why, config_file))
+    if not hidden:
+        return discovery, []
+    gone = {
+        f for f in discovery.yaml_files if f not in kept_inputs and hiding(f) is not None
+    } - set(plain)
+    narrowed = replace(
+        discovery,
+        roots=roots,
+        plain_files=plain,
+        yaml_files=[f for f in discovery.yaml_files if f not in gone],
+        findings=[f for f in discovery.findings if f.file not in gone],
+    )
+    return narrowed, hidden
+
+
+def _hidden(rule: Any, what: str, file: str, why: tuple[str, int], config_file: str) -> Finding:
+    glob, line = why
+    reason = f"excluded by {config_file}:{line} exclude {glob!r} (the operator honours excludes)"
+    found: Finding = rule.finding(f"{what} is not checked", file, 1)
+    return replace(found, suppressed=reason)

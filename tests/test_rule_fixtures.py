@@ -43,6 +43,7 @@ TESTED_ELSEWHERE = {
     "yaml.unreadable": "file permissions, set in tests/test_bad_input.py",
     "repo.baseline-unmatched": "a baseline file named by --baseline, in tests/test_baseline.py",
     "repo.symlink-escape": "a symlink to /etc, made in tests/test_bad_input.py",
+    "repo.excluded": "suppressed notes that need --honor-excludes, in tests/test_scope.py",
     "changes.prod-without-canary": "two git revisions, built in tests/test_changes.py",
     "changes.security-downgrade": "two git revisions, built in tests/test_changes.py",
 }

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import CLI, PRIVILEGED_POD, Tree
 
 from bench.synth import scaffold_template, synth
 from servegate import scope
@@ -82,3 +83,71 @@ def test_symlinks_fall_back_to_full_discovery(repo: Path) -> None:
         assert discover_changed(repo, {"models/model-0001/base/rbac.yaml"}) is None
     finally:
         copy.unlink()
+
+
+# -- exclude: globs (issue 15.3): the repo's, honoured only when the operator asks ------------
+
+EXCLUDING = {
+    "servegate.yaml": "version: 1\nexclude:\n  - models/*/scratch\n  - examples\n",
+    "models/a/scratch/overlay/pod.yaml": PRIVILEGED_POD,
+    "models/a/scratch/overlay/kustomization.yaml": "resources: [pod.yaml]\n",
+    "examples/pod.yaml": PRIVILEGED_POD.replace("name: debug", "name: example"),
+    "models/a/overlays/prod/kustomization.yaml": "resources: [../../shared]\n",
+    "models/a/shared/kustomization.yaml": "resources: [cm.yaml]\n",
+    "models/a/shared/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n",
+}
+
+
+def test_excludes_count_only_when_the_operator_honours_them(cli: CLI, tree: Tree) -> None:
+    root = tree(EXCLUDING)
+    plain = cli("check", root, "--format", "json")
+    assert plain.code == 1
+    assert {f["file"] for f in plain.json()["findings"] if f["rule"] == "pss.privileged"} == {
+        "models/a/scratch/overlay/pod.yaml",
+        "examples/pod.yaml",
+    }
+    honoured = cli("check", root, "--format", "json", "--honor-excludes")
+    assert honoured.code == 0, honoured.out
+    listed = {
+        f["file"]: f["suppression"]
+        for f in honoured.json()["suppressed"]
+        if f["rule"] == "repo.excluded"
+    }
+    assert set(listed) == {"models/a/scratch/overlay/kustomization.yaml", "examples/pod.yaml"}
+    scratch = listed["models/a/scratch/overlay/kustomization.yaml"]
+    assert scratch["kind"] == "exclude"
+    assert "servegate.yaml:3 exclude 'models/*/scratch'" in scratch["reason"]
+    assert "examples/pod.yaml" in cli("check", root, "--honor-excludes").out
+
+
+def test_the_operator_configuration_honours_excludes(
+    cli: CLI, tree: Tree, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = tree(EXCLUDING)
+    operator = tmp_path_factory.mktemp("op") / "operator.yaml"
+    operator.write_text("version: 1\nhonorExcludes: true\n", encoding="utf-8")
+    assert cli("check", root, "--operator-config", operator).code == 0
+
+
+def test_an_exclude_never_hides_what_the_operator_names_or_a_kept_root_renders(
+    cli: CLI, tree: Tree
+) -> None:
+    root = tree(
+        {
+            **EXCLUDING,
+            "servegate.yaml": "version: 1\nexclude: [models/*/shared, models/a/scratch]\n",
+            "models/a/shared/cm.yaml": PRIVILEGED_POD,
+        }
+    )
+    run = cli("check", root, "--format", "json", "--honor-excludes")
+    assert any(f["file"] == "models/a/shared/cm.yaml" for f in run.json()["findings"])
+    named = cli("check", root / "models/a/scratch", "--format", "json", "--honor-excludes")
+    assert named.code == 1 and not named.json()["suppressed"]
+
+
+@pytest.mark.parametrize("glob", ["'*'", "../other", "/etc", "a/../../b"])
+def test_an_exclude_of_everything_or_outside_is_invalid(cli: CLI, tree: Tree, glob: str) -> None:
+    root = tree({"servegate.yaml": f"version: 1\nexclude: [{glob}]\n", "pod.yaml": PRIVILEGED_POD})
+    run = cli("check", root, "--format", "json", "--honor-excludes")
+    rules = {f["rule"] for f in run.json()["findings"]}
+    assert {"repo.config-invalid", "pss.privileged"} <= rules

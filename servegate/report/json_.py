@@ -16,6 +16,7 @@ from typing import Any
 from servegate.baseline import fingerprint
 from servegate.grouping import group_key
 from servegate.model import BaselineUse, Finding, Report
+from servegate.rules.repo.excluded import RULE as EXCLUDED
 
 VERSION = 1
 
@@ -38,7 +39,9 @@ def finding_dict(f: Finding, used: BaselineUse | None = None) -> dict[str, Any]:
         baselined = used is not None and f.suppressed == used.reason
         out["suppression"] = {
             "reason": f.suppressed,
-            "kind": "baseline" if baselined else "exemption",
+            "kind": "baseline"
+            if baselined
+            else ("exclude" if f.rule == EXCLUDED.id else "exemption"),
         }
     return out
 
