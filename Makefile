@@ -42,6 +42,7 @@ docs-check: $(STAMP)
 
 schemas: $(STAMP)
 	$(BIN)/servegate schemas build --from ../shared/upstream/crds --from ../shared/upstream/crds-more --out schemas/crds
+	$(BIN)/servegate schemas build --from ../shared/upstream/crds-versions/kserve-v0.15.2 --out schemas/kserve-v0.15
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -117,7 +117,7 @@ def _check(
     discovery, hidden = _excluded(discovery, options, config)
     planner = _planner(discovery, options, config)
     crd_dirs = _crd_dirs(root, config, options)
-    schemas = SchemaSet(planner.k8s_version, crd_dirs)
+    schemas = SchemaSet(planner.k8s_version, crd_dirs, planner.kserve_version)
     sources = SourceFiles(root, discovery.plain_files, memo)
     environments = loading.unit_environments(discovery, planner)
     for unit_id, environment in environments.items():

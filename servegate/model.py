@@ -111,6 +111,8 @@ class CheckOptions:
     env: str | None = None
     crds: Sequence[Path] = ()
     k8s_version: str | None = None
+    kserve_version: str | None = None
+    """``--kserve-version``: the KServe release whose CRD schemas apply."""
     pss_level: str | None = None
     select: Sequence[str] = ()
     ignore: Sequence[str] = ()

@@ -72,6 +72,7 @@ def resolve(options: CheckOptions) -> CheckOptions:
         options,
         policies=policies,
         k8s_version=options.k8s_version or data.get("k8sVersion"),
+        kserve_version=options.kserve_version or data.get("kserveVersion"),
         pss_level=options.pss_level or data.get("pssLevel"),
         select=list(options.select) or [str(s) for s in data.get("select") or []],
         ignore=[*options.ignore, *(str(s) for s in data.get("ignore") or [])],

@@ -65,6 +65,8 @@ class Operator:
     """One environment for everything checked (``--env``), over the repo's mapping."""
     pss_level: Level | None = None
     k8s_version: tuple[int, int] | None = None
+    kserve_version: str | None = None
+    """The KServe release whose CRD schemas apply (``--kserve-version``)."""
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     policies: Path | None = None
@@ -85,6 +87,7 @@ class Operator:
             env=options.env,
             pss_level=Level(options.pss_level) if options.pss_level else None,
             k8s_version=parse_k8s_version(options.k8s_version) if options.k8s_version else None,
+            kserve_version=_kserve(options.kserve_version) if options.kserve_version else None,
             select=tuple(options.select),
             ignore=tuple(options.ignore),
             policies=options.policies,
@@ -165,6 +168,12 @@ def _runs(rule: Rule, select: Sequence[str], ignore: Sequence[str], level: Level
     return not (rule.level is Level.RESTRICTED and level is Level.BASELINE)
 
 
+def _kserve(text: str) -> str:
+    from servegate.schema.validate import kserve_schema_version
+
+    return kserve_schema_version(text)
+
+
 def parse_k8s_version(text: str) -> tuple[int, int]:
     """``"1.33"`` or ``"v1.33"`` -> (1, 33); UsageError unless servegate has its schemas."""
     raw = text.strip().lstrip("v")
@@ -214,6 +223,13 @@ class Planner:
             from servegate.schema.validate import newest_version
 
             self.k8s_version = newest_version()
+        # the repo's kserveVersion (servegate.yaml, where the generator writes it), else newest
+        from servegate.schema.validate import KSERVE_DEFAULT
+
+        repo_kserve = getattr(repo, "kserve_version", None)
+        self.kserve_version: str = operator.kserve_version or (
+            _kserve(str(repo_kserve)) if repo_kserve else KSERVE_DEFAULT
+        )
         self._plans: dict[str | None, Plan] = {}
         self._units: dict[str, str | None] = {}
         self._files: dict[str, set[str]] = {}

@@ -447,3 +447,83 @@ def test_subschemas_several_kinds_repeat_are_shared_across_files(tmp_path: Path)
     assert validator.is_valid({**body, "spec": {"size": 1, "main": {"field1": "x"}}})
     assert not validator.is_valid({**body, "spec": {"size": 1, "main": {"field1": "x" * 64}}})
     assert not validator.is_valid({**body, "spec": {"size": 1, "mine": [{"p1": "x"}]}})
+
+
+@pytest.mark.upstream
+def test_shipped_kserve_015_schemas_equal_a_fresh_build(
+    tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    source = upstream_dir() / "crds-versions/kserve-v0.15.2"
+    run = cli("schemas", "build", "--from", source, "--out", tmp_path)  # what `make schemas` runs
+    assert run.code == 0, run.err
+    shipped = data_dir("schemas") / "kserve-v0.15"
+    fresh = {p.name: p.read_bytes() for p in sorted(tmp_path.iterdir())}
+    assert sorted(fresh) == sorted(p.name for p in shipped.glob("*.json")), "run `make schemas`"
+    assert [n for n, data in fresh.items() if (shipped / n).read_bytes() != data] == []
+
+
+def test_every_shipped_schema_file_is_under_a_megabyte() -> None:
+    files = sorted((data_dir("schemas")).rglob("*.json"))
+    assert any(p.parent.name == "kserve-v0.15" for p in files)
+    assert [p.name for p in files if p.stat().st_size >= 1024 * 1024] == []
+
+
+CANARY_ISVC = """\
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata: {name: m, namespace: ml}
+spec:
+  predictor:
+    model: {modelFormat: {name: sklearn}, storageUri: "s3://b/m"}
+  canary:
+    - trafficPercent: 10
+      predictor:
+        name: v2
+        model: {name: kserve-container, modelFormat: {name: sklearn}, storageUri: "s3://b/m2"}
+---
+apiVersion: serving.kserve.io/v1alpha1
+kind: LocalModelNamespaceCache
+metadata: {name: c, namespace: ml}
+spec: {sourceModelUri: "s3://b/m", modelSize: 1Gi, nodeGroups: [g]}
+"""
+
+
+def test_the_kserve_version_selects_its_crd_schemas(
+    tree: Callable[..., Path], cli: Callable[..., Run], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """spec.canary exists from KServe 0.20 and LocalModelNamespaceCache after 0.15: under
+    --kserve-version 0.15 (v0.15.2's CRDs) the first is an unknown field and the second an
+    unknown kind; under the default (main) neither."""
+    root = tree({"isvc.yaml": CANARY_ISVC})
+    newest = cli("check", root, "--format", "json", "--select", "schema")
+    assert newest.code == 0, newest.out
+    old = cli(
+        "check", root, "--format", "json", "--select", "schema", "--kserve-version", "v0.15.2"
+    )
+    found = {(f["rule"], f["resource"]["kind"]) for f in json.loads(old.out)["findings"]}
+    assert found == {
+        ("schema.invalid", "InferenceService"),
+        ("schema.unknown-kind", "LocalModelNamespaceCache"),
+    }
+    assert "canary" in old.out
+    operator = tmp_path_factory.mktemp("op") / "operator.yaml"
+    operator.write_text("version: 1\nkserveVersion: '0.15'\n", encoding="utf-8")
+    same = cli(
+        "check", root, "--format", "json", "--select", "schema", "--operator-config", operator
+    )
+    assert json.loads(same.out)["findings"] == json.loads(old.out)["findings"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--kserve-version", "0.18"), "KServe 0.15, 0.21"),
+        (("--kserve-version", "1.0"), "KServe 0.15, 0.21"),
+        (("--k8s-version", "1.99"), "supported versions are 1."),
+    ],
+)
+def test_unsupported_versions_are_refused_at_once(
+    tree: Callable[..., Path], cli: Callable[..., Run], args: tuple[str, ...], needle: str
+) -> None:
+    run = cli("check", tree({"isvc.yaml": CANARY_ISVC}), *args)
+    assert run.code == 2 and needle in run.err and run.out == ""

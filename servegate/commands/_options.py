@@ -46,6 +46,13 @@ def engine_options(func: F) -> F:
             "1.25 to 1.37 supported).",
         ),
         click.option(
+            "--kserve-version",
+            "kserve_version",
+            metavar="VERSION",
+            help="KServe release whose CRD schemas apply: 0.15 (v0.15.2) or 0.21 (main after "
+            "v0.20.0; the default). Others are refused.",
+        ),
+        click.option(
             "--pss-level",
             "pss_level",
             type=click.Choice(["baseline", "restricted"]),

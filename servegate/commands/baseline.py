@@ -38,6 +38,7 @@ def baseline(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     operator_config: str | None = None,
+    kserve_version: str | None = None,
     allow_repo_weakening: bool = False,
     honor_excludes: bool = False,
 ) -> int:
@@ -65,6 +66,7 @@ def baseline(
         select=split_ids(select),
         ignore=split_ids(ignore),
         operator_config=Path(operator_config) if operator_config else None,
+        kserve_version=kserve_version,
         allow_repo_weakening=allow_repo_weakening,
         honor_excludes=honor_excludes,
         reuse_results=True,

@@ -109,6 +109,7 @@ def check(
     select: tuple[str, ...],
     ignore: tuple[str, ...],
     operator_config: str | None = None,
+    kserve_version: str | None = None,
     allow_repo_weakening: bool = False,
     honor_excludes: bool = False,
     base: str | None = None,
@@ -143,6 +144,7 @@ def check(
         select=split_ids(select),
         ignore=split_ids(ignore),
         operator_config=Path(operator_config) if operator_config else None,
+        kserve_version=kserve_version,
         allow_repo_weakening=allow_repo_weakening,
         honor_excludes=honor_excludes,
         progress=_progress(),  # type: ignore[arg-type]

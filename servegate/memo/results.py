@@ -107,7 +107,9 @@ def unit_keys(
     def context(env: str | None) -> str:
         found = contexts.get(env)
         if found is None:
-            found = contexts[env] = context_key([*planner.plan(env).key, crds])
+            found = contexts[env] = context_key(
+                [*planner.plan(env).key, crds, planner.kserve_version]
+            )
         return found
 
     keys = {

@@ -105,10 +105,46 @@ def _core_dir(k8s_version: tuple[int, int]) -> Path:
     return _bundle_dir() / f"v{major}.{minor}.0-local-strict"
 
 
+#: KServe versions whose CRD schemas servegate ships, oldest first: (version, folder under
+#: ``schemas/`` holding its ``serving.kserve.io`` schemas). ``0.21`` is KServe main after v0.20.0
+#: (``schemas/crds``, from ``../shared/upstream/crds/kserve``); ``0.15`` is v0.15.2
+#: (``schemas/kserve-v0.15``, from ``crds-versions/kserve-v0.15.2``); both made by
+#: ``make schemas``.
+KSERVE_SCHEMAS: tuple[tuple[str, str], ...] = (("0.15", "kserve-v0.15"), ("0.21", "crds"))
+KSERVE_DEFAULT = KSERVE_SCHEMAS[-1][0]
+KSERVE_GROUP = "serving.kserve.io"
+_KSERVE = re.compile(r"^v?0\.(?P<minor>[0-9]{1,3})(\.[0-9]{1,3})?$")
+
+
+def kserve_schema_version(text: str) -> str:
+    """``"v0.15.2"``, ``"0.15"``, ``"main"`` -> the shipped version whose schemas apply;
+    UsageError naming the supported ones otherwise."""
+    from servegate.errors import UsageError
+
+    raw = str(text).strip().lower()
+    match = _KSERVE.match(raw)
+    label = KSERVE_DEFAULT if raw in ("main", "master", "head") else None
+    if match:
+        label = f"0.{int(match['minor'])}"
+    known = dict(KSERVE_SCHEMAS)
+    if label not in known:
+        shown = ", ".join(v for v, _ in KSERVE_SCHEMAS)
+        raise UsageError(
+            f"KServe version {text!r}: servegate ships CRD schemas for KServe {shown} "
+            f"({KSERVE_SCHEMAS[0][0]} is v0.15.2, {KSERVE_DEFAULT} is main after v0.20.0)"
+        )
+    return label
+
+
 class SchemaSet:
     """Every schema servegate knows for one run: build once, call ``validate`` per object."""
 
-    def __init__(self, k8s_version: tuple[int, int], extra_crd_dirs: Sequence[Path] = ()) -> None:
+    def __init__(
+        self,
+        k8s_version: tuple[int, int],
+        extra_crd_dirs: Sequence[Path] = (),
+        kserve_version: str = KSERVE_DEFAULT,
+    ) -> None:
         self.k8s_version = k8s_version
         self._core = _core_dir(k8s_version)
         self._registry: Any = None
@@ -116,6 +152,10 @@ class SchemaSet:
         crds = data_dir("schemas") / "crds"
         self._shipped_dir = crds
         self._shipped = _read_index(crds / "index.json")
+        self._kserve_dir = data_dir("schemas") / dict(KSERVE_SCHEMAS)[kserve_version]
+        self._kserve = (
+            _read_index(self._kserve_dir / "index.json") if self._kserve_dir != crds else None
+        )
         self._extra: dict[str, dict[str, Any]] = {}
         if extra_crd_dirs:
             from servegate.errors import UsageError
@@ -205,13 +245,16 @@ class SchemaSet:
         key = f"{api_version}/{kind}"
         if key in self._extra:
             return self._extra[key]
-        name = self._shipped.get(key)
+        folder, index = self._shipped_dir, self._shipped
+        if self._kserve is not None and api_version.startswith(KSERVE_GROUP + "/"):
+            folder, index = self._kserve_dir, self._kserve  # that release's kinds only
+        name = index.get(key)
         if name is None:
             return None
         from servegate.schema.build import attach_shared
 
-        loaded: dict[str, Any] = json.loads((self._shipped_dir / name).read_text("utf-8"))
-        return attach_shared(loaded, self._shipped_dir)
+        loaded: dict[str, Any] = json.loads((folder / name).read_text("utf-8"))
+        return attach_shared(loaded, folder)
 
     def _core_schema(self, api_version: str, kind: str) -> dict[str, Any] | None:
         group, _, version = api_version.rpartition("/")
