@@ -28,11 +28,15 @@ from servegate.sources import dialect_for
 from servegate.yamlsafe import Document
 
 if TYPE_CHECKING:
+    from servegate.deployed import Deployment
     from servegate.memo import Memo
     from servegate.yamlsafe import LoadResult
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 YAML_SUFFIXES = (".yaml", ".yml")
+#: What ``kubectl apply -f DIR`` and an Argo CD directory source read besides YAML.
+MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+CHART_FILE = "Chart.yaml"
 _PLUGIN_FIELDS = ("generators", "transformers", "validators")
 
 
@@ -85,6 +89,12 @@ class Discovery:
     """(index, count, scope) when ``servegate.shard.select`` made it: shard ``index`` of
     ``count``, and a digest of every unit of the whole check (``scope``), so that
     ``servegate merge`` can refuse a missing, repeated or foreign shard."""
+    charts: list[str] = field(default_factory=list)
+    """Helm chart folders (a ``Chart.yaml`` and no kustomization): rendered with helm
+    (``servegate.helm``), their files never read as manifests."""
+    deployed: Deployment | None = None
+    """What the repo's Argo CD Applications deploy beyond the roots and plain files
+    (``servegate.deployed.extend``)."""
     _closures: dict[str, list[Kustomization]] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
@@ -109,6 +119,10 @@ class Discovery:
             seen[d] = k
             stack.extend(k.dirs)
         return list(seen.values())
+
+    def forget_closures(self) -> None:
+        """Drop the closures computed so far (after kustomizations were added)."""
+        self._closures.clear()
 
     def inputs(self, kdir: str) -> list[str]:
         """Every file rendering ``kdir`` names, sorted: its kustomizations and the files they
@@ -288,6 +302,18 @@ def _walk(top: str) -> Iterator[tuple[str, list[str], list[str], set[str]]]:
         stack.extend(os.path.join(here, d) for d in reversed(dirs) if d not in links)
 
 
+def looks_like_manifest(path: str) -> bool:
+    """Whether a file that is read only when it is a manifest (a ``.json`` file, a dot-file)
+    is one: it names an ``apiVersion`` and a ``kind`` (Argo CD's own test for a file it cannot
+    decode, ``reposerver/repository/repository.go`` ``getObjsFromYAMLOrJSON``)."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(64 * 1024 * 1024)
+    except OSError:
+        return True  # unreadable: read it, and report why
+    return b"apiVersion" in raw and b"kind" in raw
+
+
 def _kfile_in(directory: str, names: list[str]) -> str | None:
     """The name of ``directory``'s kustomization file among the walk's file ``names``."""
     for name in KUSTOMIZATION_NAMES:
@@ -314,6 +340,7 @@ def discover(paths: list[Path], root: Path | None = None, memo: Memo | None = No
     findings: list[Finding] = []
     yaml_files: list[str] = []
     kdirs: list[str] = []
+    charts: list[str] = []
     for p in paths:
         p = p.resolve()
         if not inside(root, p):
@@ -340,12 +367,20 @@ def discover(paths: list[Path], root: Path | None = None, memo: Memo | None = No
                 kdir = scan.rel(here)
                 kdirs.append(kdir)
                 scan.kfile_names[kdir] = kname
+            elif CHART_FILE in filenames and CHART_FILE not in links:
+                charts.append(scan.rel(here))
+                dirnames[:] = []  # the chart's files are helm's templates and values
+                continue
             for name in sorted(filenames):
-                if name.startswith(".") or not name.endswith(YAML_SUFFIXES):
+                if not name.endswith(MANIFEST_SUFFIXES):
                     continue
                 full = os.path.join(here, name)
                 if name in links and not scan.inside(full):
                     findings.append(_escape_finding(root, full))
+                    continue
+                if (name.startswith(".") or not name.endswith(YAML_SUFFIXES)) and (
+                    not looks_like_manifest(full)
+                ):
                     continue
                 if name not in KUSTOMIZATION_NAMES:
                     yaml_files.append(scan.rel(full))
@@ -368,7 +403,9 @@ def discover(paths: list[Path], root: Path | None = None, memo: Memo | None = No
         for f in sorted(set(yaml_files))
         if f not in referenced and posix_parent(f) not in kdir_set
     ]
-    return Discovery(root, kustomizations, roots, plain, findings, sorted(set(yaml_files)))
+    return Discovery(
+        root, kustomizations, roots, plain, findings, sorted(set(yaml_files)), charts=charts
+    )
 
 
 def _escape_finding(root: Path, path: str) -> Finding:
@@ -706,15 +743,21 @@ def discover_changed(root: Path, changed: set[str], memo: Memo | None = None) ->
         if kname is not None:
             kdirs.add(d or ".")
             kfiles[d or "."] = f"{d}/{kname}" if d else kname
+        elif CHART_FILE in names:
+            return None  # a Helm chart: discover() knows what to do with it
         for e in entries:
-            if e.name.startswith("."):
+            if e.name.startswith(".") and e.is_dir(follow_symlinks=False):
                 continue
             if e.is_symlink():
                 return None
             path = f"{d}/{e.name}" if d else e.name
             if e.is_dir():
                 stack.append(path)
-            elif e.name.endswith(YAML_SUFFIXES) and e.name not in KUSTOMIZATION_NAMES:
+            elif e.name.endswith(MANIFEST_SUFFIXES) and e.name not in KUSTOMIZATION_NAMES:
+                if (e.name.startswith(".") or not e.name.endswith(YAML_SUFFIXES)) and (
+                    path not in changed or not looks_like_manifest(e.path)
+                ):
+                    continue  # read only when it changed (the rest is not in scope)
                 yaml_files.add(path)
     scan = _Paths(root, memo)
     refs = _all_path_entries(scan, kfiles)

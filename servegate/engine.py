@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from servegate import load as loading
 from servegate.config import Config, load_config
+from servegate.deployed import attribute, is_app_unit
 from servegate.discover import YAML_SUFFIXES, Discovery, inside
 from servegate.errors import ConfigError, UsageError
 from servegate.evaluate import evaluate_unit
@@ -164,10 +165,14 @@ def _check(
     )
     raw: list[Finding] = [*discovery.findings, *config.findings, *load_findings, *hidden]
     unreadable = sources.problems
+    deployed: list[tuple[Unit, list[Finding]]] = []
     for unit in units:
         result = evaluate_unit(unit, planner.plan(unit.environment), schemas)
         planner.register(unit.id, unit.environment, result.files)
-        raw.extend(result.findings)
+        if is_app_unit(unit):
+            deployed.append((unit, result.findings))  # named after the Application below
+        else:
+            raw.extend(result.findings)
         stored_as = unit_keys.get(unit.id)
         if (
             results is not None
@@ -179,6 +184,7 @@ def _check(
     for unit_id, hit in hits.items():
         planner.register(unit_id, environments[unit_id], hit.files)
         raw.extend(hit.findings)
+    raw.extend(attribute(deployed, raw))
     if options.base is not None:
         from servegate.changes import change_findings
 

@@ -1,10 +1,12 @@
 """Load the units of a check: render each kustomize root, read each folder of plain manifests,
 and turn what comes back into Resources that know their source file and line.
 
-A unit is what is deployed together: one kustomize root (``root:<dir>``), or the plain YAML
+A unit is what is deployed together: one kustomize root (``root:<dir>``), the plain YAML
 files of one folder in one environment (``plain:<folder>:<environment>``), as Argo CD deploys
-a directory. Rendering runs in other processes (``servegate.render``), so ``meanwhile`` lets
-the caller prepare its checks while kustomize works.
+a directory, or what one of the repo's Argo CD Applications deploys beyond those, as Argo CD
+renders it (``app:...``, ``chart:<dir>``: ``servegate.deployed``). Rendering runs in other
+processes (``servegate.render``), so ``meanwhile`` lets the caller prepare its checks while
+kustomize works.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from servegate.sources import SourceFiles
 if TYPE_CHECKING:
     from servegate.memo import Memo
     from servegate.plan import Planner
-    from servegate.render import Prefetch
+    from servegate.render import Budget, Prefetch
 
 #: A check of at most this many roots (pre-commit's) starts kustomize before anything else.
 PREFETCH_ROOTS = 4
@@ -107,6 +109,13 @@ def load(
         if any(k.blocked for k in closure) or bad_files.intersection(discovery.inputs(kdir)):
             continue  # the reason is already a finding; rendering would only repeat it
         renderable.append(kdir)
+    budget = None
+    deployed = len(discovery.deployed.actions) if discovery.deployed is not None else 0
+    if deployed:
+        from servegate.render import Budget
+
+        # one budget for every kustomize and helm process of the run
+        budget = Budget.for_roots(len(renderable) + deployed)
     if renderable:
         units.extend(
             _render(
@@ -120,6 +129,7 @@ def load(
                 render_keys,
                 meanwhile,
                 prefetch,
+                budget,
             )
         )
     for (folder, env), rels in sorted(
@@ -134,6 +144,13 @@ def load(
                 unit.resources.extend(resources(doc.data, Origin(rel, doc)))
         if unit.resources:
             units.append(unit)
+    if discovery.deployed is not None:
+        from servegate.deployed import load_units
+
+        with tempfile.TemporaryDirectory(prefix="servegate-") as scratch:
+            more, found = load_units(discovery, sources, planner, memo, Path(scratch), budget)
+        units.extend(more)
+        findings.extend(found)
     return units, findings
 
 
@@ -148,6 +165,7 @@ def _render(
     render_keys: dict[str, str] | None,
     meanwhile: Callable[[Sequence[str]], None] | None,
     prefetch: Prefetch | None,
+    budget: Budget | None,
 ) -> Iterator[Unit]:
     from servegate.render import render_all
 
@@ -166,6 +184,7 @@ def _render(
             discovery=discovery,
             keys=render_keys,
             prefetch=prefetch,
+            budget=budget if prefetch is None else None,
         )
         if meanwhile is not None:
             meanwhile(kdirs)  # kustomize runs in other processes: no GIL contention

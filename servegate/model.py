@@ -130,6 +130,11 @@ class CheckOptions:
     """Reuse what earlier runs computed (``servegate.memo``); False: read and write nothing."""
     shard: tuple[int, int] | None = None
     """(I, N): check only the roots of shard I of N (servegate.shard), for fan-out CI."""
+    applications: bool = True
+    """Check what the repo's Argo CD Applications deploy as well, as Argo CD renders it
+    (``servegate.deployed``). The plugin sets False: it prints the manifests of the one app
+    Argo CD runs it for (where ``spec.source.kustomize`` does not apply); the Applications
+    among them are rendered by their own sources."""
     reuse_results: bool = False
     """Reuse the findings of units whose inputs and plan are unchanged (the result memo).
     Their resources are then not loaded: only for callers that need findings alone."""

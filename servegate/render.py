@@ -234,6 +234,15 @@ def render_batch(
     ]
 
 
+def build(
+    wrapper: Path, repo_root: Path, budget: Budget | None = None
+) -> tuple[str | None, str | None, bool]:
+    """Build a wrapper folder servegate wrote itself (``servegate.argocd_kustomize``'s shadow
+    of the repo) the way every root is built: sandboxed, load-restricted, within ``budget``.
+    (stdout, None, False) or (None, cleaned error, is it a timeout)."""
+    return _kustomize(wrapper, repo_root, budget or Budget.for_roots(1))
+
+
 def _kustomize(
     wrapper: Path, repo_root: Path, budget: Budget
 ) -> tuple[str | None, str | None, bool]:

@@ -1,7 +1,10 @@
 """What a check covers: discovery narrowed by ``--changed-files``, ``--base`` and ``--shard``.
 
 ``discover_scope`` turns the operator's paths and narrowing options into one ``Discovery``:
-the kustomize roots and plain manifests to check. ``--changed-files`` on a whole repo takes a
+the kustomize roots and plain manifests to check, and what the repo's Argo CD Applications
+deploy beyond them (``servegate.deployed.extend``: overlays they deploy become roots, their
+settings, directory rules, charts and generated Applications are recorded for
+``servegate.load``). ``--changed-files`` on a whole repo takes a
 shortcut that reads only the kustomizations the changed files reach
 (``servegate.discover.discover_changed``); otherwise the repo is discovered and narrowed to the
 roots whose inputs changed (``narrow``). ``--shard I/N`` then keeps shard I
@@ -28,9 +31,19 @@ CONFIG_NAME = "servegate.yaml"
 
 def discover_scope(options: CheckOptions, memo: Memo) -> Discovery:
     """The roots and plain files the check covers."""
-    discovery = _changed_only(options, memo) or _narrow(
-        discover(list(options.paths), options.root, memo), options
-    )
+    found = _changed_only(options, memo)
+    touched: set[str] | None
+    if found is not None:
+        discovery, touched = found
+    else:
+        discovery = discover(list(options.paths), options.root, memo)
+        touched = _touched(discovery, options)
+        if touched is not None:
+            discovery = narrow(discovery, touched)
+    from servegate.deployed import extend
+
+    # what the repo's Argo CD Applications deploy; narrowed, what the touched files reach
+    discovery = extend(discovery, memo, options.applications, touched)
     if options.shard is not None:
         from servegate.shard import select
 
@@ -38,7 +51,7 @@ def discover_scope(options: CheckOptions, memo: Memo) -> Discovery:
     return discovery
 
 
-def _changed_only(options: CheckOptions, memo: Memo) -> Discovery | None:
+def _changed_only(options: CheckOptions, memo: Memo) -> tuple[Discovery, set[str]] | None:
     """--changed-files on the whole repo: discover only what the files reach (pre-commit)."""
     if options.changed is None or options.base is not None or len(options.paths) != 1:
         return None
@@ -56,13 +69,13 @@ def _changed_only(options: CheckOptions, memo: Memo) -> Discovery | None:
     ):
         return None  # a configuration change affects every root below it: discover them all
     found = discover_changed(root, touched, memo)
-    return narrow(found, touched) if found is not None else None
+    return (narrow(found, touched), touched) if found is not None else None
 
 
-def _narrow(discovery: Discovery, options: CheckOptions) -> Discovery:
-    """Keep what --base / --changed-files touch."""
+def _touched(discovery: Discovery, options: CheckOptions) -> set[str] | None:
+    """The files --base / --changed-files touch; None when the check is not narrowed."""
     if options.base is None and options.changed is None:
-        return discovery
+        return None
     touched: set[str] = set()
     if options.changed is not None:
         touched |= normalize(discovery.root, options.changed)
@@ -70,7 +83,7 @@ def _narrow(discovery: Discovery, options: CheckOptions) -> Discovery:
         from servegate.changes import changed_since
 
         touched |= changed_since(discovery.root, options.base)
-    return narrow(discovery, touched)
+    return touched
 
 
 def normalize(root: Path, files: Iterable[Path | str]) -> set[str]:

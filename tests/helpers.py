@@ -4,9 +4,12 @@ Resources from text. The pytest fixtures that wrap these (``cli``, ``tree``) are
 
 from __future__ import annotations
 
+import hashlib
+import http.server
 import json
 import os
 import textwrap
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -140,3 +143,98 @@ def upstream_dir() -> Path:
     if os.environ.get("SERVEGATE_REQUIRE_UPSTREAM") == "1":
         pytest.fail(f"{reason} (SERVEGATE_REQUIRE_UPSTREAM=1)")
     pytest.skip(reason)
+
+
+class LoopbackServer:
+    """An HTTP server on loopback that serves ``files`` (path -> body) and records every
+    request's path in ``requests``; ``close()`` stops it."""
+
+    def __init__(self, files: dict[str, bytes]) -> None:
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                server.requests.append(self.path)
+                body = files.get(self.path.split("?")[0])
+                self.send_response(200 if body is not None else 404)
+                self.end_headers()
+                self.wfile.write(body or b"")
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def tree_digest(root: Path) -> str:
+    """A digest of every path and file under ``root`` except ``.git``: equal before and after
+    a run that wrote nothing there."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if ".git" in path.relative_to(root).parts:
+            continue
+        digest.update(str(path.relative_to(root)).encode())
+        if path.is_file() and not path.is_symlink():
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+#: A pod spec that passes Pod Security restricted and servegate's other pod rules.
+_RESTRICTED_SPEC = """\
+  serviceAccountName: runner
+  automountServiceAccountToken: false
+{extra}  securityContext:
+    runAsNonRoot: true
+    seccompProfile: {{type: RuntimeDefault}}
+  containers:
+  - name: c
+    image: registry.example.com/img@sha256:{digest}
+    securityContext:
+      allowPrivilegeEscalation: false
+      capabilities: {{drop: [ALL]}}
+"""
+
+
+def restricted_pod(name: str, extra: str = "", namespace: str = "ml") -> str:
+    """A Pod that passes Pod Security restricted; ``extra`` adds lines to its spec (indented
+    two spaces, e.g. ``"  hostPID: true\n"``)."""
+    return (
+        f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: {namespace}\nspec:\n"
+        + _RESTRICTED_SPEC.format(extra=extra, digest="0" * 64)
+    )
+
+
+def restricted_deployment(name: str, namespace: str = "ml") -> str:
+    """A Deployment (one replica) whose pod template passes Pod Security restricted."""
+    spec = _RESTRICTED_SPEC.format(extra="", digest="0" * 64)
+    template = "".join(f"      {line}\n" if line else "\n" for line in spec.splitlines())
+    return (
+        f"apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {name}\n"
+        f"  namespace: {namespace}\nspec:\n  replicas: 1\n  selector:\n"
+        f"    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n"
+        f"      labels: {{app: {name}}}\n    spec:\n{template}"
+    )
+
+
+def application(
+    name: str,
+    path: str,
+    source: str = "",
+    repo: str = "https://git.example.com/ml/model.git",
+) -> str:
+    """An Argo CD Application (namespace argocd) deploying ``path`` of ``repo`` to namespace
+    ml; ``source`` adds lines to ``spec.source`` (indented four spaces)."""
+    return (
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\n"
+        f"metadata: {{name: {name}, namespace: argocd}}\nspec:\n  project: ml\n  source:\n"
+        f"    repoURL: {repo}\n    path: {path}\n{source}"
+        "  destination: {server: https://kubernetes.default.svc, namespace: ml}\n"
+    )

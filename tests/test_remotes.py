@@ -5,13 +5,11 @@ a render that used content from outside the repo is a finding and is never cache
 from __future__ import annotations
 
 import functools
-import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from helpers import CLI, Tree
+from helpers import CLI, LoopbackServer, Tree
 
 from servegate.discover import discover
 from servegate.remotes import remote_kind
@@ -138,42 +136,14 @@ def test_a_configuration_file_naming_a_url(tree: Tree) -> None:
     ]
 
 
-class _Server:
-    """An HTTP server on loopback that serves ``files`` and records every request."""
-
-    def __init__(self, files: dict[str, bytes]) -> None:
-        self.requests: list[str] = []
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests.append(self.path)
-                body = files.get(self.path.split("?")[0])
-                self.send_response(200 if body is not None else 404)
-                self.end_headers()
-                self.wfile.write(body or b"")
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture
-def server() -> Iterator[_Server]:
-    running = _Server({"/pod.yaml": POD.encode()})
+def server() -> Iterator[LoopbackServer]:
+    running = LoopbackServer({"/pod.yaml": POD.encode()})
     yield running
     running.close()
 
 
-def test_check_never_fetches(server: _Server, cli: CLI, tree: Tree) -> None:
+def test_check_never_fetches(server: LoopbackServer, cli: CLI, tree: Tree) -> None:
     forms = [
         f"HTTP://127.0.0.1:{server.port}/pod.yaml",
         f"git::http://127.0.0.1:{server.port}/org/repo.git//deploy",
@@ -197,7 +167,7 @@ def _wrapped_remote(root: Path, port: int) -> Path:
     return root
 
 
-def test_kustomize_runs_without_a_network(server: _Server, tmp_path: Path) -> None:
+def test_kustomize_runs_without_a_network(server: LoopbackServer, tmp_path: Path) -> None:
     from servegate.render import render_one, sandbox
 
     if not sandbox():
@@ -209,7 +179,7 @@ def test_kustomize_runs_without_a_network(server: _Server, tmp_path: Path) -> No
 
 
 def test_a_render_that_used_remote_content_is_a_finding_and_never_cached(
-    server: _Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    server: LoopbackServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without the sandbox (a platform with no namespaces) kustomize fetches what the filter
     missed; the origin check still makes it a finding, and nothing is cached."""

@@ -121,6 +121,7 @@ def generate(path: str) -> int:
         ignore=_ids(_param(env, "SERVEGATE_IGNORE")),
         root=repo_root(Path(path), env),
         operator_config=operator.operator_config,
+        applications=False,  # the Applications this app holds are rendered by their sources
     )
     try:
         report = check(options)

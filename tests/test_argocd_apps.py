@@ -1,0 +1,116 @@
+"""servegate.argocd_apps: Applications and ApplicationSets in the repo and the sources they deploy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from servegate.argocd_apps import Repo, records, sources_of
+from servegate.yamlsafe import load_text
+
+
+def _records(text: str) -> list[dict[str, Any]]:
+    loaded = load_text(text)
+    return records(((d.data, d) for d in loaded.documents), "apps.yaml")
+
+
+def _sources(text: str, root: Path) -> tuple[list[tuple[str, str, Any]], list[str]]:
+    out: list[tuple[str, str, Any]] = []
+    notes: list[str] = []
+    for record in _records(text):
+        found, found_notes = sources_of(record, "apps.yaml", Repo(root))
+        out.extend((s.app.name, str(s.source.get("path")), s.line) for s in found)
+        notes.extend(f.message for f in found_notes)
+    return out, notes
+
+
+APP = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata: {name: model, namespace: argocd}
+spec:
+  sources:
+  - repoURL: https://git.example.com/ml/model.git
+    path: overlays/prod
+  - repoURL: https://git.example.com/ml/values.git
+    ref: values
+  destination: {namespace: ml}
+"""
+
+
+def test_application_sources_ref_only_ones_supply_values(tmp_path: Path) -> None:
+    found, notes = _sources(APP, tmp_path)
+    assert found == [("model", "overlays/prod", 6)]
+    assert notes == []
+
+
+def test_applications_inside_a_list_are_found(tmp_path: Path) -> None:
+    listed = yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": [yaml.safe_load(APP)]})
+    found, _ = _sources(listed, tmp_path)
+    assert [f[:2] for f in found] == [("model", "overlays/prod")]
+
+
+def _appset(generators: list[Any], path: str, go: bool = False, name: str = "m-{{env}}") -> str:
+    return yaml.safe_dump(
+        {
+            "apiVersion": "argoproj.io/v1alpha1",
+            "kind": "ApplicationSet",
+            "metadata": {"name": "set", "namespace": "argocd"},
+            "spec": {
+                "goTemplate": go,
+                "generators": generators,
+                "template": {
+                    "metadata": {"name": name},
+                    "spec": {"source": {"repoURL": "https://git.example.com/x.git", "path": path}},
+                },
+            },
+        }
+    )
+
+
+def test_list_generator_with_fasttemplate(tmp_path: Path) -> None:
+    text = _appset(
+        [{"list": {"elements": [{"env": "dev"}, {"env": "prod"}]}}], "overlays/{{ env }}"
+    )
+    found, notes = _sources(text, tmp_path)
+    assert [f[:2] for f in found] == [("m-dev", "overlays/dev"), ("m-prod", "overlays/prod")]
+    assert notes == []
+
+
+def test_git_directories_generator_matches_folders_as_go_path_match(tmp_path: Path) -> None:
+    for folder in ("apps/a", "apps/b", "apps/b/deep", "apps/skip", "apps/.hidden"):
+        (tmp_path / folder).mkdir(parents=True)
+    gen = {
+        "git": {
+            "repoURL": "https://git.example.com/x.git",
+            "revision": "HEAD",
+            "directories": [{"path": "apps/*"}, {"path": "apps/skip", "exclude": True}],
+        }
+    }
+    found, _ = _sources(_appset([gen], "{{path}}", name="{{path.basename}}"), tmp_path)
+    # '*' stops at '/': apps/b/deep is not chosen; hidden folders are (servegate checks more)
+    assert sorted(f[:2] for f in found) == [
+        (".hidden", "apps/.hidden"),
+        ("a", "apps/a"),
+        ("b", "apps/b"),
+    ]
+
+
+def test_go_template_field_references(tmp_path: Path) -> None:
+    (tmp_path / "envs/prod").mkdir(parents=True)
+    gen = {"git": {"repoURL": "u", "revision": "HEAD", "directories": [{"path": "envs/*"}]}}
+    text = _appset([gen], "{{ .path.path }}", go=True, name="app-{{.path.basename}}")
+    found, notes = _sources(text, tmp_path)
+    assert [f[:2] for f in found] == [("app-prod", "envs/prod")]
+    text = _appset([gen], "{{ .path.path | upper }}", go=True)
+    found, notes = _sources(text, tmp_path)
+    assert found == [] and "still holds a template" in notes[0]
+
+
+def test_unresolved_generators_are_noted_and_fixed_templates_still_checked(tmp_path: Path) -> None:
+    found, notes = _sources(_appset([{"clusters": {}}], "overlays/{{name}}"), tmp_path)
+    assert found == [] and "not checked" in notes[0]
+    found, notes = _sources(_appset([{"clusters": {}}], "overlays/prod"), tmp_path)
+    assert [f[1] for f in found] == ["overlays/prod"] and "checked once" in notes[0]
