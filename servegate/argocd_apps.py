@@ -262,7 +262,14 @@ def _appset_sources(
             )
             params = [{}]
         for element in params:
-            rendered = _render(merged, element, go)
+            # the source decides what is checked; a name servegate cannot template stays as is
+            spec_rendered = _render(as_dict(merged.get("spec")), element, go)
+            meta_rendered = _render(as_dict(merged.get("metadata")), element, go)
+            rendered = (
+                None
+                if spec_rendered is None
+                else {"metadata": meta_rendered or merged.get("metadata"), "spec": spec_rendered}
+            )
             if rendered is None or _templated(rendered):
                 note(
                     f"{ref}: a generated Application's source still holds a template after "
@@ -376,6 +383,8 @@ def _dir_params(folder: str, prefix: str, go: bool, values: Mapping[str, Any]) -
 
 _FAST = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _GO_FIELD = re.compile(r"\{\{-?\s*((?:\.[A-Za-z0-9_]+|\.\[\d+\])*\.?[A-Za-z0-9_]*)\s*-?\}\}")
+#: ``{{ index .path.segments 1 }}``, ``{{ index .values "key" }}``: Go's ``index`` builtin.
+_GO_INDEX = re.compile(r"\{\{-?\s*index\s+((?:\.[A-Za-z0-9_]+)+)\s+(\d+|\"[^\"]*\")\s*-?\}\}")
 
 
 def _render(value: Any, params: Mapping[str, Any], go: bool) -> Any:
@@ -417,7 +426,21 @@ def _render(value: Any, params: Mapping[str, Any], go: bool) -> Any:
             return ""
         return _text(found)
 
-    text = _GO_FIELD.sub(field_ref, value)
+    def index(match: re.Match[str]) -> str:
+        nonlocal failed
+        found = _lookup(params, match.group(1))
+        key = match.group(2)
+        item = None
+        if isinstance(found, list) and key.isdigit() and int(key) < len(found):
+            item = found[int(key)]
+        elif isinstance(found, dict) and key.startswith('"'):
+            item = found.get(key[1:-1])
+        if item is None:
+            failed = True
+            return ""
+        return _text(item)
+
+    text = _GO_FIELD.sub(field_ref, _GO_INDEX.sub(index, value))
     return None if failed or "{{" in text else text
 
 

@@ -295,6 +295,8 @@ def _resolve(
         flag(UNCHECKED, f"path {path!r} leaves the repo; Argo CD refuses it", "path")
         return
     if not full.is_dir():
+        if not remotes:
+            return  # most likely another repository's path: nothing here for it to deploy
         flag(
             EXTERNAL,
             f"path {path!r} is no folder of this repo: not checked here (if "

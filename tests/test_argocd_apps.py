@@ -114,3 +114,30 @@ def test_unresolved_generators_are_noted_and_fixed_templates_still_checked(tmp_p
     assert found == [] and "not checked" in notes[0]
     found, notes = _sources(_appset([{"clusters": {}}], "overlays/prod"), tmp_path)
     assert [f[1] for f in found] == ["overlays/prod"] and "checked once" in notes[0]
+
+
+def test_go_template_index_and_names_that_cannot_be_templated(tmp_path: Path) -> None:
+    """argo/cluster/applicationset-monorepo.yaml's layout: ``index`` picks a segment; a name
+    servegate cannot template does not stop the source from being checked."""
+    for folder in ("models/a/overlays/dev", "models/b/overlays/prod"):
+        (tmp_path / folder).mkdir(parents=True)
+    gen = {
+        "git": {
+            "repoURL": "u",
+            "revision": "HEAD",
+            "directories": [{"path": "models/*/overlays/*"}],
+        }
+    }
+    name = "{{ index .path.segments 1 }}-{{ .path.basename }}"
+    found, notes = _sources(_appset([gen], "{{ .path.path }}", go=True, name=name), tmp_path)
+    assert [f[:2] for f in found] == [
+        ("a-dev", "models/a/overlays/dev"),
+        ("b-prod", "models/b/overlays/prod"),
+    ]
+    assert notes == []
+    found, notes = _sources(
+        _appset([gen], "{{ .path.path }}", go=True, name="{{ .x | lower }}"), tmp_path
+    )
+    assert [f[1] for f in found] == ["models/a/overlays/dev", "models/b/overlays/prod"]
+    found, notes = _sources(_appset([gen], "{{ index .path.segments 9 }}", go=True), tmp_path)
+    assert found == [] and "still holds a template" in notes[0]
