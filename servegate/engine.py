@@ -95,6 +95,7 @@ def _config(discovery: Discovery, options: CheckOptions) -> Config:
 
 
 def _crd_dirs(root: Path, config: Config, options: CheckOptions) -> list[Path]:
+    """The operator's ``--crds``, then the root servegate.yaml's ``crds:`` (in the repo)."""
     crd_dirs = [*options.crds, *(root / c for c in config.crds)]
     for d in crd_dirs:
         if not d.exists():
@@ -118,7 +119,18 @@ def _check(
     discovery, hidden = _excluded(discovery, options, config)
     planner = _planner(discovery, options, config)
     crd_dirs = _crd_dirs(root, config, options)
-    schemas = SchemaSet(planner.k8s_version, crd_dirs, planner.kserve_version)
+    schemas = SchemaSet(
+        planner.k8s_version,
+        crd_dirs[: len(options.crds)],
+        planner.kserve_version,
+        repo_crd_dirs=crd_dirs[len(options.crds) :],
+        repo_may_replace=options.allow_repo_weakening,
+    )
+    if schemas.shadowed and config.file is not None:
+        shown = ", ".join(schemas.shadowed[:3]) + (" ..." if len(schemas.shadowed) > 3 else "")
+        planner.weakened(
+            config.file, config.line("crds"), f"crds would replace servegate's schema of {shown}"
+        )
     sources = SourceFiles(root, discovery.plain_files, memo)
     environments = loading.unit_environments(discovery, planner)
     for unit_id, environment in environments.items():

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from servegate.config import EXEMPT_ANNOTATION_PREFIX, Exemption
 from servegate.model import Finding, Severity
 from servegate.resource import Resource
-from servegate.rules import get_rule, matches
+from servegate.rules import get_rule, matches, unknown_ids
 from servegate.rules.repo.exemption_invalid import RULE as EXEMPTION_INVALID
 
 if TYPE_CHECKING:
@@ -40,11 +40,16 @@ def inline(resource: Resource, unit: str) -> tuple[dict[str, str], list[Finding]
             continue
         rule_id = str(key)[len(EXEMPT_ANNOTATION_PREFIX) :]
         reason = str(value or "").strip()
-        if reason:
+        unknown = unknown_ids([rule_id])
+        if reason and not unknown:
             found[rule_id] = reason
             continue
         file, line = resource.locate(("metadata", "annotations", key))
-        message = f"inline exemption for {rule_id} has no reason"
+        message = (
+            f"inline exemption not applied: {unknown[0]}"
+            if unknown
+            else f"inline exemption for {rule_id} has no reason"
+        )
         invalid.append(EXEMPTION_INVALID.finding(message, file, line, resource.ref, unit=unit))
     return found, invalid
 

@@ -249,7 +249,8 @@ class Planner:
     def _report(self, finding: Finding) -> None:
         self._findings.setdefault((finding.file, finding.line, finding.message), finding)
 
-    def _weakened(self, file: str, line: int, message: str) -> None:
+    def weakened(self, file: str, line: int, message: str) -> None:
+        """Report what the repo's ``file`` tried at ``line`` that was not applied."""
         from servegate.rules.repo.policy_weakening import RULE as WEAKENING
 
         self._report(WEAKENING.finding(f"not applied: {message}", file, line))
@@ -281,18 +282,18 @@ class Planner:
         file = nested.file
         for key, what in (("exemptions", "exemptions"), ("exclude", "exclude globs")):
             if getattr(nested, key):
-                self._weakened(
+                self.weakened(
                     file, nested.line(key), f"{what} count only in the root servegate.yaml"
                 )
         if nested.k8s_version and parse_k8s_version(nested.k8s_version) != self.k8s_version:
-            self._weakened(
+            self.weakened(
                 file,
                 nested.line("k8sVersion"),
                 f"k8sVersion {nested.k8s_version} counts only in the root servegate.yaml "
                 f"(the check targets {self.k8s_version[0]}.{self.k8s_version[1]})",
             )
         if nested.crds:
-            self._weakened(file, nested.line("crds"), "crds count only in the root servegate.yaml")
+            self.weakened(file, nested.line("crds"), "crds count only in the root servegate.yaml")
         return nested
 
     def environment_of(self, rel: str) -> str | None:
@@ -329,7 +330,7 @@ class Planner:
             )
             if not file:
                 raise UsageError(f"ARGOCD_ENV_SERVEGATE_ENV={wanted}: {message}")
-            self._weakened(file, line, message)
+            self.weakened(file, line, message)
         key = f"{env or ''}{LAYER}{layer}" if layer else env
         self._keys[rel] = key
         return key
@@ -375,7 +376,7 @@ class Planner:
                     params[str(w.where[-1])] = config.policy[str(w.where[-1])]
                     continue
                 assert config.file is not None
-                self._weakened(config.file, config.line("policy"), w.message)
+                self.weakened(config.file, config.line("policy"), w.message)
         return replace(base, environment=environment or None, params=params, _contexts={})
 
     def _environment_plan(self, environment: str | None) -> Plan:
@@ -421,7 +422,7 @@ class Planner:
                 self._weaken_all(chosen.file, chosen.doc, found_all, allow)
             elif found_all and not allow:
                 assert mine is not None
-                self._weakened(
+                self.weakened(
                     mine.file,
                     _line(mine.doc, ("policySet",)),
                     f"policySet {name} relaxes the operator's {ref_name}: "
@@ -439,7 +440,7 @@ class Planner:
                 merged_params = {**params, **repo.policy}
             elif repo.file is not None:
                 for w in wider:
-                    self._weakened(repo.file, repo.line("policy"), w.message)
+                    self.weakened(repo.file, repo.line("policy"), w.message)
             params = merged_params
         level = operator.pss_level or Level(level_name)
         ignore = (*operator.ignore, *ignore)
@@ -498,7 +499,7 @@ class Planner:
         if allow:
             return
         for w in found:
-            self._weakened(file, _line(doc, w.where), w.message)
+            self.weakened(file, _line(doc, w.where), w.message)
 
     def register(self, unit: str, environment: str | None, files: Iterable[str] = ()) -> None:
         """Record a unit's environment and the source files it read, for ``plans_for``."""

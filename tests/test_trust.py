@@ -322,3 +322,51 @@ def test_operator_policy_sets_naming_unknown_rules_are_usage_errors(
     )
     run = cli("check", tree({"pod.yaml": EVIL}), "--policies", sets)
     assert run.code == 2 and "did you mean pss" in run.err
+
+
+def test_a_repo_crd_cannot_replace_a_schema_servegate_has(cli: CLI, tree: Tree) -> None:
+    """A permissive CRD for InferenceService (or a core kind) in the repo's crds: folder is
+    not used; a CRD for a kind servegate does not know is."""
+    crd = (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: x}\nspec:\n  group: GROUP\n  names: {kind: KIND, plural: p}\n"
+        "  scope: Namespaced\n  versions:\n  - name: VERSION\n    served: true\n"
+        "    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n"
+        "        x-kubernetes-preserve-unknown-fields: true\n"
+    )
+    isvc = (
+        "apiVersion: serving.kserve.io/v1beta1\nkind: InferenceService\n"
+        "metadata: {name: m, namespace: ml}\nspec: {nonsense: 1}\n"
+    )
+    root = tree(
+        {
+            "servegate.yaml": "version: 1\ncrds: [crds]\n",
+            "crds/isvc.yaml": crd.replace("GROUP", "serving.kserve.io")
+            .replace("KIND", "InferenceService")
+            .replace("VERSION", "v1beta1"),
+            "crds/widget.yaml": crd.replace("GROUP", "example.com")
+            .replace("KIND", "Widget")
+            .replace("VERSION", "v1"),
+            "isvc.yaml": isvc,
+            "widget.yaml": "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
+        }
+    )
+    run = cli("check", root, "--format", "json", "--select", "schema,repo")
+    found = {(f["rule"], f["file"]) for f in run.json()["findings"]}
+    assert ("schema.invalid", "isvc.yaml") in found
+    assert ("repo.policy-weakening", "servegate.yaml") in found
+    assert not any(f == "widget.yaml" for _, f in found)
+    trusting = cli(
+        "check", root, "--format", "json", "--select", "schema", "--allow-repo-weakening"
+    )
+    assert trusting.json()["findings"] == []
+
+
+def test_an_inline_exemption_must_name_a_rule(cli: CLI, tree: Tree) -> None:
+    pod = EVIL.replace(
+        "metadata:\n", "metadata:\n  annotations:\n    servegate.io/exempt.pss.privilegd: typo\n", 1
+    )
+    run = cli("check", tree({"pod.yaml": pod}), "--format", "json")
+    invalid = [f for f in run.json()["findings"] if f["rule"] == "repo.exemption-invalid"]
+    assert invalid and "did you mean pss.privileged" in invalid[0]["message"]
+    assert "pss.privileged" in rules_of(run)

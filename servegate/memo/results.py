@@ -108,7 +108,7 @@ def unit_keys(
         found = contexts.get(env)
         if found is None:
             found = contexts[env] = context_key(
-                [*planner.plan(env).key, crds, planner.kserve_version]
+                [*planner.plan(env).key, crds, planner.kserve_version, planner.trust.repo_weakening]
             )
         return found
 

@@ -144,7 +144,13 @@ class SchemaSet:
         k8s_version: tuple[int, int],
         extra_crd_dirs: Sequence[Path] = (),
         kserve_version: str = KSERVE_DEFAULT,
+        repo_crd_dirs: Sequence[Path] = (),
+        repo_may_replace: bool = False,
     ) -> None:
+        """``extra_crd_dirs`` are the operator's (``--crds``): their schemas win over every
+        other. ``repo_crd_dirs`` are the checked repo's (servegate.yaml ``crds:``): they add
+        kinds, but a schema servegate has (shipped CRD or core kind) is kept unless
+        ``repo_may_replace``; the keys they tried to replace are in ``shadowed``."""
         self.k8s_version = k8s_version
         self._core = _core_dir(k8s_version)
         self._registry: Any = None
@@ -157,15 +163,20 @@ class SchemaSet:
             _read_index(self._kserve_dir / "index.json") if self._kserve_dir != crds else None
         )
         self._extra: dict[str, dict[str, Any]] = {}
+        self.shadowed: list[str] = []
+        """Keys (``group/version/Kind``) the repo's CRDs tried to give another schema."""
+        if repo_crd_dirs:
+            for key, schema in _derived(repo_crd_dirs).items():
+                api_version, _, kind = key.rpartition("/")
+                known = self._crd_schema(api_version, kind) is not None or (
+                    self._core_schema(api_version, kind) is not None
+                )
+                if known and not repo_may_replace:
+                    self.shadowed.append(key)
+                else:
+                    self._extra[key] = schema
         if extra_crd_dirs:
-            from servegate.errors import UsageError
-            from servegate.schema.build import CRDError, derive_all
-
-            try:
-                derived = derive_all(list(extra_crd_dirs))
-            except CRDError as err:
-                raise UsageError(f"--crds: {err}") from None
-            self._extra = {item.key: item.schema for item in derived}
+            self._extra.update(_derived(extra_crd_dirs))
 
     def validate(self, body: dict[str, Any]) -> list[SchemaError] | None:
         """Errors of ``body`` against its kind's schema and CEL rules as (field path, one-line
@@ -280,6 +291,17 @@ class SchemaSet:
             definitions = json.loads((self._core / "_definitions.json").read_text("utf-8"))
             self._registry = jsonschema_rs.Registry([(_DEFINITIONS_URI, definitions)])
         return self._registry
+
+
+def _derived(dirs: Sequence[Path]) -> dict[str, dict[str, Any]]:
+    from servegate.errors import UsageError
+    from servegate.schema.build import CRDError, derive_all
+
+    try:
+        derived = derive_all(list(dirs))
+    except CRDError as err:
+        raise UsageError(f"--crds: {err}") from None
+    return {item.key: item.schema for item in derived}
 
 
 def _has_rules(schema: object) -> bool:
