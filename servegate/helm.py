@@ -110,7 +110,6 @@ def _clean(value: str) -> str:
 def problems(root: Path, chart: str) -> list[str]:
     """Why the chart folder ``chart`` (repo-relative) cannot be rendered without fetching or
     reading outside the repo: dependencies not vendored, symlinks that leave the repo."""
-    from servegate.yamlsafe import load_bytes
 
     found: list[str] = []
     base = os.path.realpath(root)
@@ -126,14 +125,7 @@ def problems(root: Path, chart: str) -> list[str]:
                         "that leaves the repo"
                     )
     for meta in (CHART_FILE, "requirements.yaml"):
-        try:
-            raw = (top / meta).read_bytes()
-        except OSError:
-            continue
-        loaded = load_bytes(raw)
-        data = loaded.documents[0].data if loaded.documents else None
-        for dep in as_list(as_dict(data).get("dependencies")):
-            dep = as_dict(dep)
+        for dep in _dependencies(top / meta):
             name = str(dep.get("name") or "")
             if not name or _vendored(top, name, dep.get("alias")):
                 continue
@@ -150,6 +142,20 @@ def problems(root: Path, chart: str) -> list[str]:
                 "fetches (run helm dependency build and commit charts/)"
             )
     return found
+
+
+def _dependencies(meta: Path) -> list[dict[str, Any]]:
+    """The ``dependencies`` entries of a ``Chart.yaml`` or ``requirements.yaml`` (none when
+    it is missing or unreadable)."""
+    from servegate.yamlsafe import load_bytes
+
+    try:
+        raw = meta.read_bytes()
+    except OSError:
+        return []
+    loaded = load_bytes(raw)
+    data = loaded.documents[0].data if loaded.documents else None
+    return [as_dict(dep) for dep in as_list(as_dict(data).get("dependencies"))]
 
 
 def _vendored(top: Path, name: str, alias: Any) -> bool:
@@ -215,16 +221,7 @@ def render(root: Path, chart: str, options: Options, scratch: Path, timeout: flo
 def _copy_file_dependencies(top: Path, copy: Path) -> None:
     """What Argo CD's ``helm dependency build`` does for ``file://`` dependencies that are
     not in ``charts/`` yet (``problems`` has checked they stay in the repo)."""
-    from servegate.yamlsafe import load_bytes
-
-    try:
-        raw = (top / CHART_FILE).read_bytes()
-    except OSError:
-        return
-    loaded = load_bytes(raw)
-    data = loaded.documents[0].data if loaded.documents else None
-    for dep in as_list(as_dict(data).get("dependencies")):
-        dep = as_dict(dep)
+    for dep in _dependencies(top / CHART_FILE):
         repository = str(dep.get("repository") or "")
         name = str(dep.get("name") or "")
         if (
