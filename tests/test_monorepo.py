@@ -1,7 +1,7 @@
 """A 40-model monorepo laid out as argo/cluster/applicationset-monorepo.yaml describes
 (``models/<model>/overlays/<env>``, each model made by ``servegate new`` with its own
-``servegate.yaml``): ``check`` of the whole repo, of one model folder, of changed files, and
-the Argo CD plugin on an overlay read configuration the same way and agree.
+``servegate.yaml``): ``check`` of the whole repo, of one model folder, of changed files,
+``--base``, and the Argo CD plugin on an overlay read configuration the same way and agree.
 """
 
 from __future__ import annotations
@@ -100,6 +100,9 @@ def test_a_model_folder_cannot_exempt_itself_anywhere(monorepo: Path, tmp_path: 
     way of checking refuses it."""
     repo = tmp_path / "repo"
     shutil.copytree(monorepo, repo, symlinks=True)
+    git = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "forty models"], check=True)
     overlay = repo / "models/m12/overlays/prod"
     (overlay / "debug-pod.yaml").write_text(PRIVILEGED_POD, encoding="utf-8")
     kfile = overlay / "kustomization.yaml"
@@ -124,6 +127,7 @@ def test_a_model_folder_cannot_exempt_itself_anywhere(monorepo: Path, tmp_path: 
         ("whole", ("check", "."), repo),
         ("model", ("check", "."), repo / "models/m12"),
         ("changed", ("check", "--changed-files", "models/m12/servegate.yaml"), repo),
+        ("base", ("check", "--base", "HEAD"), repo),
     ):
         done = run(*args, "--format", "json", cwd=cwd, SERVEGATE_CACHE_DIR=cache)
         rules = {str(f["rule"]) for f in findings(done)}
@@ -138,4 +142,4 @@ def test_a_model_folder_cannot_exempt_itself_anywhere(monorepo: Path, tmp_path: 
     )
     assert plugin.returncode == 1 and plugin.stdout == ""
     assert "pss.privileged" in plugin.stderr
-    assert verdicts == dict.fromkeys(("whole", "model", "changed"), (1, True))
+    assert verdicts == dict.fromkeys(("whole", "model", "changed", "base"), (1, True))
