@@ -15,7 +15,32 @@ def split_ids(values: tuple[str, ...]) -> list[str]:
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
 
 
+def check_options(flags: dict[str, Any]) -> dict[str, Any]:
+    """The ``CheckOptions`` fields of the ``engine_options`` flags as click passes them."""
+    from pathlib import Path
+
+    def path(value: str | None) -> Path | None:
+        return Path(value) if value else None
+
+    return {
+        "config": path(flags["config"]),
+        "env": flags["env"],
+        "crds": [Path(c) for c in flags["crds"]],
+        "k8s_version": flags["k8s_version"],
+        "kserve_version": flags["kserve_version"],
+        "pss_level": flags["pss_level"],
+        "policies": path(flags["policies"]),
+        "select": split_ids(flags["select"]),
+        "ignore": split_ids(flags["ignore"]),
+        "operator_config": path(flags["operator_config"]),
+        "allow_repo_weakening": flags["allow_repo_weakening"],
+        "honor_excludes": flags["honor_excludes"],
+    }
+
+
 def engine_options(func: F) -> F:
+    """The options of every command that checks (``check_options`` turns them into
+    ``CheckOptions`` fields)."""
     decorators = [
         click.option(
             "--config",

@@ -4,10 +4,11 @@ new ones (adopting servegate on a repo that already has findings)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from servegate.commands._options import engine_options, split_ids
+from servegate.commands._options import check_options, engine_options
 
 
 @click.command()
@@ -29,18 +30,7 @@ def baseline(
     paths: tuple[str, ...],
     output: str | None,
     prune: bool,
-    config: str | None,
-    env: str | None,
-    crds: tuple[str, ...],
-    k8s_version: str | None,
-    pss_level: str | None,
-    policies: str | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    operator_config: str | None = None,
-    kserve_version: str | None = None,
-    allow_repo_weakening: bool = False,
-    honor_excludes: bool = False,
+    **engine: Any,
 ) -> int:
     """Check PATHS (default: .) and write one baseline entry per finding. Entries match on rule,
     object and field path, not on lines. Findings that mean part of the repo could not be
@@ -57,18 +47,7 @@ def baseline(
 
     options = CheckOptions(
         paths=[Path(p) for p in paths] or [Path(".")],
-        config=Path(config) if config else None,
-        env=env,
-        crds=[Path(c) for c in crds],
-        k8s_version=k8s_version,
-        pss_level=pss_level,
-        policies=Path(policies) if policies else None,
-        select=split_ids(select),
-        ignore=split_ids(ignore),
-        operator_config=Path(operator_config) if operator_config else None,
-        kserve_version=kserve_version,
-        allow_repo_weakening=allow_repo_weakening,
-        honor_excludes=honor_excludes,
+        **check_options(engine),
         reuse_results=True,
     )
     try:

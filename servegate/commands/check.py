@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from servegate.commands._options import engine_options, split_ids
+from servegate.commands._options import check_options, engine_options
 from servegate.console import fail, use_color
 from servegate.report import FORMATS
 
@@ -100,24 +100,13 @@ def check(
     paths: tuple[str, ...],
     fmt: str,
     output: str | None,
-    config: str | None,
-    env: str | None,
-    crds: tuple[str, ...],
-    k8s_version: str | None,
-    pss_level: str | None,
-    policies: str | None,
-    select: tuple[str, ...],
-    ignore: tuple[str, ...],
-    operator_config: str | None = None,
-    kserve_version: str | None = None,
-    allow_repo_weakening: bool = False,
-    honor_excludes: bool = False,
     base: str | None = None,
     changed_files: bool = False,
     shard: str | None = None,
     no_cache: bool = False,
     no_result_cache: bool = False,
     baseline_file: str | None = None,
+    **engine: Any,
 ) -> int:
     """Render every kustomize root under PATHS with the real kustomize, then check schemas
     and security rules. PATHS are a repo, overlay dirs or YAML files (default: .).
@@ -135,18 +124,7 @@ def check(
         paths=[Path(".")] if changed_files else [Path(p) for p in paths] or [Path(".")],
         base=base,
         changed=[Path(p) for p in paths] if changed_files else None,
-        config=Path(config) if config else None,
-        env=env,
-        crds=[Path(c) for c in crds],
-        k8s_version=k8s_version,
-        pss_level=pss_level,
-        policies=Path(policies) if policies else None,
-        select=split_ids(select),
-        ignore=split_ids(ignore),
-        operator_config=Path(operator_config) if operator_config else None,
-        kserve_version=kserve_version,
-        allow_repo_weakening=allow_repo_weakening,
-        honor_excludes=honor_excludes,
+        **check_options(engine),
         progress=_progress(),  # type: ignore[arg-type]
         cache=not no_cache,
         # JUnit lists every resource, not only findings
