@@ -1,6 +1,7 @@
 """## What it does
-Flags an Argo CD Application (or an ApplicationSet's template) whose plugin environment
-(`spec.source.plugin.env`, or an entry of `spec.sources`) sets a servegate parameter that
+Flags an Argo CD Application or ApplicationSet whose plugin environment
+(`spec.source.plugin.env`, an entry of `spec.sources`, the ApplicationSet's template or a
+generator's template override) sets a servegate parameter that
 would relax the gate: `SERVEGATE_IGNORE`, `SERVEGATE_SELECT`, a `SERVEGATE_PSS_LEVEL` other
 than `restricted`, any `SERVEGATE_*` name the plugin does not read, or a `SERVEGATE_ENV` other
 than the environment `servegate.yaml` gives the Application's file (the plugin applies that one
@@ -52,21 +53,26 @@ from servegate.rules.argocd._argo import items, mapping, who
 from servegate.rules.base import Context, Scope, Violation, rule
 
 
-def _sources(r: Resource) -> Iterator[tuple[FieldPath, dict[str, Any]]]:
-    if r.kind == "ApplicationSet":
-        spec = mapping(mapping(r.spec.get("template")).get("spec"))
-        base: FieldPath = ("spec", "template", "spec")
-    else:
-        spec, base = r.spec, ("spec",)
-    if "source" in spec:
-        yield (*base, "source"), mapping(spec.get("source"))
-    for i, source in enumerate(items(spec.get("sources"))):
-        yield (*base, "sources", i), mapping(source)
+def _plugins(node: Any, path: FieldPath, depth: int = 0) -> Iterator[tuple[FieldPath, Any]]:
+    """Every ``plugin`` mapping below ``node`` with its path: an Application's source or
+    sources, an ApplicationSet's template, and the templates its generators override
+    (matrix and merge generators nest them)."""
+    if depth > 12:
+        return
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "plugin" and isinstance(value, dict):
+                yield (*path, key), value
+            else:
+                yield from _plugins(value, (*path, key), depth + 1)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _plugins(value, (*path, i), depth + 1)
 
 
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
-    for path, source in _sources(r):
-        for i, entry in enumerate(items(mapping(source.get("plugin")).get("env"))):
+    for path, plugin in _plugins(r.spec, ("spec",)):
+        for i, entry in enumerate(items(plugin.get("env"))):
             entry = mapping(entry)
             name, value = str(entry.get("name") or ""), str(entry.get("value") or "").strip()
             why = weakening(name, value)
@@ -78,7 +84,7 @@ def check(r: Resource, ctx: Context) -> Iterator[Violation]:
                 )
             if why is not None:
                 yield Violation(
-                    (*path, "plugin", "env", i, "name"),
+                    (*path, "env", i, "name"),
                     f"plugin env {why}: servegate's plugin refuses it unless the operator "
                     "allows plugin parameters",
                     who(r),
