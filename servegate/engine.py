@@ -74,11 +74,11 @@ def _planner(discovery: Discovery, options: CheckOptions, config: Config) -> Pla
 
 
 def _excluded(
-    discovery: Discovery, options: CheckOptions, config: Config
+    discovery: Discovery, planner: Planner, options: CheckOptions, config: Config
 ) -> tuple[Discovery, list[Finding]]:
     """The root servegate.yaml's ``exclude:`` globs, when the operator honours them: the
     discovery without what they hide, and a suppressed note listing each hidden unit."""
-    if not options.honor_excludes or not config.exclude or config.file is None:
+    if not planner.trust.excludes or not config.exclude or config.file is None:
         return discovery, []
     from servegate.scope import excluded, normalize
 
@@ -116,8 +116,8 @@ def _check(
 
     root = discovery.root
     config = _config(discovery, options)
-    discovery, hidden = _excluded(discovery, options, config)
     planner = _planner(discovery, options, config)
+    discovery, hidden = _excluded(discovery, planner, options, config)
     crd_dirs = _crd_dirs(root, config, options)
     schemas = SchemaSet(
         planner.k8s_version,

@@ -91,6 +91,7 @@ def generate(path: str) -> int:
     from servegate.errors import ConfigError, ToolMissing, UsageError
     from servegate.model import CheckOptions
     from servegate.operatorconfig import resolve as operator_options
+    from servegate.plan import Trust
     from servegate.report.text import render as text_report
 
     env = os.environ
@@ -100,7 +101,8 @@ def generate(path: str) -> int:
     except UsageError as err:
         return fail(f"app {app}: {err}")
     refused = refused_env(env)
-    if refused and not operator.allow_plugin_env:
+    trusting = Trust.from_options(operator).plugin_env
+    if refused and not trusting:
         return fail(
             f"app {app}: refusing to generate manifests: the Application's plugin env "
             f"{'; '.join(refused)}; only the operator sets the policy (operator configuration "
@@ -113,8 +115,8 @@ def generate(path: str) -> int:
     kfile = kustomization_file(Path(path))
     options = CheckOptions(
         paths=[kfile if kfile is not None else Path(path)],
-        env=_param(env, "SERVEGATE_ENV") if operator.allow_plugin_env else None,
-        requested_env=None if operator.allow_plugin_env else _param(env, "SERVEGATE_ENV"),
+        env=_param(env, "SERVEGATE_ENV") if trusting else None,
+        requested_env=None if trusting else _param(env, "SERVEGATE_ENV"),
         k8s_version=_param(env, "K8S_VERSION", "SERVEGATE_K8S_VERSION"),
         pss_level=level,
         select=_ids(_param(env, "SERVEGATE_SELECT")),
