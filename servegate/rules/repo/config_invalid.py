@@ -1,12 +1,16 @@
 """## What it does
-The repo's `servegate.yaml` is not valid YAML, is not a mapping, or fails its schema
+Configuration in the checked repo that servegate cannot apply as written: a `servegate.yaml`
+(at the root or below it) that is not valid YAML, is not a mapping, or fails its schema
 (`schemas/servegate.schema.json`) outside the exemption entries (an invalid exemption entry is
-`repo.exemption-invalid`).
+`repo.exemption-invalid`); a policy set in the repo's `policies/` that fails
+`schemas/policy.schema.json` or names a rule servegate does not have (with a did-you-mean); an
+environment profile in the repo's `environments/` that fails its schema.
 
 ## Why is this bad?
 A configuration servegate cannot read as written would be applied in part or guessed at, and
 a typo such as `enviroments:` would silently drop what it meant to say. servegate applies none
-of it: every folder is checked as an unknown environment, with the strictest policy set.
+of it: without the root file every folder is checked as an unknown environment, with the
+strictest policy set; without a nested file, policy set or profile, the operator's applies.
 
 ## Example
 ```yaml
