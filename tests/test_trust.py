@@ -370,3 +370,19 @@ def test_an_inline_exemption_must_name_a_rule(cli: CLI, tree: Tree) -> None:
     invalid = [f for f in run.json()["findings"] if f["rule"] == "repo.exemption-invalid"]
     assert invalid and "did you mean pss.privileged" in invalid[0]["message"]
     assert "pss.privileged" in rules_of(run)
+
+
+def test_an_invalid_repo_profile_is_a_finding_and_the_operators_applies(
+    cli: CLI, tree: Tree
+) -> None:
+    root = tree(
+        {
+            "servegate.yaml": "version: 1\nenvironments:\n  apps: prod\n",
+            "environments/prod.yaml": "version: 1\nname: prod\npodSecurity: none\n",
+            "apps/pod.yaml": EVIL,
+        }
+    )
+    run = cli("check", root, "--format", "json")
+    found = {(f["rule"], f["file"]) for f in run.json()["findings"]}
+    assert ("repo.config-invalid", "environments/prod.yaml") in found
+    assert ("pss.privileged", "apps/pod.yaml") in found
