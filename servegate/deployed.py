@@ -29,11 +29,12 @@ import os
 import posixpath
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from servegate.argocd_apps import AppSource, Repo, records, sources_of
+from servegate.deployment import Action, Deployment
 from servegate.model import Finding, Unit
 from servegate.resource import Origin, as_dict, as_list
 from servegate.rules.argocd.source_external import RULE as EXTERNAL
@@ -51,28 +52,6 @@ CHART_UNIT = "chart:"
 #: Plugin names that are servegate's own (``argo/cmp/plugin.yaml``; ``<name>-<version>``).
 OWN_PLUGIN = re.compile(r"^servegate(-.*)?$")
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
-
-
-@dataclass(slots=True)
-class Action:
-    """One render of what an Application deploys, beyond the repo's own roots and plain files."""
-
-    kind: str
-    """``kustomize`` (with settings), ``directory`` or ``helm``."""
-    path: str
-    source: AppSource | None
-    """None for a chart folder no Application deploys (rendered with its default values)."""
-    settings: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class Deployment:
-    """What ``extend`` found: the extra renders and the findings of resolving the sources."""
-
-    actions: list[Action] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    roots: list[str] = field(default_factory=list)
-    """Kustomize folders Applications deploy as they are: rendered as roots."""
 
 
 def extend(

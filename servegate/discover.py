@@ -28,7 +28,7 @@ from servegate.sources import dialect_for
 from servegate.yamlsafe import Document
 
 if TYPE_CHECKING:
-    from servegate.deployed import Deployment
+    from servegate.deployment import Deployment
     from servegate.memo import Memo
     from servegate.yamlsafe import LoadResult
 

@@ -21,8 +21,9 @@ from servegate.errors import ConfigError, UsageError
 from servegate.evaluate import evaluate_unit
 from servegate.exemptions import finish
 from servegate.memo import Memo
-from servegate.model import CheckOptions, Finding, Report, Unit, UnitResult
+from servegate.model import Finding, Report, Unit, UnitResult
 from servegate.operatorconfig import resolve as operator_options
+from servegate.options import CheckOptions
 from servegate.plan import Operator, Planner, Trust
 from servegate.scope import discover_scope
 from servegate.sources import SourceFiles

@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from servegate.discover import Discovery
-from servegate.model import CheckOptions, Finding, Unit
+from servegate.model import Finding, Unit
 from servegate.objects import resources
+from servegate.options import CheckOptions
 from servegate.origins import origin_for, take_build_origin
 from servegate.provenance import Tracer
 from servegate.resource import Origin, Resource, is_k8s_object

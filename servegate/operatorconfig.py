@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from servegate.errors import UsageError
-from servegate.model import CheckOptions
+from servegate.options import CheckOptions
 
 ENV_VAR = "SERVEGATE_OPERATOR_CONFIG"
 

@@ -26,7 +26,8 @@ from typing import Any
 from servegate import trust
 from servegate.config import DEFAULT_POLICY_SET, Config, PolicySet, load_policy_set, load_profile
 from servegate.errors import ConfigError, UsageError
-from servegate.model import CheckOptions, Finding, Severity
+from servegate.model import Finding, Severity
+from servegate.options import CheckOptions
 from servegate.rules import all_rules, matches, unknown_ids
 from servegate.rules.base import ChangeRule, Context, Level, ReportedRule, Rule
 

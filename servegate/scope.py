@@ -22,7 +22,8 @@ from servegate.discover import Discovery, discover, rel
 
 if TYPE_CHECKING:
     from servegate.memo import Memo
-    from servegate.model import CheckOptions, Finding
+    from servegate.model import Finding
+    from servegate.options import CheckOptions
 
 #: Files whose change affects every root: servegate's configuration of the repo.
 CONFIG_PREFIXES = ("servegate.yaml", "environments/", "policies/")

@@ -13,7 +13,7 @@ from helpers import CLI, PRIVILEGED_POD, Run
 
 from servegate.discover import discover
 from servegate.engine import check
-from servegate.model import CheckOptions
+from servegate.options import CheckOptions
 from servegate.scope import affected, normalize
 
 ROOT = Path(__file__).resolve().parents[1]

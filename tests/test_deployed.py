@@ -26,7 +26,8 @@ from helpers import (
 )
 
 from servegate.engine import check
-from servegate.model import CheckOptions, Unit
+from servegate.model import Unit
+from servegate.options import CheckOptions
 
 
 def errors(run: Run, rule: str = "") -> list[dict[str, Any]]:

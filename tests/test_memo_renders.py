@@ -13,7 +13,7 @@ from servegate.discover import discover
 from servegate.engine import check
 from servegate.memo import Memo
 from servegate.memo.renders import Entry, RenderMemo, parsed
-from servegate.model import CheckOptions
+from servegate.options import CheckOptions
 from servegate.render import render_keys
 
 OVERLAY = "models/model-0003/overlays/prod"

@@ -13,7 +13,7 @@ from bench.synth import scaffold_template, synth
 from servegate import scope
 from servegate.discover import discover, discover_changed
 from servegate.engine import check
-from servegate.model import CheckOptions
+from servegate.options import CheckOptions
 
 CHANGED = [
     "models/model-0003/overlays/prod/inferenceservice-patch.yaml",

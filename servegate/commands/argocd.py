@@ -89,8 +89,8 @@ def generate(path: str) -> int:
     from servegate.console import fail
     from servegate.engine import check
     from servegate.errors import ConfigError, ToolMissing, UsageError
-    from servegate.model import CheckOptions
     from servegate.operatorconfig import resolve as operator_options
+    from servegate.options import CheckOptions
     from servegate.plan import Trust
     from servegate.report.text import render as text_report
 

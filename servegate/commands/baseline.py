@@ -43,7 +43,7 @@ def baseline(
     from servegate.console import fail
     from servegate.engine import check as run_check
     from servegate.errors import ConfigError, ToolMissing, UsageError
-    from servegate.model import CheckOptions
+    from servegate.options import CheckOptions
 
     options = CheckOptions(
         paths=[Path(p) for p in paths] or [Path(".")],

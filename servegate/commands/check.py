@@ -117,7 +117,7 @@ def check(
     from servegate.baseline import BaselineError
     from servegate.engine import check as run_check
     from servegate.errors import ConfigError, ToolMissing, UsageError
-    from servegate.model import CheckOptions
+    from servegate.options import CheckOptions
     from servegate.report import formatter
 
     options = CheckOptions(

@@ -14,7 +14,7 @@ def render(path: str) -> int:
     from servegate.console import fail
     from servegate.engine import load_resources
     from servegate.errors import ToolMissing, UsageError
-    from servegate.model import CheckOptions
+    from servegate.options import CheckOptions
     from servegate.yamlwrite import dump_all
 
     try:
