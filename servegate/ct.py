@@ -1,11 +1,21 @@
 """The continuous-training pipeline: an Argo Workflows ``WorkflowTemplate`` built with its SDK.
 
-fetch data -> train -> evaluate (quality gate) -> push the model -> open a pull request that
-bumps the staging overlay's ``storageUri``. Production is never touched: a human promotes from
-staging. Every pod meets Pod Security "restricted" (non-root, RuntimeDefault seccomp, no
-privilege escalation, all capabilities dropped, read-only root filesystem) and every image is
-pinned to a version tag. ``servegate ct render`` prints it; ``argo/workflows/`` holds the
-committed copy.
+fetch data -> train -> evaluate (quality gate) -> push the model -> commit the new
+``storageUri`` to a branch of the GitOps repo -> open a pull request. The commit edits the file
+that decides the staging environment's ``storageUri``: the staging overlay when it pins one,
+else the base it builds on (a repo made by ``servegate new`` keeps it in
+``base/inferenceservice.yaml``; environments with a canary pin their own, so production moves
+only through its canary). Every pod meets Pod Security "restricted" (non-root, RuntimeDefault
+seccomp, no privilege escalation, all capabilities dropped, read-only root filesystem) and every
+image is pinned to a version tag.
+
+The workflow ships its identities: the pods' ServiceAccount mounts no token
+(``automountServiceAccountToken: false``); the emissary executor runs as its own ServiceAccount
+whose Role may only ``create`` and ``patch`` ``workflowtaskresults`` (Argo Workflows'
+documented minimum, docs/workflow-rbac.md), with the token Secret Argo mounts into the executor
+containers only (``workflow/controller/workflowpod.go``: ``exec-sa-token``;
+docs/service-account-secrets.md: ``<name>.service-account-token``). ``servegate ct render``
+prints all of it; ``argo/workflows/`` holds the committed copy.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ from typing import Any
 RUN_AS = 65532  # the conventional "nonroot" uid/gid of distroless images
 AWS_CLI_IMAGE = "docker.io/amazon/aws-cli:2.22.35"
 PYTHON_IMAGE = "docker.io/library/python:3.12.8-slim"
+GIT_IMAGE = "docker.io/alpine/git:v2.47.2"
 
 EVALUATE_SCRIPT = """\
 import json, sys
@@ -29,40 +40,67 @@ if score < threshold:
     sys.exit(f"quality gate failed: {metric} {score} < {threshold}; model not pushed")
 """
 
-# Pure standard library against the GitHub REST API: no git binary, no extra image.
+# POSIX sh, git, find, grep and sed (alpine/git): clone, edit, commit, push. Every input arrives
+# in the environment, never spliced into the script, and the URI is checked before sed sees it.
+COMMIT_SCRIPT = """\
+set -eu
+case "$STORAGE_URI" in
+  *://*) ;;
+  *) echo "ct: storage URI '$STORAGE_URI' has no scheme" >&2; exit 1 ;;
+esac
+case "$STORAGE_URI" in
+  *[!A-Za-z0-9._~/:@%+=-]*) echo "ct: refusing storage URI '$STORAGE_URI'" >&2; exit 1 ;;
+esac
+export GIT_TERMINAL_PROMPT=0
+auth=""
+if [ -n "${GIT_TOKEN:-}" ]; then
+  basic=$(printf 'x-access-token:%s' "$GIT_TOKEN" | base64 | tr -d '\\n')
+  auth="http.extraHeader=Authorization: Basic $basic"
+fi
+git_() { if [ -n "$auth" ]; then git -c "$auth" "$@"; else git "$@"; fi; }
+dest="${WORKDIR:-/work}/gitops"
+rm -rf "$dest"
+git_ clone --quiet --depth 1 "$REPO_URL" "$dest"
+cd "$dest"
+git checkout --quiet -b "$BRANCH"
+# the folder that decides the environment's storageUri: the overlay if it pins one, else base
+files=""
+for dir in "$OVERLAY" "$BASE"; do
+  [ -d "$dir" ] || continue
+  files=$(find "$dir" -type f \\( -name '*.yaml' -o -name '*.yml' \\) \\
+    -exec grep -lE '^[[:space:]]*storageUri:' {} + | sort || true)
+  [ -n "$files" ] && break
+done
+[ -n "$files" ] || { echo "ct: no storageUri under $OVERLAY or $BASE" >&2; exit 1; }
+for f in $files; do
+  sed -i -E "s|^([[:space:]]*storageUri:[[:space:]]*)[^[:space:]]+|\\1$STORAGE_URI|" "$f"
+done
+if git diff --quiet; then echo "ct: storageUri is already $STORAGE_URI" >&2; exit 1; fi
+git -c user.name=servegate-ct -c user.email=servegate-ct@invalid \\
+  commit --quiet -a -m "ct: storageUri -> $STORAGE_URI" -m "$(echo $files)"
+git_ push --quiet origin "HEAD:refs/heads/$BRANCH"
+echo "ct: pushed $BRANCH: storageUri -> $STORAGE_URI in" $files
+"""
+
+# Pure standard library against the GitHub REST API: the branch exists, open the pull request.
 OPEN_PR_SCRIPT = """\
-import base64, json, os, re, urllib.request
-repo, overlay = "{{inputs.parameters.gitops-repo}}", "{{inputs.parameters.overlay}}"
-uri, branch = "{{inputs.parameters.storage-uri}}", "ct/{{workflow.name}}"
+import json, os, urllib.request
+repo, branch = os.environ["GITOPS_REPO"], os.environ["BRANCH"]
 api = "https://api.github.com/repos/" + repo
 
 def call(method, path, body=None):
     req = urllib.request.Request(api + path, method=method,
         data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": "Bearer " + os.environ["GITHUB_TOKEN"],
+        headers={"Authorization": "Bearer " + os.environ["GIT_TOKEN"],
                  "Accept": "application/vnd.github+json"})
     with urllib.request.urlopen(req, timeout=30) as resp:
         return json.load(resp)
 
 base = call("GET", "")["default_branch"]
-sha = call("GET", "/git/ref/heads/" + base)["object"]["sha"]
-call("POST", "/git/refs", {"ref": "refs/heads/" + branch, "sha": sha})
-changed = 0
-for entry in call("GET", "/contents/" + overlay + "?ref=" + branch):
-    if entry["type"] != "file" or not entry["name"].endswith((".yaml", ".yml")):
-        continue
-    item = call("GET", "/contents/" + entry["path"] + "?ref=" + branch)
-    text = base64.b64decode(item["content"]).decode()
-    new = re.sub(r"(storageUri:\\s*)\\S+", lambda m: m.group(1) + uri, text)
-    if new != text:
-        changed += 1
-        call("PUT", "/contents/" + entry["path"], {"message": "ct: staging storageUri -> " + uri,
-             "content": base64.b64encode(new.encode()).decode(), "sha": item["sha"],
-             "branch": branch})
-if not changed:
-    raise SystemExit("no storageUri found under " + overlay)
-pr = call("POST", "/pulls", {"title": "ct: promote {{workflow.name}} to staging", "head": branch,
-          "base": base, "body": "Trained by {{workflow.name}}; new model at " + uri})
+pr = call("POST", "/pulls", {"title": "ct: new model " + os.environ["STORAGE_URI"],
+          "head": branch, "base": base,
+          "body": "Trained and evaluated by " + os.environ["WORKFLOW"] + "; the model is at "
+                  + os.environ["STORAGE_URI"] + ". `servegate check --base` gates it."})
 print(pr["html_url"])
 """
 
@@ -76,11 +114,16 @@ class CTSettings:
     data_uri: str = "s3://datasets/fraud/latest/"
     model_bucket: str = "s3://models/fraud"
     gitops_repo: str = "acme/fraud-gitops"
+    """GitHub ``OWNER/REPO`` of the model's GitOps repo (made by ``servegate new``)."""
+    gitops_repo_url: str = ""
+    """Its clone URL; default ``https://github.com/<gitops_repo>.git``."""
     staging_overlay: str = "overlays/staging"
+    base: str = "base"
     train_image: str = "ghcr.io/acme/fraud-trainer:1.0.0"
     metric: str = "auc"
     threshold: str = "0.90"
     service_account: str = "servegate-ct"
+    executor_service_account: str = "servegate-ct-executor"
     s3_secret: str = "servegate-ct-s3"  # noqa: S105 - a Secret's name, not its value
     git_secret: str = "servegate-ct-github"  # noqa: S105 - a Secret's name, not its value
 
@@ -107,6 +150,7 @@ def _models() -> Any:
         "RetryStrategy": argo + "retry_strategy",
         "TTLStrategy": argo + "ttl_strategy",
         "PodGC": argo + "pod_gc",
+        "ExecutorConfig": argo + "executor_config",
         "ObjectMeta": "object_meta",
         "Container": "container",
         "SecurityContext": "security_context",
@@ -191,8 +235,8 @@ def build(settings: CTSettings | None = None) -> Any:
             name=name,
             script=m.ScriptTemplate(
                 name="main",
-                image=PYTHON_IMAGE,
-                command=["python"],
+                image=extra.pop("image", PYTHON_IMAGE),
+                command=extra.pop("command", ["python"]),
                 source=source,
                 env=extra.pop("env", [m.EnvVar(name="HOME", value="/tmp")]),  # noqa: S108
                 volume_mounts=mounts,
@@ -223,13 +267,30 @@ def build(settings: CTSettings | None = None) -> Any:
                     ),
                     m.DAGTask(name="push-model", template="push-model", depends="evaluate"),
                     m.DAGTask(
-                        name="open-pr",
-                        template="open-pr",
+                        name="commit-storage-uri",
+                        template="commit-storage-uri",
                         depends="push-model",
                         arguments=m.Arguments(
                             parameters=[
-                                param("gitops-repo", wf % "gitops-repo"),
+                                param("repo-url", wf % "gitops-repo-url"),
                                 param("overlay", wf % "staging-overlay"),
+                                param("base", wf % "base"),
+                                param("branch", "ct/{{workflow.name}}"),
+                                param(
+                                    "storage-uri",
+                                    "{{tasks.push-model.outputs.parameters.storage-uri}}",
+                                ),
+                            ]
+                        ),
+                    ),
+                    m.DAGTask(
+                        name="open-pr",
+                        template="open-pr",
+                        depends="commit-storage-uri",
+                        arguments=m.Arguments(
+                            parameters=[
+                                param("gitops-repo", wf % "gitops-repo"),
+                                param("branch", "ct/{{workflow.name}}"),
                                 param(
                                     "storage-uri",
                                     "{{tasks.push-model.outputs.parameters.storage-uri}}",
@@ -280,27 +341,64 @@ def build(settings: CTSettings | None = None) -> Any:
             ),
         ),
         script_template(
+            "commit-storage-uri",
+            COMMIT_SCRIPT,
+            image=GIT_IMAGE,
+            command=["sh"],
+            env=[
+                m.EnvVar(name="HOME", value="/tmp"),  # noqa: S108 - writable emptyDir
+                m.EnvVar(name="WORKDIR", value="/work"),
+                m.EnvVar(name="REPO_URL", value="{{inputs.parameters.repo-url}}"),
+                m.EnvVar(name="OVERLAY", value="{{inputs.parameters.overlay}}"),
+                m.EnvVar(name="BASE", value="{{inputs.parameters.base}}"),
+                m.EnvVar(name="BRANCH", value="{{inputs.parameters.branch}}"),
+                m.EnvVar(name="STORAGE_URI", value="{{inputs.parameters.storage-uri}}"),
+                secret_env("GIT_TOKEN", s.git_secret, "token"),
+            ],
+            inputs=m.Inputs(
+                parameters=[
+                    param("repo-url"),
+                    param("overlay"),
+                    param("base"),
+                    param("branch"),
+                    param("storage-uri"),
+                ]
+            ),
+        ),
+        script_template(
             "open-pr",
             OPEN_PR_SCRIPT,
             env=[
                 m.EnvVar(name="HOME", value="/tmp"),  # noqa: S108 - writable emptyDir
-                secret_env("GITHUB_TOKEN", s.git_secret, "token"),
+                m.EnvVar(name="GITOPS_REPO", value="{{inputs.parameters.gitops-repo}}"),
+                m.EnvVar(name="BRANCH", value="{{inputs.parameters.branch}}"),
+                m.EnvVar(name="STORAGE_URI", value="{{inputs.parameters.storage-uri}}"),
+                m.EnvVar(name="WORKFLOW", value="{{workflow.name}}"),
+                secret_env("GIT_TOKEN", s.git_secret, "token"),
             ],
             inputs=m.Inputs(
-                parameters=[param("gitops-repo"), param("overlay"), param("storage-uri")]
+                parameters=[param("gitops-repo"), param("branch"), param("storage-uri")]
             ),
         ),
     ]
     spec = m.WorkflowSpec(
         entrypoint="ct",
         service_account_name=s.service_account,
+        # the steps get no Kubernetes token; only the executor, as its own account
+        automount_service_account_token=False,
+        executor=m.ExecutorConfig(service_account_name=s.executor_service_account),
         arguments=m.Arguments(
             parameters=[
                 param("model", s.model),
                 param("data-uri", s.data_uri),
                 param("model-bucket", s.model_bucket),
                 param("gitops-repo", s.gitops_repo),
+                param(
+                    "gitops-repo-url",
+                    s.gitops_repo_url or f"https://github.com/{s.gitops_repo}.git",
+                ),
                 param("staging-overlay", s.staging_overlay),
+                param("base", s.base),
                 param("metric", s.metric),
                 param("threshold", s.threshold),
             ]
@@ -348,6 +446,62 @@ def as_dict(settings: CTSettings | None = None) -> dict[str, Any]:
     return {**head, **data}
 
 
+def identities(settings: CTSettings | None = None) -> list[dict[str, Any]]:
+    """The workflow's ServiceAccounts, the executor's Role and RoleBinding, and its token Secret.
+
+    Steps run as ``service_account`` with no token; the emissary executor runs as
+    ``executor_service_account``, which may only create and patch ``workflowtaskresults``
+    (Argo Workflows docs/workflow-rbac.md). Argo mounts the executor's token from the Secret
+    ``<account>.service-account-token`` (docs/service-account-secrets.md); Kubernetes fills it.
+    """
+    s = settings or CTSettings()
+    labels = {"app.kubernetes.io/name": s.name, "app.kubernetes.io/part-of": "servegate"}
+    executor = s.executor_service_account
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": s.service_account, "labels": labels},
+            "automountServiceAccountToken": False,
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": executor, "labels": labels},
+            "automountServiceAccountToken": False,
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                "name": f"{executor}.service-account-token",
+                "labels": labels,
+                "annotations": {"kubernetes.io/service-account.name": executor},
+            },
+            "type": "kubernetes.io/service-account-token",
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {"name": executor, "labels": labels},
+            "rules": [
+                {
+                    "apiGroups": ["argoproj.io"],
+                    "resources": ["workflowtaskresults"],
+                    "verbs": ["create", "patch"],
+                }
+            ],
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": executor, "labels": labels},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": executor},
+            "subjects": [{"kind": "ServiceAccount", "name": executor}],
+        },
+    ]
+
+
 def render_yaml(settings: CTSettings | None = None) -> str:
     import yaml
 
@@ -362,7 +516,10 @@ def render_yaml(settings: CTSettings | None = None) -> str:
     header = (
         "# Generated by `servegate ct render`; do not edit by hand (a test compares it).\n"
         "# Continuous training: fetch data, train, evaluate (quality gate), push the model,\n"
-        "# open a PR bumping the staging overlay's storageUri.\n"
+        "# commit the new storageUri where the staging environment takes it from (its overlay,\n"
+        "# else base/) and open a pull request. With the workflow's ServiceAccounts and the\n"
+        "# executor's least-privilege RBAC (workflowtaskresults create/patch).\n"
     )
-    body = yaml.dump(as_dict(settings), Dumper=Dumper, sort_keys=False, width=100)
+    docs = [*identities(settings), as_dict(settings)]
+    body = yaml.dump_all(docs, Dumper=Dumper, sort_keys=False, width=100)
     return header + body

@@ -3,6 +3,8 @@ hardened in every pod, and accepted by ``servegate check`` at Pod Security restr
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,7 @@ import pytest
 import yaml
 from helpers import upstream_dir
 
-from servegate.ct import as_dict, render_yaml
+from servegate.ct import COMMIT_SCRIPT, as_dict, identities, render_yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "argo/workflows/ct-workflowtemplate.yaml"
@@ -60,7 +62,8 @@ def test_committed_file_is_a_fresh_render(tmp_path: Path) -> None:
 
 def test_validates_strictly_against_the_upstream_crd() -> None:
     schema = strict(crd_schema())
-    doc = yaml.safe_load(COMMITTED.read_text(encoding="utf-8"))
+    docs = list(yaml.safe_load_all(COMMITTED.read_text(encoding="utf-8")))
+    doc = next(d for d in docs if d["kind"] == "WorkflowTemplate")
     errors = sorted(jsonschema.Draft7Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
     assert [f"{list(e.path)}: {e.message}" for e in errors] == []
     # the strict schema does catch a misspelt field (the check above can fail)
@@ -77,14 +80,44 @@ def test_pipeline_steps_and_quality_gate() -> None:
         "train": "fetch-data",
         "evaluate": "train",
         "push-model": "evaluate",
-        "open-pr": "push-model",
+        "commit-storage-uri": "push-model",
+        "open-pr": "commit-storage-uri",
     }
     evaluate = next(t for t in spec["templates"] if t["name"] == "evaluate")
     assert "sys.exit" in evaluate["script"]["source"]  # a failing gate stops the DAG
-    open_pr = next(t for t in spec["templates"] if t["name"] == "open-pr")
-    assert "storageUri" in open_pr["script"]["source"]
+    commit = next(t for t in spec["templates"] if t["name"] == "commit-storage-uri")
+    assert commit["script"]["source"] == COMMIT_SCRIPT
+    # inputs reach the script through the environment, never spliced into its text
+    assert "{{" not in commit["script"]["source"]
     params = {p["name"]: p.get("value") for p in spec["arguments"]["parameters"]}
     assert params["staging-overlay"] == "overlays/staging"
+    assert params["base"] == "base"
+
+
+def test_ships_its_identities_with_least_privilege() -> None:
+    spec = as_dict()["spec"]
+    assert spec["serviceAccountName"] == "servegate-ct"
+    assert spec["automountServiceAccountToken"] is False  # the steps get no token
+    assert spec["executor"] == {"serviceAccountName": "servegate-ct-executor"}
+    docs = {(d["kind"], d["metadata"]["name"]): d for d in identities()}
+    assert docs[("ServiceAccount", "servegate-ct")]["automountServiceAccountToken"] is False
+    assert docs[("Role", "servegate-ct-executor")]["rules"] == [
+        {
+            "apiGroups": ["argoproj.io"],
+            "resources": ["workflowtaskresults"],
+            "verbs": ["create", "patch"],
+        }
+    ]
+    binding = docs[("RoleBinding", "servegate-ct-executor")]
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "servegate-ct-executor"}]
+    token = docs[("Secret", "servegate-ct-executor.service-account-token")]
+    assert token["type"] == "kubernetes.io/service-account-token"
+    assert "data" not in token and "stringData" not in token
+    committed = [
+        (d["kind"], d["metadata"]["name"])
+        for d in yaml.safe_load_all(COMMITTED.read_text(encoding="utf-8"))
+    ]
+    assert set(docs) <= set(committed)
 
 
 def test_every_pod_is_hardened_and_every_image_pinned() -> None:
@@ -94,7 +127,7 @@ def test_every_pod_is_hardened_and_every_image_pinned() -> None:
     assert pod["seccompProfile"] == {"type": "RuntimeDefault"}
     containers = [t.get("container") or t.get("script") for t in spec["templates"]]
     containers = [c for c in containers if c]
-    assert len(containers) == 5
+    assert len(containers) == 6
     for c in containers:
         sc = c["securityContext"]
         assert sc["allowPrivilegeEscalation"] is False
@@ -131,7 +164,7 @@ def test_passes_servegate_check_restricted(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     report = yaml.safe_load(done.stdout)
-    assert report["summary"]["resources"] == 1
+    assert report["summary"]["resources"] == 6
     assert report["findings"] == []
 
 
@@ -144,3 +177,96 @@ def test_render_refuses_unpinned_image() -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert "pin a version" in done.stderr
+
+
+def _git(cwd: Path, *args: str) -> str:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(cwd),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.com",
+    }
+    done = subprocess.run(
+        ["git", *args], cwd=cwd, capture_output=True, text=True, env=env, check=True
+    )
+    return done.stdout
+
+
+STAGING_PATCH = "overlays/staging/inferenceservice-patch.yaml"
+
+
+@pytest.mark.parametrize(
+    ("options", "pin", "changed"),
+    [
+        ({}, False, ["base/inferenceservice.yaml"]),
+        ({"deployment_mode": "standard", "mesh": "ambient"}, False, ["base/inferenceservice.yaml"]),
+        # staging pins its own model: the overlay, not base, decides staging's storageUri
+        ({}, True, [STAGING_PATCH]),
+    ],
+    ids=["knative", "standard", "overlay-pins-model"],
+)
+def test_commit_step_edits_where_storage_uri_lives(
+    tmp_path: Path, options: dict[str, Any], pin: bool, changed: list[str]
+) -> None:
+    """The step's script, run for real with sh, git, find and sed against a freshly generated
+    repo pushed to a temporary git remote: it changes the right file, commits, pushes, exit 0."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    from test_generator import kustomize, make_repo
+
+    repo = make_repo(tmp_path, **options)
+    if pin:
+        patch = repo / STAGING_PATCH
+        patch.write_text(
+            patch.read_text().replace(
+                "    model:\n", "    model:\n      storageUri: gs://kfserving-examples/old\n", 1
+            )
+        )
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "initial")
+    remote = tmp_path / "remote.git"
+    _git(tmp_path, "clone", "-q", "--bare", str(repo), str(remote))
+    script = tmp_path / "commit.sh"
+    script.write_text(COMMIT_SCRIPT, encoding="utf-8")
+    work = tmp_path / "work"
+    work.mkdir()
+    new_uri = "s3://models/fraud/servegate-ct-x7k2p"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "WORKDIR": str(work),
+        "REPO_URL": remote.as_uri(),
+        "OVERLAY": "overlays/staging",
+        "BASE": "base",
+        "BRANCH": "ct/servegate-ct-x7k2p",
+        "STORAGE_URI": new_uri,
+    }
+    done = subprocess.run(["sh", str(script)], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    files = _git(tmp_path, "--git-dir", str(remote), "diff", "--name-only", "main", env["BRANCH"])
+    assert files.split() == changed
+    message = _git(tmp_path, "--git-dir", str(remote), "log", "-1", "--format=%s", env["BRANCH"])
+    assert message.strip() == f"ct: storageUri -> {new_uri}"
+    checkout = tmp_path / "checkout"
+    _git(tmp_path, "clone", "-q", "-b", env["BRANCH"], str(remote), str(checkout))
+    isvc = next(
+        o for o in kustomize(checkout / "overlays/staging") if o["kind"] == "InferenceService"
+    )
+    assert isvc["spec"]["predictor"]["model"]["storageUri"] == new_uri
+    # the same URI again changes nothing: the step fails rather than open an empty PR
+    again = subprocess.run(["sh", str(script)], capture_output=True, text=True, env=env)
+    assert again.returncode != 0
+
+
+@pytest.mark.parametrize("uri", ["s3://models/x; rm -rf /", "s3://models/$(id)", "models/x", ""])
+def test_commit_step_refuses_a_hostile_storage_uri(tmp_path: Path, uri: str) -> None:
+    script = tmp_path / "commit.sh"
+    script.write_text(COMMIT_SCRIPT, encoding="utf-8")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "STORAGE_URI": uri}
+    done = subprocess.run(["sh", str(script)], capture_output=True, text=True, env=env)
+    assert done.returncode == 1 and "ct:" in done.stderr

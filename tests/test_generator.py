@@ -1,10 +1,17 @@
 """servegate new: every option combination renders with real kustomize, validates strictly
 against the upstream CRDs (schemas derived here, independently of servegate's schema code) and
-kubernetes-validate, and carries only PromQL that parses."""
+kubernetes-validate, carries only PromQL that parses, and is what a cluster runs: the mesh's
+labels and Pod Security, the principals that really call the model, a runtime that serves the
+model, canaries a version of KServe routes.
+
+The matrix is pairwise (allpairspy), not the full product: every pair of option values appears
+in at least one generated repo (deployment mode, mesh, KServe version, ingress gateway, storage
+credentials, framework, environments, canary), about 40 repos instead of thousands; CI has two
+cores. tests/test_generator_check.py runs ``servegate check`` over the same repos.
+"""
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import subprocess
@@ -19,44 +26,125 @@ import kubernetes_validate
 import promql_parser
 import pytest
 import yaml
+from allpairspy import AllPairs
 from helpers import Run, upstream_dir
 
 from servegate.datafiles import data_dir
-from servegate.generate import Options, generate
+from servegate.generate import INGRESS_GATEWAYS, Options, generate
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
-MODES = ("knative", "standard")
-#: (framework, envs): a few frameworks, and env lists with and without a canary environment.
-VARIANTS = (
-    ("sklearn", ("dev", "staging", "prod")),
-    ("pytorch", ("prod",)),
-    ("huggingface", ("dev", "staging")),
-)
-COMBOS = [
-    pytest.param(
-        mode,
-        canary,
-        iter8,
-        fw,
-        envs,
-        id=f"{mode}-{'canary' if canary else 'nocanary'}-{'iter8' if iter8 else 'noiter8'}"
-        f"-{fw}-{'+'.join(envs)}",
-    )
-    for mode, canary, iter8, (fw, envs) in itertools.product(
-        MODES, (True, False), (True, False), VARIANTS
-    )
-]
 STORAGE = {
     "sklearn": "gs://kfserving-examples/models/sklearn/1.0/model",
+    "xgboost": "gs://kfserving-examples/models/xgboost/iris",
+    "lightgbm": "s3://models-bucket/lightgbm/iris",
     "pytorch": "s3://models-bucket/torch/mnist",
+    "tensorflow": "gs://kfserving-examples/models/tensorflow/flowers",
+    "onnx": "s3://models-bucket/onnx/style",
     "huggingface": "hf://distilbert/distilbert-base-uncased",
 }
+IDENTITY = {
+    "none": "",
+    "irsa": "arn:aws:iam::123456789012:role/fraud-model-reader",
+    "workload-identity": "fraud-reader@ml-project-1.iam.gserviceaccount.com",
+    "secret": "fraud-model-s3",
+}
+ACTIVATOR = "cluster.local/ns/knative-serving/sa/activator"
+#: option -> values the matrix pairs
+AXES: dict[str, list[Any]] = {
+    "mode": ["knative", "standard"],
+    "mesh": ["istio-cni", "ambient", "none", "sidecar"],
+    "kserve": ["0.21", "0.20", "0.15", "0.17"],
+    "gateway": ["istio-ingressgateway", "istio-gateway", "gateway-api"],
+    "auth": ["none", "irsa", "workload-identity", "secret"],
+    "framework": list(STORAGE),
+    "envs": [("dev", "staging", "prod"), ("prod",), ("dev", "staging")],
+    "canary": [True, False],
+}
+
+
+def _valid(row: list[Any]) -> bool:
+    """Combinations `new` accepts (the refusals have their own tests)."""
+    v = dict(zip(AXES, row, strict=False))
+    if v.get("gateway") == "gateway-api" and v.get("mode") == "knative":
+        return False
+    scheme = STORAGE[v["framework"]].split(":")[0] if "framework" in v else None
+    if scheme and v.get("auth") == "irsa" and scheme != "s3":
+        return False
+    if scheme and v.get("auth") == "workload-identity" and scheme != "gs":
+        return False
+    # Standard-mode canaries routed: only after v0.20.0 (else `new` switches to Knative,
+    # which then cannot use the Gateway API preset: refused)
+    refused = (
+        v.get("gateway") == "gateway-api"
+        and v.get("canary")
+        and "prod" in v.get("envs", ())
+        and v.get("kserve") not in (None, "0.21")
+    )
+    return not refused
+
+
+COMBOS = [
+    pytest.param(
+        *row,
+        id="-".join(
+            "+".join(v)
+            if isinstance(v, tuple)
+            else str(v)
+            if not isinstance(v, bool)
+            else ("canary" if v else "nocanary")
+            for v in row
+        ),
+    )
+    for row in AllPairs(list(AXES.values()), filter_func=_valid)
+]
+PARAMS = tuple(AXES)
+
+
+def sidecar_profiles(target: Path, envs: tuple[str, ...]) -> None:
+    """Repo profiles that allow a privileged namespace (what --mesh sidecar requires)."""
+    folder = target / "environments"
+    folder.mkdir(parents=True, exist_ok=True)
+    for env in envs:
+        text = (data_dir("environments") / f"{env}.yaml").read_text()
+        text = text.replace(
+            "podSecurity: restricted\n", "podSecurity: restricted\nallowPrivilegedNamespace: true\n"
+        )
+        (folder / f"{env}.yaml").write_text(text)
 
 
 def make_repo(root: Path, **kwargs: Any) -> Path:
     repo = root / "repo"
-    generate(Options(**kwargs), repo)
+    force = False
+    if kwargs.get("mesh") == "sidecar":
+        sidecar_profiles(repo, tuple(kwargs.get("envs", ("dev", "staging", "prod"))))
+        force = True
+    generate(Options(**kwargs), repo, force=force)
     return repo
+
+
+def options_for(
+    mode: str,
+    mesh: str,
+    kserve: str,
+    gateway: str,
+    auth: str,
+    framework: str,
+    envs: tuple[str, ...],
+    canary: bool,
+) -> dict[str, Any]:
+    return {
+        "model_name": "fraud-model",
+        "framework": framework,
+        "storage_uri": STORAGE[framework],
+        "deployment_mode": mode,
+        "mesh": mesh,
+        "kserve_version": kserve,
+        "ingress_gateway": gateway,
+        "storage_auth": auth,
+        "storage_identity": IDENTITY[auth],
+        "envs": envs,
+        "canary": canary,
+    }
 
 
 def kustomize(overlay: Path) -> list[dict[str, Any]]:
@@ -135,12 +223,28 @@ def crd_validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
     return validators
 
 
-def validate_object(obj: dict[str, Any]) -> list[str]:
-    """Problems of one object: CRD kinds strictly against upstream, core kinds via
-    kubernetes-validate (strict); an unknown kind is itself a problem."""
+@cache
+def kserve_v015_validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
+    """The same, for KServe v0.15.2's CRDs (crds-versions/): KServe 0.15 and 0.16 models."""
+    validators: dict[tuple[str, str], jsonschema.protocols.Validator] = {}
+    for path in sorted((upstream_dir() / "crds-versions" / "kserve-v0.15.2").glob("*.yaml")):
+        doc = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
+        for version in doc["spec"]["versions"]:
+            schema = version["schema"]["openAPIV3Schema"]
+            key = (f"{doc['spec']['group']}/{version['name']}", doc["spec"]["names"]["kind"])
+            validators[key] = jsonschema.Draft202012Validator(_strict(schema))
+    return validators
+
+
+def validate_object(obj: dict[str, Any], kserve: str = "0.21") -> list[str]:
+    """Problems of one object: CRD kinds strictly against upstream (KServe kinds against the
+    CRDs of ``kserve``'s release line), core kinds via kubernetes-validate (strict); an unknown
+    kind is itself a problem."""
     key = (obj["apiVersion"], obj["kind"])
     where = f"{obj['kind']}/{obj['metadata']['name']}"
     validator = crd_validators().get(key)
+    if kserve in ("0.15", "0.16") and key[0].startswith("serving.kserve.io/"):
+        validator = kserve_v015_validators()[key]
     if validator is not None:
         return [
             f"{where}: {'.'.join(map(str, e.absolute_path))}: {e.message}"
@@ -185,59 +289,124 @@ def check_analysis_templates(objs: list[dict[str, Any]]) -> None:
 # --- the matrix --------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("mode", "canary", "iter8", "framework", "envs"), COMBOS)
+def _principals(policy: dict[str, Any]) -> set[str]:
+    return {
+        p
+        for rule in policy["spec"]["rules"]
+        for f in rule.get("from", [])
+        for p in f["source"].get("principals", [])
+    }
+
+
+@pytest.mark.parametrize(PARAMS, COMBOS)
 def test_every_combination_renders_and_validates(
-    tmp_path: Path, mode: str, canary: bool, iter8: bool, framework: str, envs: tuple[str, ...]
+    tmp_path: Path,
+    mode: str,
+    mesh: str,
+    kserve: str,
+    gateway: str,
+    auth: str,
+    framework: str,
+    envs: tuple[str, ...],
+    canary: bool,
 ) -> None:
-    repo = make_repo(
-        tmp_path,
-        model_name="fraud-model",
-        framework=framework,
-        storage_uri=STORAGE[framework],
-        deployment_mode=mode,
-        envs=envs,
-        canary=canary,
-        iter8=iter8,
-    )
+    opts = options_for(mode, mesh, kserve, gateway, auth, framework, envs, canary)
+    repo = make_repo(tmp_path, **opts)
+    answers = json.loads((repo / ".servegate-answers.json").read_text())
+    # Standard mode keeps its canaries only where KServe routes them (after v0.20.0, Gateway API)
+    canary_envs = [e for e in envs if canary and e == "prod"]
+    routed = kserve == "0.21" and gateway == "gateway-api"
+    effective = "knative" if mode == "standard" and canary_envs and not routed else mode
+    assert answers["deployment_mode"] == effective
+    new_names = kserve not in ("0.15",)
+    mode_name = {
+        ("knative", True): "Knative",
+        ("standard", True): "Standard",
+        ("knative", False): "Serverless",
+        ("standard", False): "RawDeployment",
+    }[(effective, new_names)]
     assert [p.name for p in overlays(repo)] == sorted(envs)
+    config = yaml.safe_load((repo / "servegate.yaml").read_text())
+    assert config["kserveVersion"] == kserve
+    assert config["policy"]["mesh"] == mesh
     problems: list[str] = []
     everything: list[dict[str, Any]] = []
     for overlay in overlays(repo):
         objs = kustomize(overlay)
         everything.extend(objs)
-        kinds = {o["kind"] for o in objs}
-        assert {
-            "Namespace",
-            "ServiceAccount",
-            "Role",
-            "RoleBinding",
-            "InferenceService",
-            "PeerAuthentication",
-            "AuthorizationPolicy",
-            "AnalysisTemplate",
-            "PrometheusRule",
-        } <= kinds
-        isvc = next(o for o in objs if o["kind"] == "InferenceService")
+        by_kind: dict[str, list[dict[str, Any]]] = {}
+        for o in objs:
+            by_kind.setdefault(o["kind"], []).append(o)
+        expected = {"Namespace", "ServiceAccount", "Role", "RoleBinding", "InferenceService"}
+        if mesh != "none":
+            expected |= {"PeerAuthentication", "AuthorizationPolicy"}
+        assert expected <= set(by_kind)
+        assert ("AuthorizationPolicy" in by_kind) == (mesh != "none")
+        # the mesh decides namespace labels and Pod Security
+        labels = by_kind["Namespace"][0]["metadata"]["labels"]
+        assert (labels.get("istio-injection") == "enabled") == (mesh in ("istio-cni", "sidecar"))
+        assert (labels.get("istio.io/dataplane-mode") == "ambient") == (mesh == "ambient")
+        enforce = labels["pod-security.kubernetes.io/enforce"]
+        assert enforce == ("privileged" if mesh == "sidecar" else "restricted")
+        assert labels["pod-security.kubernetes.io/warn"] == "restricted"
+        # the principals that really call the model
+        if mesh != "none":
+            policy = by_kind["AuthorizationPolicy"][0]
+            principals = _principals(policy)
+            assert INGRESS_GATEWAYS[gateway][0] in principals
+            assert (ACTIVATOR in principals) == (effective == "knative")
+            assert not any(p.endswith("/sa/controller") for p in principals)
+            if mesh == "ambient":  # ztunnel enforces layer 4 only
+                assert "paths" not in json.dumps(policy) and "methods" not in json.dumps(policy)
+        isvc = by_kind["InferenceService"][0]
         annotations = isvc["metadata"]["annotations"]
-        assert annotations["serving.kserve.io/deploymentMode"] == mode.capitalize()
-        prod_like = overlay.name == "prod" and canary
+        assert annotations["serving.kserve.io/deploymentMode"] == mode_name
         spec = isvc["spec"]
-        if mode == "knative":
-            assert ("canaryTrafficPercent" in spec["predictor"]) == prod_like
+        predictor = spec["predictor"]
+        with_canary = overlay.name in canary_envs
+        if effective == "knative":
+            assert ("canaryTrafficPercent" in predictor) == with_canary
             assert "canary" not in spec
+            if overlay.name == "dev":
+                assert predictor["minReplicas"] == 0  # scale to zero
         else:
-            assert "canaryTrafficPercent" not in spec["predictor"]
-            assert ("canary" in spec) == prod_like
-            if prod_like:
-                assert spec["canary"][0]["trafficPercent"] == 10
-                assert spec["canary"][0]["predictor"]["name"] == "canary"
-        model = spec["predictor"]["model"]
+            assert "canaryTrafficPercent" not in predictor
+            assert ("canary" in spec) == with_canary
+            assert predictor["minReplicas"] >= 1
+            if with_canary:
+                entry = spec["canary"][0]
+                assert entry["trafficPercent"] == 10
+                assert entry["predictor"]["name"] == "v2"
+                assert not {"minReplicas", "maxReplicas", "scaleTarget"} & set(entry["predictor"])
+        model = predictor["model"]
         assert model["modelFormat"]["name"] == framework
+        assert model.get("protocolVersion") == ("v2" if framework == "onnx" else None)
         assert model["resources"]["requests"] == model["resources"]["limits"]
-        problems.extend(f"{overlay.name}: {p}" for o in objs for p in validate_object(o))
+        # storage credentials on the model's ServiceAccount
+        sa = by_kind["ServiceAccount"][0]
+        sa_annotations = sa["metadata"].get("annotations", {})
+        assert (sa_annotations.get("eks.amazonaws.com/role-arn") == IDENTITY[auth]) == (
+            auth == "irsa"
+        )
+        assert (sa_annotations.get("iam.gke.io/gcp-service-account") == IDENTITY[auth]) == (
+            auth == "workload-identity"
+        )
+        assert (sa.get("secrets") == [{"name": IDENTITY[auth]}]) == (auth == "secret")
+        assert sa["automountServiceAccountToken"] is False
+        problems.extend(f"{overlay.name}: {p}" for o in objs for p in validate_object(o, kserve))
     plain = plain_manifests(repo)
     assert {o["kind"] for o in plain} == {"AppProject", "Application"}
-    assert len([o for o in plain if o["kind"] == "Application"]) == len(envs)
+    apps = [o for o in plain if o["kind"] == "Application"]
+    assert len(apps) == len(envs)
+    for app in apps:
+        assert app["metadata"]["annotations"]["argocd.argoproj.io/compare-options"] == (
+            "ServerSideDiff=true"
+        )
+        ignored = [
+            e for d in app["spec"].get("ignoreDifferences", []) for e in d["jqPathExpressions"]
+        ]
+        # only what KServe writes: the modelFormat annotation, from 0.17 (kserve#4953)
+        assert ignored == ([] if kserve == "0.15" else [".metadata.annotations.modelFormat"])
     problems.extend(p for o in plain for p in validate_object(o))
     assert problems == []
     exprs = list(promql_expressions(everything))
@@ -249,12 +418,21 @@ def test_every_combination_renders_and_validates(
     for expr in exprs:  # as Prometheus receives them (Argo Rollouts substitutes the args)
         promql_parser.parse(re.sub(r"\{\{\s*args\.[-\w]+\s*\}\}", "ml-x-prod", expr))
     check_analysis_templates(everything)
-    assert (repo / "iter8" / "values.yaml").is_file() == iter8
-    if iter8:
-        values = yaml.safe_load((repo / "iter8" / "values.yaml").read_text())
-        assert values["environment"] == "kserve"
-        weights = [v["weight"] for v in values["application"]["versions"]]
-        assert sum(weights) == 100
+    assert not (repo / "iter8").exists()
+
+
+def test_matrix_covers_mesh_and_modes_and_stays_small() -> None:
+    """Pairwise, not the product (CI has two cores), yet every mesh meets both modes, every
+    KServe version meets both modes, and every mesh meets every gateway."""
+    rows = [dict(zip(PARAMS, p.values, strict=True)) for p in COMBOS]
+    assert 20 <= len(rows) <= 60, len(rows)
+    for a, b in (("mode", "mesh"), ("mode", "kserve"), ("mesh", "gateway"), ("auth", "mode")):
+        seen = {(r[a], r[b]) for r in rows}
+        for va in AXES[a]:
+            for vb in AXES[b]:
+                if {a: va, b: vb} == {"mode": "knative", "gateway": "gateway-api"}:
+                    continue
+                assert (va, vb) in seen, f"{a}={va}, {b}={vb} is never generated"
 
 
 def test_prod_overlay_holds_the_quick_recipe(tmp_path: Path) -> None:
@@ -277,7 +455,10 @@ def test_prod_overlay_holds_the_quick_recipe(tmp_path: Path) -> None:
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "sklearn-iris-sa", "namespace": "ml-sklearn-iris-prod"}
     ]
-    predictor = objs[("InferenceService", "sklearn-iris")]["spec"]["predictor"]
+    isvc = objs[("InferenceService", "sklearn-iris")]
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Knative"
+    assert isvc["metadata"]["annotations"]["autoscaling.knative.dev/target-burst-capacity"] == "200"
+    predictor = isvc["spec"]["predictor"]
     assert predictor["canaryTrafficPercent"] == 10
     assert predictor["serviceAccountName"] == "sklearn-iris-sa"
     sc = predictor["model"]["securityContext"]
@@ -287,13 +468,19 @@ def test_prod_overlay_holds_the_quick_recipe(tmp_path: Path) -> None:
     assert predictor["model"]["resources"]["limits"] == {"cpu": "2", "memory": "4Gi"}
     assert (predictor["minReplicas"], predictor["maxReplicas"]) == (2, 10)
     assert objs[("PeerAuthentication", "default")]["spec"]["mtls"]["mode"] == "STRICT"
-    policy = objs[("AuthorizationPolicy", "sklearn-iris-allow-callers")]["spec"]
-    assert policy["action"] == "ALLOW"
-    principals = [
-        p for r in policy["rules"] for s in r["from"] for p in s["source"].get("principals", [])
+    policy = objs[("AuthorizationPolicy", "sklearn-iris-allow-callers")]
+    assert policy["spec"]["action"] == "ALLOW"
+    assert _principals(policy) == {
+        "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account",
+        ACTIVATOR,
+    }
+    probes = [r for r in policy["spec"]["rules"] if "to" in r]
+    assert probes == [
+        {
+            "from": [{"source": {"namespaces": ["knative-serving"]}}],
+            "to": [{"operation": {"methods": ["GET"], "paths": ["/healthz", "/metrics"]}}],
+        }
     ]
-    assert "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account" in principals
-    assert "cluster.local/ns/knative-serving/sa/controller" in principals
 
 
 def test_sync_policy_and_waves_follow_the_profiles(tmp_path: Path) -> None:
@@ -312,6 +499,31 @@ def test_sync_policy_and_waves_follow_the_profiles(tmp_path: Path) -> None:
         {"group": "", "kind": "Namespace", "name": "ml-sklearn-iris-*"}
     ]
     assert project["spec"]["sourceRepos"] == [apps["sklearn-iris-dev"]["spec"]["source"]["repoURL"]]
+    allowed = {(k["group"], k["kind"]) for k in project["spec"]["namespaceResourceWhitelist"]}
+    # what a model repo needs: storage credentials, volumes, runtime, monitoring, and no more
+    assert allowed == {
+        ("", "ServiceAccount"),
+        ("", "Secret"),
+        ("", "ConfigMap"),
+        ("", "PersistentVolumeClaim"),
+        ("rbac.authorization.k8s.io", "Role"),
+        ("rbac.authorization.k8s.io", "RoleBinding"),
+        ("serving.kserve.io", "InferenceService"),
+        ("serving.kserve.io", "ServingRuntime"),
+        ("security.istio.io", "PeerAuthentication"),
+        ("security.istio.io", "AuthorizationPolicy"),
+        ("monitoring.coreos.com", "PrometheusRule"),
+        ("monitoring.coreos.com", "PodMonitor"),
+        ("argoproj.io", "AnalysisTemplate"),
+    }
+    # every kind a generated overlay renders is allowed
+    rendered = {
+        (o["apiVersion"].rpartition("/")[0], o["kind"])
+        for env in ("dev", "staging", "prod")
+        for o in kustomize(repo / "overlays" / env)
+        if o["kind"] != "Namespace"
+    }
+    assert rendered <= allowed
 
 
 def test_config_and_profiles_validate_against_their_schemas(tmp_path: Path) -> None:
@@ -320,6 +532,13 @@ def test_config_and_profiles_validate_against_their_schemas(tmp_path: Path) -> N
     config_schema = json.loads((schemas / "servegate.schema.json").read_text())
     config = yaml.safe_load((repo / "servegate.yaml").read_text())
     jsonschema.Draft202012Validator(config_schema).validate(config)
+    assert config["kserveVersion"] == "0.21"
+    # the answers' spelling is accepted too, but not both at once
+    spelled = {k if k != "kserveVersion" else "kserve_version": v for k, v in config.items()}
+    jsonschema.Draft202012Validator(config_schema).validate(spelled)
+    assert not jsonschema.Draft202012Validator(config_schema).is_valid(
+        {**config, "kserve_version": "0.21"}
+    )
     assert config["environments"] == {
         "overlays/dev": "dev",
         "argocd/applications/dev.yaml": "dev",
@@ -340,15 +559,6 @@ def test_config_and_profiles_validate_against_their_schemas(tmp_path: Path) -> N
     assert (repo / "overlays/dev/kustomization.yaml").read_text().startswith(modeline)
 
 
-def test_standard_mode_canary_predictor_has_no_autoscaling(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path, deployment_mode="standard", envs=("prod",))
-    isvc = next(o for o in kustomize(repo / "overlays/prod") if o["kind"] == "InferenceService")
-    canary = isvc["spec"]["canary"][0]["predictor"]
-    assert not {"minReplicas", "maxReplicas", "scaleMetric", "scaleTarget"} & set(canary)
-    assert canary["model"]["securityContext"]["runAsNonRoot"] is True
-    assert isvc["metadata"]["annotations"]["serving.kserve.io/autoscalerClass"] == "hpa"
-
-
 # --- the CLI: bad input, non-empty dirs, add env -----------------------------------------------
 
 
@@ -362,7 +572,33 @@ def test_standard_mode_canary_predictor_has_no_autoscaling(tmp_path: Path) -> No
         (["--storage-uri", "not a uri"], "malformed --storage-uri"),
         (["--storage-uri", "ftp://bucket/model"], "malformed --storage-uri"),
         (["--storage-uri", "gs://"], "malformed --storage-uri"),
-        (["--deployment-mode", "serverless"], "unknown deployment mode"),
+        (["--deployment-mode", "serverles"], "did you mean 'Serverless'?"),
+        (["--framework", "sklern"], "unknown framework 'sklern' (did you mean 'sklearn'?)"),
+        (["--mesh", "istio"], "unknown mesh 'istio'"),
+        (["--mesh", "sidecar"], "privileged namespace"),
+        (["--kserve-version", "0.14"], "servegate supports 0.15 to 0.21"),
+        (["--ingress-gateway", "gateway-api"], "Standard mode only"),
+        (
+            ["--storage-auth", "irsa", "--storage-identity", "arn:aws:iam::1:role/x"],
+            "irsa is for s3",
+        ),
+        (
+            ["--storage-uri", "s3://models/fraud", "--storage-auth", "irsa"],
+            "needs --storage-identity <IAM role ARN>",
+        ),
+        (["--gateway-principal", "istio-ingressgateway"], "invalid --gateway-principal"),
+        (["--iter8"], "--iter8 was removed"),
+        (
+            [
+                "--deployment-mode",
+                "standard",
+                "--ingress-gateway",
+                "gateway-api",
+                "--kserve-version",
+                "0.20",
+            ],
+            "newer than v0.20.0",
+        ),
         (["--namespace-prefix", "ML_"], "invalid --namespace-prefix"),
     ],
 )
@@ -451,11 +687,14 @@ def test_cluster_assets_validate_and_match_the_generated_templates(tmp_path: Pat
     }
     clustered = {o["metadata"]["name"]: o["spec"] for o in by_kind["ClusterAnalysisTemplate"]}
     assert clustered == generated
-    appset = by_kind["ApplicationSet"][0]["spec"]
-    assert "{{" not in appset["template"]["spec"]["project"]
-    health = by_kind["ConfigMap"][0]["data"]
-    lua = health["resource.customizations.health.serving.kserve.io_InferenceService"]
-    assert 'condition.type == "Ready"' in lua and "RawDeployment" not in lua
+    assert "{{" not in by_kind["ApplicationSet"][0]["spec"]["template"]["spec"]["project"]
+    # no custom InferenceService health check: Argo CD's built-in one is right (>= 2.14)
+    assert "ConfigMap" not in by_kind
+    assert not list(cluster.glob("*health*"))
+    appset = by_kind["ApplicationSet"][0]["spec"]["template"]
+    assert appset["metadata"]["annotations"]["argocd.argoproj.io/compare-options"] == (
+        "ServerSideDiff=true"
+    )
 
 
 def test_cluster_assets_pass_check(cli: Callable[..., Run]) -> None:
@@ -474,37 +713,47 @@ def test_huggingface_cache_goes_to_the_writable_volume(tmp_path: Path) -> None:
     assert model["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
 
 
-def test_interactive_prompts_take_the_answers(tmp_path: Path) -> None:
+def test_interactive_prompts_check_each_answer_when_given(tmp_path: Path) -> None:
+    """A wrong answer is refused at once, with the nearest valid value, and asked again."""
     from click.testing import CliRunner
 
     from servegate.commands.new import new
 
-    answers = (
-        "\n".join(
-            [
-                "churn",
-                "xgboost",
-                "s3://ml-models/churn/v1",
-                "standard",
-                "dev,prod",
-                "n",
-                "y",
-                "",
-                "team-",
-                "",
-                "y",  # Applications through the servegate plugin
-                "",  # servegate source: this one, as installed
-            ]
-        )
-        + "\n"
-    )
-    result = CliRunner().invoke(new, [str(tmp_path / "r")], input=answers)
+    answers = [
+        "Bad_Name",  # refused: not a DNS label
+        "churn",
+        "xgbost",  # refused: did you mean 'xgboost'?
+        "xgboost",
+        "s3://ml-models/churn/v1",
+        "0.9",  # refused: unsupported KServe version
+        "0.20",
+        "RawDeployment",  # KServe's legacy name: accepted, with a note
+        "istio-cni",
+        "dev,qa",  # refused: no profile qa
+        "dev,prod",
+        "n",
+        "",
+        "team-",
+        "",  # kube-prometheus-stack release: the default
+        "y",  # Applications through the servegate plugin
+        "",  # servegate source: this one, as installed
+    ]
+    result = CliRunner().invoke(new, [str(tmp_path / "r")], input="\n".join(answers) + "\n")
     assert result.exit_code == 0, result.output
+    out = result.output
+    assert "invalid model name 'Bad_Name'" in out
+    assert "did you mean 'xgboost'?" in out
+    assert "unsupported KServe version '0.9'" in out
+    assert "unknown environment profile 'qa'" in out
+    assert out.count("Model name") == 2 and out.count("Environments") == 2
+    assert "KServe's legacy name of standard mode" in out
     answers_file = json.loads((tmp_path / "r" / ".servegate-answers.json").read_text())
     assert answers_file["model_name"] == "churn"
     assert answers_file["framework"] == "xgboost"
     assert answers_file["deployment_mode"] == "standard"
-    assert answers_file["canary"] is False and answers_file["iter8"] is True
+    assert answers_file["kserve_version"] == "0.20"
+    assert answers_file["canary"] is False
+    assert "iter8" not in answers_file
     assert answers_file["environments"] == {"dev": "dev", "prod": "prod"}
     assert answers_file["argocd_plugin"] is True
     from servegate.install import installed
@@ -513,3 +762,5 @@ def test_interactive_prompts_take_the_answers(tmp_path: Path) -> None:
     assert (tmp_path / "r" / "overlays" / "prod").is_dir()
     ns = yaml.safe_load((tmp_path / "r" / "overlays/prod/namespace.yaml").read_text())
     assert ns["metadata"]["name"] == "team-churn-prod"
+    isvc = yaml.safe_load((tmp_path / "r" / "base/inferenceservice.yaml").read_text())
+    assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"

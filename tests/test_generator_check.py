@@ -1,5 +1,6 @@
 """End to end: `servegate check` reports zero findings on a freshly generated repo, for
-every combination the generator matrix covers, and after each promote step."""
+every combination the generator matrix covers (pairwise: see test_generator.py), after each
+promote step in each mode that has canaries, and after `add env`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from helpers import Run
-from test_generator import COMBOS, STORAGE, make_repo
+from test_generator import COMBOS, PARAMS, make_repo, options_for
 
 
 def zero_findings(cli: Callable[..., Run], repo: Path) -> None:
@@ -20,41 +21,38 @@ def zero_findings(cli: Callable[..., Run], repo: Path) -> None:
     assert run.code == 0, run.err
 
 
-@pytest.mark.parametrize(("mode", "canary", "iter8", "framework", "envs"), COMBOS)
+@pytest.mark.parametrize(PARAMS, COMBOS)
 def test_generated_repo_passes_check(
     tmp_path: Path,
     cli: Callable[..., Run],
     mode: str,
-    canary: bool,
-    iter8: bool,
+    mesh: str,
+    kserve: str,
+    gateway: str,
+    auth: str,
     framework: str,
     envs: tuple[str, ...],
+    canary: bool,
 ) -> None:
-    repo = make_repo(
-        tmp_path,
-        model_name="fraud-model",
-        framework=framework,
-        storage_uri=STORAGE[framework],
-        deployment_mode=mode,
-        envs=envs,
-        canary=canary,
-        iter8=iter8,
-    )
-    zero_findings(cli, repo)
+    opts = options_for(mode, mesh, kserve, gateway, auth, framework, envs, canary)
+    zero_findings(cli, make_repo(tmp_path, **opts))
 
 
-@pytest.mark.parametrize("mode", ["knative", "standard"])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"deployment_mode": "knative"},
+        {"deployment_mode": "standard", "ingress_gateway": "gateway-api", "mesh": "ambient"},
+    ],
+    ids=["knative", "standard"],
+)
 def test_repo_still_passes_after_each_promote_step(
-    tmp_path: Path, cli: Callable[..., Run], mode: str
+    tmp_path: Path, cli: Callable[..., Run], options: dict[str, str]
 ) -> None:
-    repo = make_repo(tmp_path, deployment_mode=mode)
-    steps = (
-        [("--canary", "50"), ("--full",)]
-        if mode == "standard"
-        else [("--canary", "50"), ("--full",), ("--rollback",)]
-    )
-    for step in steps:
-        assert cli("promote", "prod", *step, "--repo", repo).code == 0
+    repo = make_repo(tmp_path, **options)
+    for step in [("--canary", "50"), ("--full",), ("--canary", "20"), ("--rollback",)]:
+        run = cli("promote", "prod", *step, "--repo", repo)
+        assert run.code == 0, run.err
         zero_findings(cli, repo)
 
 
@@ -71,7 +69,7 @@ def test_demo_scaffolds_and_checks(tmp_path: Path, capsys: pytest.CaptureFixture
     out = capsys.readouterr().out
     assert "OK: 0 error(s), 0 warning(s)" in out
     # the deliberately broken copy is caught, at the lines the demo changed
-    assert "overlays/prod/inferenceservice-patch.yaml:17: error pss.privileged" in out
+    assert "overlays/prod/inferenceservice-patch.yaml:22: error pss.privileged" in out
     assert "base/peerauthentication.yaml:10: error istio.peer-authentication-strict" in out
     assert (tmp_path / "demo" / "overlays" / "prod" / "kustomization.yaml").is_file()
     assert main([]) == 2

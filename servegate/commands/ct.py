@@ -21,7 +21,18 @@ def ct() -> None:
 @click.option(
     "--gitops-repo", default="acme/fraud-gitops", show_default=True, help="GitHub OWNER/REPO."
 )
+@click.option(
+    "--gitops-repo-url",
+    default="",
+    help="Clone URL of the GitOps repo (default: https://github.com/OWNER/REPO.git).",
+)
 @click.option("--staging-overlay", default="overlays/staging", show_default=True)
+@click.option(
+    "--base",
+    default="base",
+    show_default=True,
+    help="Where storageUri lives when the staging overlay does not pin it.",
+)
 @click.option(
     "--train-image",
     default="ghcr.io/acme/fraud-trainer:1.0.0",
@@ -37,13 +48,16 @@ def render(
     data_uri: str,
     model_bucket: str,
     gitops_repo: str,
+    gitops_repo_url: str,
     staging_overlay: str,
+    base: str,
     train_image: str,
     metric: str,
     threshold: str,
 ) -> int:
-    """Print the CT WorkflowTemplate: fetch data, train, evaluate against a quality gate, push
-    the model, open a PR bumping the staging overlay's storageUri."""
+    """Print the CT WorkflowTemplate and its RBAC: fetch data, train, evaluate against a
+    quality gate, push the model, commit the new storageUri where staging takes it from (the
+    overlay if it pins one, else base/) and open a pull request."""
     from servegate.ct import CTSettings, render_yaml
 
     try:
@@ -63,7 +77,9 @@ def render(
         data_uri=data_uri,
         model_bucket=model_bucket.rstrip("/"),
         gitops_repo=gitops_repo,
+        gitops_repo_url=gitops_repo_url,
         staging_overlay=staging_overlay.strip("/"),
+        base=base.strip("/"),
         train_image=train_image,
         metric=metric,
         threshold=threshold,

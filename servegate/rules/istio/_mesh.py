@@ -11,15 +11,34 @@ DATAPLANE = "istio.io/dataplane-mode"
 KNATIVE_NAMESPACE = "knative-serving"
 PROBE_PATHS = frozenset({"/healthz", "/metrics", "/readyz", "/livez", "/health", "/ready"})
 """Paths Knative's system pods probe and scrape (Knative's Istio authorization guide)."""
+KNATIVE_ACTIVATOR_SA = "activator"
+"""Knative's activator's own service account, since Knative v1.11 (knative/serving#14133)."""
+MESH_MODES = ("istio-cni", "ambient", "sidecar", "none")
+"""Values of the ``mesh`` parameter (servegate.yaml ``policy.mesh``, or the environment profile's
+``mesh``): Istio sidecars with the CNI node agent, Istio ambient, Istio sidecars without CNI
+(Istio's default install: the injected ``istio-init`` needs NET_ADMIN and NET_RAW), no mesh."""
+DEFAULT_MESH = "sidecar"
+"""Unset: Istio's default installation, which has no CNI (istioctl ``default`` profile)."""
+
+
+def mesh_mode(ctx: Context) -> str:
+    """The cluster's mesh data plane: servegate.yaml ``policy.mesh``, else the environment's
+    ``mesh``, else Istio's default install (``sidecar``, no CNI)."""
+    for value in (ctx.param("mesh"), ctx.environment.get("mesh")):
+        if isinstance(value, str) and value in MESH_MODES:
+            return value
+    return DEFAULT_MESH
 
 
 def requires_mtls(ctx: Context) -> bool:
     """True unless the environment says otherwise: an unknown environment is the strictest."""
+    if mesh_mode(ctx) == "none":
+        return False
     return str(ctx.environment.get("mtls") or "STRICT").upper() == "STRICT"
 
 
 def requires_mesh(ctx: Context) -> bool:
-    if ctx.environment.get("mesh") is False:
+    if ctx.environment.get("mesh") is False or mesh_mode(ctx) == "none":
         return False
     return str(ctx.environment.get("mtls") or "STRICT").upper() != "DISABLE"
 
