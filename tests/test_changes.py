@@ -211,3 +211,32 @@ def test_changed_files_map_to_the_roots_that_include_them(repo: Path) -> None:
     assert roots == ["overlays/dev", "overlays/prod"]
     roots, plain = affected(discovery, normalize(repo, [repo / "README.md"]))
     assert (roots, plain) == ([], [])
+
+
+def test_standard_mode_advice_names_spec_canary(tmp_path: Path, cli: CLI) -> None:
+    """Standard mode: the new model goes in spec.canary; promoting the canary passes; changing
+    the stable predictor directly fails, and the advice names the field of the mode."""
+    from test_generator import make_repo
+
+    repo = make_repo(tmp_path, deployment_mode="standard", ingress_gateway="gateway-api")
+    git(repo, "init", "-q", "-b", "main")
+    commit(repo, "initial")
+    patch = repo / PATCH
+    text = patch.read_text(encoding="utf-8")
+    at = text.index("  canary:")
+    old, new = "gs://kfserving-examples/models/sklearn/1.0/model", "gs://kfserving-examples/v2"
+    patch.write_text(text[:at] + text[at:].replace(old, new), encoding="utf-8")
+    commit(repo, "prod: v2 as a canary")
+    run = cli("check", repo, "--base", "HEAD~1", "--format", "json")
+    assert findings(run, "changes.prod-without-canary") == [], run.out
+    assert cli("promote", "prod", "--full", "--repo", repo).code == 0
+    commit(repo, "prod: promote v2")
+    run = cli("check", repo, "--base", "HEAD~1", "--format", "json")
+    assert findings(run, "changes.prod-without-canary") == [], run.out
+    assert run.code == 0, run.out
+    edit(repo, PATCH, new, "gs://kfserving-examples/v3")
+    commit(repo, "prod: v3 straight into the stable predictor")
+    run = cli("check", repo, "--base", "HEAD~1", "--format", "json")
+    [finding] = findings(run, "changes.prod-without-canary")
+    assert "spec.canary" in finding["message"] and "canaryTrafficPercent" not in finding["message"]
+    assert finding["file"] == PATCH

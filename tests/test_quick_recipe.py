@@ -5,6 +5,11 @@ Pod Security labels, minimal RBAC and a dedicated service account, a Knative-mod
 InferenceService with a 10% canary, STRICT mTLS and an AuthorizationPolicy that admits the
 ingress gateway and Knative's system namespace. Each variant changes one thing and must fail
 with the rule that owns that defect (and nothing unrelated).
+
+The recipe enforces Pod Security "restricted" with sidecar injection, which works only with
+Istio CNI (the injected istio-init needs NET_ADMIN/NET_RAW otherwise): its config says so
+(``quick-recipe.servegate.yaml``: ``policy.mesh: istio-cni``); without it, it fails with
+``istio.sidecar-without-cni``.
 """
 
 from __future__ import annotations
@@ -20,12 +25,16 @@ import yaml
 from servegate.cli import main
 
 RECIPE = Path(__file__).parent / "fixtures" / "quick-recipe"
+RECIPE_CONFIG = Path(__file__).parent / "fixtures" / "quick-recipe.servegate.yaml"
 Docs = dict[str, list[dict[str, Any]]]
 
 
-def run_check(path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, dict[str, Any]]:
+def run_check(
+    path: Path, capsys: pytest.CaptureFixture[str], *, config: Path | None = RECIPE_CONFIG
+) -> tuple[int, dict[str, Any]]:
     capsys.readouterr()
-    code = main(["check", str(path), "--format", "json"])
+    flags = ["--config", str(config)] if config is not None else []
+    code = main(["check", str(path), "--format", "json", *flags])
     out = capsys.readouterr().out
     return code, json.loads(out)
 
@@ -63,6 +72,13 @@ def test_recipe_has_zero_findings(capsys: pytest.CaptureFixture[str]) -> None:
     assert report["suppressed"] == []
     assert code == 0
     assert report["summary"]["resources"] == 7
+
+
+def test_recipe_without_istio_cni_fails(capsys: pytest.CaptureFixture[str]) -> None:
+    """No mesh declared: Istio's default install has no CNI, so restricted rejects the pods."""
+    code, report = run_check(RECIPE, capsys, config=None)
+    assert code == 1
+    assert {f["rule"] for f in report["findings"]} == {"istio.sidecar-without-cni"}
 
 
 def test_recipe_round_trip_has_zero_findings(
@@ -103,6 +119,13 @@ def _star_principal(d: Docs) -> None:
 
 def _no_knative(d: Docs) -> None:
     find(d, "AuthorizationPolicy")["spec"]["rules"].pop()
+
+
+def _knative_controller_only(d: Docs) -> None:
+    """Knative < 1.11's identity: the activator has its own service account since then."""
+    find(d, "AuthorizationPolicy")["spec"]["rules"][-1] = {
+        "from": [{"source": {"principals": ["cluster.local/ns/knative-serving/sa/controller"]}}]
+    }
 
 
 def _latest(d: Docs) -> None:
@@ -212,7 +235,17 @@ VARIANTS: dict[str, tuple[Callable[[Docs], None], str, frozenset[str]]] = {
     "permissive-mtls": (_permissive, "istio.peer-authentication-strict", frozenset()),
     "allow-all-authz": (_allow_all, "istio.authz-allow-all", frozenset()),
     "star-principal": (_star_principal, "istio.authz-allow-all", frozenset()),
-    "no-knative-serving": (_no_knative, "istio.knative-authz", frozenset()),
+    # nothing from knative-serving: no probes (knative-authz) and no activator (knative-activator)
+    "no-knative-serving": (
+        _no_knative,
+        "istio.knative-authz",
+        frozenset({"istio.knative-activator"}),
+    ),
+    "knative-controller-principal": (
+        _knative_controller_only,
+        "istio.knative-activator",
+        frozenset(),
+    ),
     "latest-image": (_latest, "image.latest-tag", frozenset()),
     "wildcard-role": (_wildcard_role, "rbac.wildcard", frozenset()),
     "secrets-role": (_secrets_role, "rbac.secrets-read", frozenset()),

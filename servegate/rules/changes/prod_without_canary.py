@@ -1,9 +1,16 @@
 """## What it does
 With `check --base REF`, flags an InferenceService in an environment that requires canaries
-(the `prod` profile: `requireCanary: true`) whose model changed since REF (a `storageUri`, an
-`image`, a `runtime` or `runtimeVersion`, a `modelFormat`) while
-`spec.predictor.canaryTrafficPercent` is not below 100. Promoting a canary (raising
-`canaryTrafficPercent` with the same model) is not a model change and passes.
+(the `prod` profile: `requireCanary: true`) whose stable model changed since REF (a
+`storageUri`, an `image`, a `runtime` or `runtimeVersion`, a `modelFormat` of the predictor,
+transformer or explainer) without a canary. What counts as a canary depends on the deployment
+mode:
+
+- Knative mode: `spec.predictor.canaryTrafficPercent` below 100 (the new revision gets that
+  share). Promoting (raising or removing `canaryTrafficPercent` with the same model) is not a
+  model change and passes.
+- Standard mode (a `spec.canary` list, or the `Standard`/`RawDeployment` annotation): the new
+  model belongs in a `spec.canary` entry; the stable `spec.predictor` may only take over the
+  model a canary of REF already served (`servegate promote <env> --full`).
 
 ## Why is this bad?
 Without a canary the new model takes all production traffic at once: a bad model is an outage,
@@ -25,10 +32,22 @@ spec:
     model:
       storageUri: s3://models/fraud/v3
 ```
-then promote with `canaryTrafficPercent: 100` in a later change.
+then promote with `canaryTrafficPercent: 100` in a later change. In Standard mode:
+```yaml
+spec:
+  predictor:
+    model: {storageUri: s3://models/fraud/v2}   # unchanged
+  canary:
+  - trafficPercent: 10
+    predictor:
+      name: v3
+      model: {storageUri: s3://models/fraud/v3}
+```
 
 ## References
-- KServe: canary rollout (`canaryTrafficPercent`)
+- KServe: canary rollout (`canaryTrafficPercent`),
+  https://kserve.github.io/website/docs/model-serving/predictive-inference/rollout-strategies/canary
+- kserve/kserve#5672 (`spec.canary`, Standard mode), kserve/kserve#5912 (its traffic split)
 """
 
 from __future__ import annotations
@@ -68,6 +87,27 @@ def _canary(after: Resource) -> Any:
     return predictor.get("canaryTrafficPercent") if isinstance(predictor, dict) else None
 
 
+def _standard(before: Resource, after: Resource) -> bool:
+    """Standard mode: a spec.canary list or the mode annotation (current or legacy name)."""
+    if "canary" in after.spec or "canary" in before.spec:
+        return True
+    for notes in (after.annotations, before.annotations):
+        mode = (notes or {}).get("serving.kserve.io/deploymentMode")
+        if str(mode) in ("Standard", "RawDeployment"):
+            return True
+    return False
+
+
+def _canary_models(before: Resource) -> list[dict[FieldPath, Any]]:
+    """Model fields each Standard-mode canary of ``before`` served, shaped as the predictor's."""
+    canaries = before.spec.get("canary")
+    return [
+        model_fields({"predictor": entry.get("predictor")})
+        for entry in (canaries if isinstance(canaries, list) else [])
+        if isinstance(entry, dict) and isinstance(entry.get("predictor"), dict)
+    ]
+
+
 def check(before: Resource | None, after: Resource, ctx: Context) -> Iterator[Violation]:
     if after.kind != "InferenceService" or before is None:
         return
@@ -78,14 +118,32 @@ def check(before: Resource | None, after: Resource, ctx: Context) -> Iterator[Vi
     changed = [p for p in new if old.get(p) != new[p]] + [p for p in old if p not in new]
     if not changed:
         return
-    canary = _canary(after)
-    if isinstance(canary, int) and not isinstance(canary, bool) and canary < 100:
-        return
     first = changed[0]
     what = dotted(first).rpartition(".")[2] or dotted(first)
     detail = f"{what} {_short(old.get(first))} -> {_short(new.get(first))}"
     # named paths (containers by name) do not resolve to a line; point at the predictor then
     path = ("spec", *first) if all(isinstance(p, str) for p in first) else ("spec", "predictor")
+    if _standard(before, after):
+        promoted = [
+            served
+            for served in _canary_models(before)
+            if all(p[0] == "predictor" and served.get(p) == new.get(p) for p in changed)
+        ]
+        if promoted:
+            return  # the stable predictor took over a model a canary already served
+        yield Violation(
+            path,
+            reason=(
+                "production model changed without a canary: in Standard mode put the new model "
+                "in a spec.canary entry (trafficPercent below 100), then `servegate promote "
+                "<env> --full`"
+            ),
+            detail=detail,
+        )
+        return
+    canary = _canary(after)
+    if isinstance(canary, int) and not isinstance(canary, bool) and canary < 100:
+        return
     yield Violation(
         path,
         reason=(

@@ -2,7 +2,11 @@
 Flags a Namespace that holds workloads (in the same overlay) but does not carry the label
 `pod-security.kubernetes.io/enforce` at least at the Pod Security level the overlay is checked
 at (`--pss-level`, else its environment's `podSecurity`, else its policy set's; `restricted`
-unless something says otherwise), or lacks `pod-security.kubernetes.io/enforce-version`.
+unless something says otherwise), or lacks `pod-security.kubernetes.io/enforce-version`. One
+exception: where the environment allows a privileged namespace (`allowPrivilegedNamespace:
+true`) and the mesh is Istio sidecars without CNI (`mesh: sidecar`), `privileged` is accepted,
+as Istio requires for its `istio-init` container; the namespace must then still warn and audit
+at that level.
 
 ## Why is this bad?
 servegate checks Pod Security before sync; the cluster's Pod Security Admission enforces it
@@ -32,6 +36,7 @@ metadata:
 ```
 
 ## References
+- https://istio.io/latest/docs/setup/additional-setup/pod-security-admission/
 - https://kubernetes.io/docs/concepts/security/pod-security-admission/#pod-security-admission-labels-for-namespaces
 - https://kubernetes.io/docs/tasks/configure-pod-container/enforce-standards-namespace-labels/
 """
@@ -43,11 +48,26 @@ from collections.abc import Iterator, Sequence
 from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
+from servegate.rules.istio._mesh import mesh_mode
 from servegate.rules.namespace._workloads import namespaces_with_workloads
 
 ENFORCE = "pod-security.kubernetes.io/enforce"
 ENFORCE_VERSION = "pod-security.kubernetes.io/enforce-version"
 _RANK = {"privileged": 0, "baseline": 1, "restricted": 2}
+
+
+def _privileged_mesh(ctx: Context, labels: dict[str, object], required: str) -> bool:
+    """Istio sidecars without CNI in an environment that allows a privileged namespace, with
+    warn and audit still at the required level."""
+    return (
+        ctx.environment.get("allowPrivilegedNamespace") is True
+        and mesh_mode(ctx) == "sidecar"
+        and all(
+            _RANK.get(str(labels.get(f"pod-security.kubernetes.io/{m}")), -1)
+            >= _RANK.get(required, 2)
+            for m in ("warn", "audit")
+        )
+    )
 
 
 def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
@@ -56,6 +76,8 @@ def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
     for ns in namespaces_with_workloads(resources):
         labels = ns.labels
         level = labels.get(ENFORCE)
+        if level == "privileged" and _privileged_mesh(ctx, labels, required):
+            level = required
         if level is None:
             yield Violation(
                 ("metadata", "labels", ENFORCE),
