@@ -13,7 +13,6 @@ cookiecutter hooks: the template runs no code.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 import shutil
@@ -26,6 +25,7 @@ from urllib.parse import urlsplit
 
 from servegate import install, kserve_runtimes, kserve_versions, profiles, safewrite
 from servegate.datafiles import data_dir
+from servegate.suggest import did_you_mean
 
 #: --framework -> KServe ``predictor.model.modelFormat.name``.
 FRAMEWORKS: dict[str, str] = {
@@ -102,13 +102,6 @@ _GSA = re.compile(
 
 class GenerateError(Exception):
     """Bad input or a refused write: one line for the user, exit code 2."""
-
-
-def did_you_mean(value: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the nearest choice, or ``""``."""
-    by_lower = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(value.lower(), list(by_lower), n=1, cutoff=0.6)
-    return f" (did you mean {by_lower[close[0]]!r}?)" if close else ""
 
 
 def unknown(what: str, value: str, choices: Sequence[str]) -> GenerateError:

@@ -187,3 +187,15 @@ def test_generated_readme_promises_what_is_generated(tmp_path: Path) -> None:
     assert "iter8" not in readme.lower()
     ns = yaml.safe_load((repo / "overlays/dev/namespace.yaml").read_text())
     assert ns["metadata"]["labels"]["istio.io/dataplane-mode"] == "ambient"
+
+
+def test_enum_options_suggest_the_nearest_value(cli: Callable[..., Run], tmp_path: Path) -> None:
+    for args, hint in [
+        (("check", tmp_path, "--format", "jsn"), "did you mean 'json'?"),
+        (("check", tmp_path, "--pss-level", "restrcted"), "did you mean 'restricted'?"),
+        (("rules", "--format", "mark"), "did you mean 'markdown'?"),
+        (("new", tmp_path / "x", "--no-input", "--mesh", "ambiant"), "did you mean 'ambient'?"),
+        (("new", tmp_path / "x", "--no-input", "--storage-auth", "irs"), "did you mean 'irsa'?"),
+    ]:
+        run = cli(*args)
+        assert run.code == 2 and hint in run.err, (args, run.err)

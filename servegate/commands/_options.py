@@ -10,6 +10,21 @@ import click
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class NearestChoice(click.Choice):  # type: ignore[type-arg]
+    """click.Choice whose error names the nearest valid value (``did you mean 'json'?``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter as err:
+            from servegate.suggest import did_you_mean
+
+            hint = did_you_mean(str(value), [str(c) for c in self.choices])
+            if not hint:
+                raise
+            self.fail(f"{err.message}{hint}", param, ctx)
+
+
 def split_ids(values: tuple[str, ...]) -> list[str]:
     """``("pss,schema", "image")`` -> ``["pss", "schema", "image"]``."""
     return [part.strip() for value in values for part in value.split(",") if part.strip()]
@@ -80,7 +95,7 @@ def engine_options(func: F) -> F:
         click.option(
             "--pss-level",
             "pss_level",
-            type=click.Choice(["baseline", "restricted"]),
+            type=NearestChoice(["baseline", "restricted"]),
             help="Pod Security level to enforce (default: from the environment, else restricted).",
         ),
         click.option(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from servegate.commands._options import check_options, engine_options
+from servegate.commands._options import NearestChoice, check_options, engine_options
 from servegate.console import fail, use_color
 from servegate.report import FORMATS
 
@@ -42,7 +42,7 @@ def _load_baseline(name: str) -> Baseline:
     "-f",
     "--format",
     "fmt",
-    type=click.Choice(list(FORMATS)),
+    type=NearestChoice(list(FORMATS)),
     default="text",
     show_default=True,
     help="Report format.",

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import click
 
+from servegate.commands._options import NearestChoice
+
 
 @click.command()
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["text", "markdown", "json"]),
+    type=NearestChoice(["text", "markdown", "json"]),
     default="text",
     show_default=True,
     help="markdown is what docs/rules.md is generated from.",
