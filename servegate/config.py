@@ -75,6 +75,9 @@ class Config:
     """Folder or file (relative to ``folder``; ``*``, ``?`` and ``[...]`` match within one
     path segment) -> environment profile name."""
     k8s_version: str | None = None
+    kserve_version: str | None = None
+    """``kserveVersion`` (or ``kserve_version``) as written; rules read it as the parameter
+    ``kserveVersion``."""
     crds: list[str] = field(default_factory=list)
     policy: dict[str, Any] = field(default_factory=dict)
     exemptions: list[Exemption] = field(default_factory=list)
@@ -192,6 +195,9 @@ def load_config(
         config.lines[f"environments/{str(k).strip('/')}"] = line
     if data.get("k8sVersion") is not None:
         config.k8s_version = str(data["k8sVersion"])
+    kserve_version = data.get("kserveVersion", data.get("kserve_version"))
+    if kserve_version is not None:
+        config.kserve_version = str(kserve_version)
     config.crds = [str(c) for c in data.get("crds") or []]
     config.policy = dict(data.get("policy") or {})
     config.exclude = [str(g).strip("/") for g in data.get("exclude") or []]
