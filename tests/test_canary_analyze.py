@@ -53,6 +53,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                 root / f"{mode}-{scenario}",
                 model_name=MODEL,
                 deployment_mode=mode,
+                # Standard-mode canaries get traffic only through Gateway API (kserve#5912)
+                ingress_gateway="gateway-api" if mode == "standard" else "istio-ingressgateway",
                 envs=("prod",),
                 namespace_prefix=f"{scenario}-{mode[0]}-",
             )

@@ -25,11 +25,14 @@ SHAPES = {
         "fraud-predictor-00002-deployment",
         "fraud-predictor-00002-deployment",
     ),
-    "standard": ("fraud-predictor", "fraud-canary-predictor", "fraud-canary-predictor"),
+    # Standard mode: a canary named v2 (KServe's zero-restart promotion keeps the name)
+    "standard": ("fraud-predictor", "fraud-v2-predictor", "fraud-v2-predictor"),
 }
 
 
 def rendered(tmp_path: Path, mode: str, **options: Any) -> dict[str, list[dict[str, Any]]]:
+    if mode == "standard":  # spec.canary gets traffic only through Gateway API (kserve#5912)
+        options.setdefault("ingress_gateway", "gateway-api")
     repo = make_repo(tmp_path, model_name=MODEL, deployment_mode=mode, **options)
     return {o.name: kustomize(o) for o in sorted((repo / "overlays").iterdir())}
 
