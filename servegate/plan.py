@@ -175,6 +175,48 @@ def _kserve(text: str) -> str:
     return kserve_schema_version(text)
 
 
+def _repo_kserve(text: str) -> str:
+    """The shipped CRD schemas for the repo's ``kserveVersion``: any version ``servegate new``
+    generates for (``servegate.kserve_versions``) is served by the nearest shipped set (0.15
+    and older: v0.15.2's; 0.16 and newer: main's, whose CRDs only add fields)."""
+    from servegate import kserve_versions
+    from servegate.errors import UsageError
+    from servegate.schema.validate import KSERVE_DEFAULT
+
+    try:
+        return _kserve(text)
+    except UsageError as err:
+        try:
+            version = kserve_versions.parse(text)
+        except kserve_versions.UnsupportedVersion:
+            raise err from None
+        return _kserve("0.15") if version.minor <= 15 else KSERVE_DEFAULT
+
+
+def _cluster_params(
+    params: dict[str, Any], profile: Mapping[str, Any], kserve_version: str | None
+) -> dict[str, Any]:
+    """``params`` with what the rules know of the cluster settled once, for every rule:
+
+    - ``mesh``: the mesh data plane (``istio-cni``, ``ambient``, ``sidecar``, ``none``): the
+      parameter (the policy set's, or the repo's ``policy.mesh`` as ``servegate.trust`` merged
+      it), else the environment profile's ``mesh``; unset, the rules assume Istio's default
+      install (``sidecar``, without CNI);
+    - ``kserveVersion``: the operator's ``--kserve-version``, else the repo's ``kserveVersion``
+      (``servegate new --kserve-version``), else the policy set's; unset, the rules assume the
+      newest KServe servegate knows.
+    """
+    from servegate.rules.istio._mesh import MESH_MODES
+
+    for value in (params.get("mesh"), profile.get("mesh")):
+        if isinstance(value, str) and value in MESH_MODES:
+            params["mesh"] = value
+            break
+    if kserve_version:
+        params["kserveVersion"] = kserve_version
+    return params
+
+
 def parse_k8s_version(text: str) -> tuple[int, int]:
     """``"1.33"`` or ``"v1.33"`` -> (1, 33); UsageError unless servegate has its schemas."""
     raw = text.strip().lstrip("v")
@@ -227,9 +269,8 @@ class Planner:
         # the repo's kserveVersion (servegate.yaml, where the generator writes it), else newest
         from servegate.schema.validate import KSERVE_DEFAULT
 
-        repo_kserve = getattr(repo, "kserve_version", None)
         self.kserve_version: str = operator.kserve_version or (
-            _kserve(str(repo_kserve)) if repo_kserve else KSERVE_DEFAULT
+            _repo_kserve(repo.kserve_version) if repo.kserve_version else KSERVE_DEFAULT
         )
         self._plans: dict[str | None, Plan] = {}
         self._units: dict[str, str | None] = {}
@@ -443,6 +484,9 @@ class Planner:
                 for w in wider:
                     self.weakened(repo.file, repo.line("policy"), w.message)
             params = merged_params
+        params = _cluster_params(
+            params, profile, operator.kserve_version or repo.kserve_version or None
+        )
         level = operator.pss_level or Level(level_name)
         ignore = (*operator.ignore, *ignore)
         return Plan(

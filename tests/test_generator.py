@@ -29,8 +29,9 @@ import yaml
 from allpairspy import AllPairs
 from helpers import Run, upstream_dir
 
+from servegate import kserve_runtimes
 from servegate.datafiles import data_dir
-from servegate.generate import INGRESS_GATEWAYS, Options, generate
+from servegate.generate import INGRESS_GATEWAYS, GenerateError, Options, add_mappings, generate
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 STORAGE = {
@@ -59,12 +60,18 @@ AXES: dict[str, list[Any]] = {
     "framework": list(STORAGE),
     "envs": [("dev", "staging", "prod"), ("prod",), ("dev", "staging")],
     "canary": [True, False],
+    "plugin": [False, True],
+    "protocol": ["", "v2", "grpc-v2"],
 }
 
 
 def _valid(row: list[Any]) -> bool:
     """Combinations `new` accepts (the refusals have their own tests)."""
     v = dict(zip(AXES, row, strict=False))
+    if v.get("protocol") and "framework" in v:
+        runtimes = kserve_runtimes.default_runtimes(v.get("kserve", "0.21"))
+        if v["protocol"] not in kserve_runtimes.protocols_served(runtimes, v["framework"]):
+            return False
     if v.get("gateway") == "gateway-api" and v.get("mode") == "knative":
         return False
     scheme = STORAGE[v["framework"]].split(":")[0] if "framework" in v else None
@@ -83,18 +90,20 @@ def _valid(row: list[Any]) -> bool:
     return not refused
 
 
+def _combo_id(row: list[Any]) -> str:
+    words = []
+    for axis, value in zip(AXES, row, strict=True):
+        if axis == "protocol":
+            words.append(value or "defaultprotocol")
+        elif isinstance(value, bool):
+            words.append(axis if value else f"no{axis}")
+        else:
+            words.append("+".join(value) if isinstance(value, tuple) else str(value))
+    return "-".join(words)
+
+
 COMBOS = [
-    pytest.param(
-        *row,
-        id="-".join(
-            "+".join(v)
-            if isinstance(v, tuple)
-            else str(v)
-            if not isinstance(v, bool)
-            else ("canary" if v else "nocanary")
-            for v in row
-        ),
-    )
+    pytest.param(*row, id=_combo_id(row))
     for row in AllPairs(list(AXES.values()), filter_func=_valid)
 ]
 PARAMS = tuple(AXES)
@@ -131,6 +140,8 @@ def options_for(
     framework: str,
     envs: tuple[str, ...],
     canary: bool,
+    plugin: bool = False,
+    protocol: str = "",
 ) -> dict[str, Any]:
     return {
         "model_name": "fraud-model",
@@ -144,6 +155,8 @@ def options_for(
         "storage_identity": IDENTITY[auth],
         "envs": envs,
         "canary": canary,
+        "argocd_plugin": plugin,
+        "protocol_version": protocol,
     }
 
 
@@ -309,8 +322,10 @@ def test_every_combination_renders_and_validates(
     framework: str,
     envs: tuple[str, ...],
     canary: bool,
+    plugin: bool,
+    protocol: str,
 ) -> None:
-    opts = options_for(mode, mesh, kserve, gateway, auth, framework, envs, canary)
+    opts = options_for(mode, mesh, kserve, gateway, auth, framework, envs, canary, plugin, protocol)
     repo = make_repo(tmp_path, **opts)
     answers = json.loads((repo / ".servegate-answers.json").read_text())
     # Standard mode keeps its canaries only where KServe routes them (after v0.20.0, Gateway API)
@@ -380,7 +395,8 @@ def test_every_combination_renders_and_validates(
                 assert not {"minReplicas", "maxReplicas", "scaleTarget"} & set(entry["predictor"])
         model = predictor["model"]
         assert model["modelFormat"]["name"] == framework
-        assert model.get("protocolVersion") == ("v2" if framework == "onnx" else None)
+        default = "v2" if framework == "onnx" else None
+        assert model.get("protocolVersion") == (protocol if protocol else default)
         assert model["resources"]["requests"] == model["resources"]["limits"]
         # storage credentials on the model's ServiceAccount
         sa = by_kind["ServiceAccount"][0]
@@ -402,6 +418,7 @@ def test_every_combination_renders_and_validates(
         assert app["metadata"]["annotations"]["argocd.argoproj.io/compare-options"] == (
             "ServerSideDiff=true"
         )
+        assert app["spec"]["source"].get("plugin") == ({"name": "servegate-v1"} if plugin else None)
         ignored = [
             e for d in app["spec"].get("ignoreDifferences", []) for e in d["jqPathExpressions"]
         ]
@@ -764,3 +781,22 @@ def test_interactive_prompts_check_each_answer_when_given(tmp_path: Path) -> Non
     assert ns["metadata"]["name"] == "team-churn-prod"
     isvc = yaml.safe_load((tmp_path / "r" / "base/inferenceservice.yaml").read_text())
     assert isvc["metadata"]["annotations"]["serving.kserve.io/deploymentMode"] == "Standard"
+
+
+def test_add_mappings_edge_cases(tmp_path: Path) -> None:
+    path = tmp_path / "servegate.yaml"
+    new = {"overlays/qa": "staging"}
+    assert (
+        add_mappings("version: 1\n", new, path)
+        == "version: 1\nenvironments:\n  overlays/qa: staging\n"
+    )
+    assert add_mappings("version: 1\nenvironments: {}\n", new, path) == (
+        "version: 1\nenvironments:\n  overlays/qa: staging\n"
+    )
+    assert add_mappings("version: 1\nenvironments:\n", new, path).endswith(
+        "  overlays/qa: staging\n"
+    )
+    with pytest.raises(GenerateError, match="flow-style"):
+        add_mappings("version: 1\nenvironments: {overlays/dev: dev}\n", new, path)
+    with pytest.raises(GenerateError, match="already mapped to 'prod'"):
+        add_mappings("version: 1\nenvironments:\n  overlays/qa: prod\n", new, path)

@@ -33,8 +33,10 @@ def test_generated_repo_passes_check(
     framework: str,
     envs: tuple[str, ...],
     canary: bool,
+    plugin: bool,
+    protocol: str,
 ) -> None:
-    opts = options_for(mode, mesh, kserve, gateway, auth, framework, envs, canary)
+    opts = options_for(mode, mesh, kserve, gateway, auth, framework, envs, canary, plugin, protocol)
     zero_findings(cli, make_repo(tmp_path, **opts))
 
 

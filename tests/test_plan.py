@@ -225,6 +225,29 @@ def test_context_carries_the_plan(tmp_path: Path) -> None:
     assert plan.context(rule) is ctx, "resolved once"
 
 
+def test_cluster_facts_are_resolved_once_per_plan(tmp_path: Path) -> None:
+    """The mesh and the KServe version reach every rule as parameters the plan settled: the
+    repo's servegate.yaml first, then the environment profile, then nothing (the rules' own
+    assumption: Istio's default install, the newest KServe)."""
+    rule = get_rule("istio.sidecar-without-cni")
+    assert rule is not None
+    bare = planner(tmp_path).plan("prod").context(rule)
+    assert bare.param("mesh") is None and bare.param("kserveVersion") is None
+    profile = write_tree(
+        tmp_path / "p",
+        {
+            "environments/edge.yaml": SANDBOX.replace("name: sandbox", "name: edge")
+            + "mesh: ambient\n"
+        },
+    )
+    assert planner(profile).plan("edge").context(rule).param("mesh") == "ambient"
+    repo = planner(profile, policy={"mesh": "istio-cni"}, kserve_version="0.15")
+    ctx = repo.plan("edge").context(rule)
+    assert ctx.param("mesh") == "istio-cni", "servegate.yaml policy.mesh wins over the profile"
+    assert ctx.param("kserveVersion") == "0.15"
+    assert repo.plan("edge").key != planner(profile).plan("edge").key, "the memo key sees them"
+
+
 def test_policy_sets_come_from_the_operator_first(tmp_path: Path) -> None:
     repo = write_tree(tmp_path / "repo", {"policies/restricted.yaml": LENIENT})
     operator = write_tree(

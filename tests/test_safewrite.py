@@ -169,3 +169,114 @@ def test_landing_refuses_paths_outside_the_root(tmp_path: Path) -> None:
         safewrite.landing(tmp_path / "repo", Path("../escape.yaml"))
     with pytest.raises(safewrite.UnsafeWrite):
         safewrite.landing(tmp_path / "repo", Path("."))
+
+
+PATCH = "overlays/prod/inferenceservice-patch.yaml"
+#: What each command rewrites or creates (case 9-write-through-symlink found them the same way).
+COMMANDS: dict[str, tuple[str, ...]] = {
+    "promote-canary": ("promote", "prod", "--canary", "50"),
+    "promote-full": ("promote", "prod", "--full"),
+    "promote-rollback": ("promote", "prod", "--rollback"),
+    "canary-step": ("canary", "step", "prod", "--decision", "rollback"),
+    "add-env": ("add", "env", "perf", "--profile", "staging"),
+    "new-force": ("new", ".", "--no-input", "--force", "--model-name", "fraud"),
+}
+
+
+def _file_to_outside(repo: Path, outside: Path, rel: str) -> None:
+    outside_link(repo, rel, outside)
+
+
+def _file_relative(repo: Path, outside: Path, rel: str) -> None:
+    copy = outside_link(repo, rel, outside)
+    (repo / rel).unlink()
+    (repo / rel).symlink_to(os.path.relpath(copy, (repo / rel).parent))
+
+
+def _dangling(repo: Path, outside: Path, rel: str) -> None:
+    (repo / rel).unlink()
+    (repo / rel).symlink_to(outside / "not-there.yaml")
+
+
+def _loop(repo: Path, outside: Path, rel: str) -> None:
+    (repo / rel).unlink()
+    (repo / rel).symlink_to(Path(rel).name)
+
+
+def _folder_to_outside(repo: Path, outside: Path, rel: str) -> None:
+    folder = repo / Path(rel).parent
+    folder.rename(outside / "folder")
+    folder.symlink_to(outside / "folder")
+
+
+def _folder_to_parent(repo: Path, outside: Path, rel: str) -> None:
+    """The folder becomes a link to the folder above the repo (a write would land beside it)."""
+    folder = repo / Path(rel).parent
+    folder.rename(outside / "folder")
+    folder.symlink_to(os.path.relpath(repo.parent, folder.parent))
+
+
+SHAPES: dict[str, Callable[[Path, Path, str], None]] = {
+    "file": _file_to_outside,
+    "file-relative": _file_relative,
+    "dangling": _dangling,
+    "loop": _loop,
+    "folder": _folder_to_outside,
+    "folder-to-parent": _folder_to_parent,
+}
+#: (command, the file whose link the shape makes): every file each command writes.
+TARGETS = [
+    *((c, PATCH) for c in ("promote-canary", "promote-full", "promote-rollback", "canary-step")),
+    ("add-env", "servegate.yaml"),
+    ("add-env", ".servegate-answers.json"),
+    ("add-env", "argocd/applications/prod.yaml"),
+    ("new-force", PATCH),
+    ("new-force", "servegate.yaml"),
+    ("new-force", "base/inferenceservice.yaml"),
+]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_repo(tmp_path_factory.mktemp("generated"))
+
+
+@pytest.mark.parametrize(
+    ("command", "rel", "shape"),
+    [
+        (command, rel, shape)
+        for command, rel in TARGETS
+        for shape in SHAPES
+        if "/" in rel or not shape.startswith("folder")  # a top-level file's folder: the repo
+    ],
+)
+def test_no_symlink_shape_makes_a_command_write_outside(
+    tmp_path: Path,
+    generated: Path,
+    cli: Callable[..., Run],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    rel: str,
+    shape: str,
+) -> None:
+    """Each command that writes, against each way a file or folder of the repo can lead out
+    of it: nothing outside the repo changes, nothing is created beside it, and a refusal is
+    one line (exit 2) that leaves the repo as it was."""
+    import shutil
+
+    repo = tmp_path / "work" / "repo"
+    shutil.copytree(generated, repo, symlinks=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    SHAPES[shape](repo, outside, rel)
+    before_outside, before_repo = snapshot(outside), snapshot(repo)
+    beside = sorted(p.name for p in repo.parent.iterdir())
+    monkeypatch.chdir(repo)
+    run = cli(*COMMANDS[command], *(() if command == "new-force" else ("--repo", ".")))
+    assert "Traceback" not in run.err
+    assert snapshot(outside) == before_outside
+    assert sorted(p.name for p in repo.parent.iterdir()) == beside
+    if run.code != 0:
+        assert run.code == 2, run.err
+        assert len([line for line in run.err.splitlines() if "error" in line]) == 1, run.err
+        assert snapshot(repo) == before_repo

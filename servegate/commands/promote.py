@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 from dataclasses import dataclass
 from io import StringIO
@@ -126,7 +127,13 @@ def _overlay_dir(repo: Path, env: str) -> Path:
     overlay = (repo / candidates[0]).resolve()
     if not overlay.is_relative_to(repo.resolve()):
         raise PromoteError(f"overlay {candidates[0]!r} is outside the repo")
-    if not (overlay / PATCH_FILE).is_file():
+    patch = overlay / PATCH_FILE
+    if patch.is_symlink() and not patch.exists():
+        raise PromoteError(
+            f"{candidates[0]}/{PATCH_FILE} is a symlink to {os.readlink(patch)!r}, which does "
+            "not exist or loops: not edited"
+        )
+    if not patch.is_file():
         raise PromoteError(f"no {PATCH_FILE} in {overlay}: is {env!r} an environment of this repo?")
     return overlay
 

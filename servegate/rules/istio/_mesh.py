@@ -22,12 +22,11 @@ DEFAULT_MESH = "sidecar"
 
 
 def mesh_mode(ctx: Context) -> str:
-    """The cluster's mesh data plane: servegate.yaml ``policy.mesh``, else the environment's
-    ``mesh``, else Istio's default install (``sidecar``, no CNI)."""
-    for value in (ctx.param("mesh"), ctx.environment.get("mesh")):
-        if isinstance(value, str) and value in MESH_MODES:
-            return value
-    return DEFAULT_MESH
+    """The cluster's mesh data plane, the parameter ``mesh`` the unit's plan resolved
+    (servegate.yaml ``policy.mesh``, else the environment's ``mesh``: ``servegate.plan``), else
+    Istio's default install (``sidecar``, no CNI)."""
+    value = ctx.param("mesh")
+    return value if isinstance(value, str) and value in MESH_MODES else DEFAULT_MESH
 
 
 def requires_mtls(ctx: Context) -> bool:

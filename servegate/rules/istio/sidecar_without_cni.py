@@ -76,7 +76,7 @@ def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
             continue
         declared = (
             "mesh: sidecar"
-            if ctx.param("mesh") or ctx.environment.get("mesh")
+            if ctx.param("mesh")
             else ("no mesh set: Istio's default install has no CNI")
         )
         yield Violation(

@@ -1,6 +1,6 @@
-"""The generator's command line as a user meets it: notes that explain what `new` decided,
-`new --force` that lists what it replaces and never resets committed settings, `add env` that
-changes only the lines it adds, KServe's legacy mode names."""
+"""`servegate new` and `add env` (servegate/commands/new.py) as a user meets them: notes that
+explain what `new` decided, `new --force` that lists what it replaces and never resets committed
+settings, `add env` that changes only the lines it adds, KServe's legacy mode names."""
 
 from __future__ import annotations
 
@@ -12,8 +12,6 @@ from pathlib import Path
 import yaml
 from helpers import Run
 from test_generator import kustomize, make_repo
-
-from servegate.generate import GenerateError, add_mappings
 
 
 def isvc_of(repo: Path, env: str) -> dict[str, object]:
@@ -75,7 +73,13 @@ def test_new_force_lists_replacements_and_keeps_committed_settings(
     tmp_path: Path, cli: Callable[..., Run]
 ) -> None:
     repo = make_repo(
-        tmp_path, storage_uri="s3://acme-models/fraud/v7", framework="xgboost", envs=("dev", "prod")
+        tmp_path,
+        storage_uri="s3://acme-models/fraud/v7",
+        framework="xgboost",
+        envs=("dev", "prod"),
+        argocd_plugin=True,
+        servegate_source="pypi",
+        servegate_rev="0.1.0",
     )
     config = repo / "servegate.yaml"
     settings = (
@@ -100,6 +104,10 @@ def test_new_force_lists_replacements_and_keeps_committed_settings(
         "s3://acme-models/fraud/v7",
         "xgboost",
     )
+    # and so were the install source and the plugin (adopt's answers)
+    assert (answers["servegate_source"], answers["servegate_rev"]) == ("pypi", "0.1.0")
+    assert answers["argocd_plugin"] is True
+    assert "servegate-v1" in (repo / "argocd/applications/staging.yaml").read_text()
     # servegate.yaml: only the new environment's mappings were added
     diff = [
         line
@@ -137,33 +145,6 @@ def test_add_env_changes_only_the_lines_it_adds(tmp_path: Path, cli: Callable[..
     assert removed == []
     assert added == ["  overlays/qa: staging", "  argocd/applications/qa.yaml: staging"]
     assert yaml.safe_load(after)["environments"]["overlays/qa"] == "staging"
-
-
-def test_add_mappings_edge_cases(tmp_path: Path) -> None:
-    path = tmp_path / "servegate.yaml"
-    new = {"overlays/qa": "staging"}
-    assert (
-        add_mappings("version: 1\n", new, path)
-        == "version: 1\nenvironments:\n  overlays/qa: staging\n"
-    )
-    assert add_mappings("version: 1\nenvironments: {}\n", new, path) == (
-        "version: 1\nenvironments:\n  overlays/qa: staging\n"
-    )
-    assert add_mappings("version: 1\nenvironments:\n", new, path).endswith(
-        "  overlays/qa: staging\n"
-    )
-    try:
-        add_mappings("version: 1\nenvironments: {overlays/dev: dev}\n", new, path)
-    except GenerateError as err:
-        assert "flow-style" in str(err)
-    else:  # pragma: no cover - the assertion above must run
-        raise AssertionError("flow-style mapping was edited")
-    try:
-        add_mappings("version: 1\nenvironments:\n  overlays/qa: prod\n", new, path)
-    except GenerateError as err:
-        assert "already mapped to 'prod'" in str(err)
-    else:  # pragma: no cover
-        raise AssertionError("a conflicting mapping was replaced")
 
 
 def test_storage_secret_defaults_to_a_named_secret(tmp_path: Path) -> None:
