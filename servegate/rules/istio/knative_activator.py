@@ -1,6 +1,7 @@
 """## What it does
 For an InferenceService in Knative mode (the `serving.kserve.io/deploymentMode` annotation is
-`Knative` or `Serverless`, or unset: KServe's shipped default is Knative), flags the Istio
+`Knative` or `Serverless`, or unset where the cluster's default is Knative: the policy parameter
+`kserveDefaultDeploymentMode`, as for the other KServe rules), flags the Istio
 AuthorizationPolicies of its namespace that select the model's pods when they deny Knative's
 activator: ALLOW policies of which no rule admits the activator's identity
 (`<trust domain>/ns/knative-serving/sa/activator`, or the `knative-serving` namespace) for a
@@ -65,7 +66,7 @@ from servegate.rules.istio._mesh import (
     mapping,
     mesh_mode,
 )
-from servegate.rules.kserve._isvc import mode
+from servegate.rules.kserve._isvc import effective_mode
 
 ACTIVATOR = f"cluster.local/ns/{KNATIVE_NAMESPACE}/sa/{KNATIVE_ACTIVATOR_SA}"
 _SUFFIX = f"/ns/{KNATIVE_NAMESPACE}/sa/{KNATIVE_ACTIVATOR_SA}"
@@ -149,7 +150,7 @@ def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
     if not policies:
         return
     for isvc in resources:
-        if isvc.kind != "InferenceService" or mode(isvc) not in (None, "Knative"):
+        if isvc.kind != "InferenceService" or effective_mode(isvc, ctx) != "Knative":
             continue
         applying = [
             p
