@@ -442,6 +442,17 @@ def _resolve(options: Options, found: dict[str, profiles.Profile]) -> Resolved:
             "Istio request metrics the alerts, dashboards and AnalysisTemplates read (ambient: "
             "only a waypoint proxy would); metric-driven promotion needs --mesh istio-cni"
         )
+    if options.mesh in ("none", "sidecar"):
+        what = (
+            "policy.mesh: none (no mTLS rules)"
+            if options.mesh == "none"
+            else "environment profiles with allowPrivilegedNamespace"
+        )
+        notes.append(
+            f"--mesh {options.mesh}: servegate check reads this repo's {what} as relaxing the "
+            "operator's policy (repo.policy-weakening) until the operator allows it: "
+            "allowRepoWeakening in the operator configuration, or --allow-repo-weakening"
+        )
     protocol, note = _protocol(options, version.label)
     if note:
         notes.append(note)

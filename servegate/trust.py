@@ -26,6 +26,10 @@ _MTLS = {"DISABLE": 0, "PERMISSIVE": 1, "STRICT": 2}
 ALLOW_LISTS = ("allowedRegistries", "allowedStorageSchemes", "allowedBuckets")
 #: Switches where true is stricter.
 REQUIREMENTS = ("requireDigest",)
+NO_MESH = "none"
+NO_MESH_WEAKENS = (
+    "mesh none would switch off the mTLS and AuthorizationPolicy rules: the operator's to set"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +115,8 @@ def params(
                 shown = ", ".join(extra) if extra else "anything (an empty list)"
                 out.append(Weakening(at, f"{key} would allow {shown} beyond the operator's list"))
             merged[key] = [v for v in wanted if v in before] or before
+        elif key == "mesh" and value == NO_MESH and old != NO_MESH:
+            out.append(Weakening(at, NO_MESH_WEAKENS))
         elif key in REQUIREMENTS:
             if old is True and value is not True:
                 out.append(Weakening(at, f"{key}: {value} would drop the operator's requirement"))
@@ -128,7 +134,8 @@ def profile(
     ref: Mapping[str, Any], repo: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[Weakening]]:
     """An environment profile of the repo over the operator's of the same name (or the
-    strictest defaults): Pod Security, mTLS and the canary requirement never relax, and the
+    strictest defaults): Pod Security, mTLS, the canary requirement, a privileged namespace
+    (``allowPrivilegedNamespace``) and the mesh (``mesh: none``) never relax, and the
     policy set it names is judged by ``Planner`` against the reference set."""
     merged = {**ref, **repo}
     out: list[Weakening] = []
@@ -140,6 +147,23 @@ def profile(
     if _MTLS.get(mtls, 0) < _MTLS.get(ref_mtls, 2):
         out.append(Weakening(("mtls",), f"mtls {mtls} is below the operator's {ref_mtls}"))
         merged["mtls"] = ref.get("mtls") or "STRICT"
+    if (
+        repo.get("allowPrivilegedNamespace") is True
+        and ref.get("allowPrivilegedNamespace") is not True
+    ):
+        out.append(
+            Weakening(
+                ("allowPrivilegedNamespace",),
+                "allowPrivilegedNamespace would let namespaces enforce Pod Security privileged",
+            )
+        )
+        merged["allowPrivilegedNamespace"] = ref.get("allowPrivilegedNamespace", False)
+    if repo.get("mesh") == NO_MESH and ref.get("mesh") != NO_MESH:
+        out.append(Weakening(("mesh",), NO_MESH_WEAKENS))
+        if "mesh" in ref:
+            merged["mesh"] = ref["mesh"]
+        else:
+            merged.pop("mesh", None)
     if ref.get("requireCanary") is True and repo.get("requireCanary") is False:
         out.append(Weakening(("requireCanary",), "requireCanary: false drops the operator's"))
         merged["requireCanary"] = True

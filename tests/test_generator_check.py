@@ -11,9 +11,13 @@ import pytest
 from helpers import Run
 from test_generator import COMBOS, PARAMS, make_repo, options_for
 
+#: --mesh values whose repo says more than the operator's policy allows: no mesh (the mTLS
+#: rules off), Istio sidecars without CNI (privileged namespaces, from the repo's profiles)
+RELAXING_MESHES = ("none", "sidecar")
 
-def zero_findings(cli: Callable[..., Run], repo: Path) -> None:
-    run = cli("check", repo, "--format", "json")
+
+def zero_findings(cli: Callable[..., Run], repo: Path, *flags: str) -> None:
+    run = cli("check", repo, "--format", "json", *flags)
     report = run.json()
     assert report["findings"] == [], report["findings"]
     assert report["summary"]["errors"] == report["summary"]["warnings"] == 0
@@ -37,7 +41,16 @@ def test_generated_repo_passes_check(
     protocol: str,
 ) -> None:
     opts = options_for(mode, mesh, kserve, gateway, auth, framework, envs, canary, plugin, protocol)
-    zero_findings(cli, make_repo(tmp_path, **opts))
+    repo = make_repo(tmp_path, **opts)
+    if mesh in RELAXING_MESHES:
+        # what the repo says of the cluster relaxes the operator's policy: fails closed until
+        # the operator allows it (servegate.trust)
+        run = cli("check", repo, "--format", "json")
+        assert run.code == 1
+        assert {f["rule"] for f in run.json()["findings"]} >= {"repo.policy-weakening"}
+        zero_findings(cli, repo, "--allow-repo-weakening")
+    else:
+        zero_findings(cli, repo)
 
 
 @pytest.mark.parametrize(

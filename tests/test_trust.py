@@ -92,6 +92,25 @@ def test_profiles_never_relax_level_mtls_or_canary() -> None:
     assert len(found) == 3
 
 
+def test_the_mesh_facts_that_relax_are_the_operators() -> None:
+    """A repo may say which mesh its cluster runs, except "none" (which switches off the mTLS
+    rules); its profile may not allow a privileged namespace the operator's does not."""
+    merged, found = trust.params({}, {"mesh": "istio-cni"}, ("policy",))
+    assert merged == {"mesh": "istio-cni"} and not found
+    merged, found = trust.params({}, {"mesh": "none"}, ("policy",))
+    assert "mesh" not in merged and [w.where for w in found] == [("policy", "mesh")]
+    assert trust.params({"mesh": "none"}, {"mesh": "none"})[1] == []
+    merged, found = trust.profile(
+        {"podSecurity": "restricted"}, {"allowPrivilegedNamespace": True, "mesh": "none"}
+    )
+    assert merged["allowPrivilegedNamespace"] is False and "mesh" not in merged
+    assert {w.where for w in found} == {("allowPrivilegedNamespace",), ("mesh",)}
+    merged, found = trust.profile(
+        {"allowPrivilegedNamespace": True}, {"allowPrivilegedNamespace": True}
+    )
+    assert merged["allowPrivilegedNamespace"] is True and not found
+
+
 # -- the repo's policies/ and environments/ ----------------------------------------------------
 
 
