@@ -258,9 +258,13 @@ def test_commit_step_edits_where_storage_uri_lives(
         o for o in kustomize(checkout / "overlays/staging") if o["kind"] == "InferenceService"
     )
     assert isvc["spec"]["predictor"]["model"]["storageUri"] == new_uri
-    # the same URI again changes nothing: the step fails rather than open an empty PR
-    again = subprocess.run(["sh", str(script)], capture_output=True, text=True, env=env)
-    assert again.returncode != 0
+    # once merged, the same URI again changes nothing: the step fails rather than open an
+    # empty PR (before the merge a second run would race the first's commit timestamp)
+    _git(tmp_path, "--git-dir", str(remote), "update-ref", "refs/heads/main", env["BRANCH"])
+    again = subprocess.run(
+        ["sh", str(script)], capture_output=True, text=True, env={**env, "BRANCH": "ct/again"}
+    )
+    assert again.returncode != 0 and "already" in again.stderr, again.stderr
 
 
 @pytest.mark.parametrize("uri", ["s3://models/x; rm -rf /", "s3://models/$(id)", "models/x", ""])
