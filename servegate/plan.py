@@ -170,27 +170,15 @@ def _runs(rule: Rule, select: Sequence[str], ignore: Sequence[str], level: Level
 
 
 def _kserve(text: str) -> str:
-    from servegate.schema.validate import kserve_schema_version
-
-    return kserve_schema_version(text)
-
-
-def _repo_kserve(text: str) -> str:
-    """The shipped CRD schemas for the repo's ``kserveVersion``: any version ``servegate new``
-    generates for (``servegate.kserve_versions``) is served by the nearest shipped set (0.15
-    and older: v0.15.2's; 0.16 and newer: main's, whose CRDs only add fields)."""
+    """A supported KServe version as ``0.M`` (the rules' ``kserveVersion``); UsageError naming
+    the supported range otherwise (``servegate.kserve_versions``)."""
     from servegate import kserve_versions
     from servegate.errors import UsageError
-    from servegate.schema.validate import KSERVE_DEFAULT
 
     try:
-        return _kserve(text)
-    except UsageError as err:
-        try:
-            version = kserve_versions.parse(text)
-        except kserve_versions.UnsupportedVersion:
-            raise err from None
-        return _kserve("0.15") if version.minor <= 15 else KSERVE_DEFAULT
+        return kserve_versions.parse(text).label
+    except kserve_versions.UnsupportedVersion as err:
+        raise UsageError(str(err)) from None
 
 
 def _cluster_params(
@@ -266,12 +254,14 @@ class Planner:
             from servegate.schema.validate import newest_version
 
             self.k8s_version = newest_version()
-        # the repo's kserveVersion (servegate.yaml, where the generator writes it), else newest
-        from servegate.schema.validate import KSERVE_DEFAULT
+        # the schemas of the operator's KServe version, else the repo's kserveVersion
+        # (servegate.yaml, where the generator writes it), else of the newest
+        from servegate.schema.validate import KSERVE_DEFAULT, kserve_schema_version
 
-        self.kserve_version: str = operator.kserve_version or (
-            _repo_kserve(repo.kserve_version) if repo.kserve_version else KSERVE_DEFAULT
+        self.kserve_version: str = kserve_schema_version(
+            operator.kserve_version or repo.kserve_version or KSERVE_DEFAULT
         )
+        """The shipped CRD schema set for ``serving.kserve.io`` (``KSERVE_SCHEMAS``)."""
         self._plans: dict[str | None, Plan] = {}
         self._units: dict[str, str | None] = {}
         self._files: dict[str, set[str]] = {}
@@ -485,7 +475,10 @@ class Planner:
                     self.weakened(repo.file, repo.line("policy"), w.message)
             params = merged_params
         params = _cluster_params(
-            params, profile, operator.kserve_version or repo.kserve_version or None
+            params,
+            profile,
+            operator.kserve_version
+            or (_kserve(repo.kserve_version) if repo.kserve_version else None),
         )
         level = operator.pss_level or Level(level_name)
         ignore = (*operator.ignore, *ignore)

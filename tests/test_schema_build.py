@@ -515,10 +515,23 @@ def test_the_kserve_version_selects_its_crd_schemas(
 
 
 @pytest.mark.parametrize(
+    ("version", "schemas"),
+    [("0.15", "0.15"), ("v0.15.2", "0.15"), ("0.18", "0.21"), ("main", "0.21")],
+)
+def test_every_supported_version_is_judged_by_a_shipped_schema_set(
+    version: str, schemas: str
+) -> None:
+    from servegate.schema.validate import kserve_schema_version
+
+    assert kserve_schema_version(version) == schemas
+
+
+@pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (("--kserve-version", "0.18"), "KServe 0.15, 0.21"),
-        (("--kserve-version", "1.0"), "KServe 0.15, 0.21"),
+        (("--kserve-version", "0.14"), "supports 0.15 to 0.21"),
+        (("--kserve-version", "1.0"), "supports 0.15 to 0.21"),
+        (("--kserve-version", "latest"), "supports 0.15 to 0.21"),
         (("--k8s-version", "1.99"), "supported versions are 1."),
     ],
 )

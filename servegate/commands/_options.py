@@ -89,8 +89,9 @@ def engine_options(func: F) -> F:
             "--kserve-version",
             "kserve_version",
             metavar="VERSION",
-            help="KServe release whose CRD schemas apply: 0.15 (v0.15.2) or 0.21 (main after "
-            "v0.20.0; the default). Others are refused.",
+            help="KServe release the cluster runs, 0.15 to 0.21 (0.21: main after v0.20.0, the "
+            "default): it picks the deployment-mode names, the canary API and the CRD schemas "
+            "(v0.15.2's for 0.15, main's for 0.16 and newer). Others are refused.",
         ),
         click.option(
             "--pss-level",

@@ -105,35 +105,31 @@ def _core_dir(k8s_version: tuple[int, int]) -> Path:
     return _bundle_dir() / f"v{major}.{minor}.0-local-strict"
 
 
-#: KServe versions whose CRD schemas servegate ships, oldest first: (version, folder under
-#: ``schemas/`` holding its ``serving.kserve.io`` schemas). ``0.21`` is KServe main after v0.20.0
-#: (``schemas/crds``, from ``../shared/upstream/crds/kserve``); ``0.15`` is v0.15.2
-#: (``schemas/kserve-v0.15``, from ``crds-versions/kserve-v0.15.2``); both made by
-#: ``make schemas``.
+#: The CRD schema sets servegate ships for ``serving.kserve.io``, oldest first: (version,
+#: folder under ``schemas/``). ``0.15`` is v0.15.2 (``schemas/kserve-v0.15``, from
+#: ``crds-versions/kserve-v0.15.2``); ``0.21`` is KServe main after v0.20.0 (``schemas/crds``,
+#: from ``../shared/upstream/crds/kserve``); both made by ``make schemas``. Every supported
+#: KServe version (``servegate.kserve_versions.SUPPORTED``) is judged with one of them: 0.15
+#: with v0.15.2's, 0.16 and newer with main's (the CRDs between them only add fields).
 KSERVE_SCHEMAS: tuple[tuple[str, str], ...] = (("0.15", "kserve-v0.15"), ("0.21", "crds"))
 KSERVE_DEFAULT = KSERVE_SCHEMAS[-1][0]
 KSERVE_GROUP = "serving.kserve.io"
-_KSERVE = re.compile(r"^v?0\.(?P<minor>[0-9]{1,3})(\.[0-9]{1,3})?$")
 
 
 def kserve_schema_version(text: str) -> str:
-    """``"v0.15.2"``, ``"0.15"``, ``"main"`` -> the shipped version whose schemas apply;
-    UsageError naming the supported ones otherwise."""
+    """A KServe version (``"v0.15.2"``, ``"0.18"``, ``"main"``) -> the shipped schema set that
+    judges it (a ``KSERVE_SCHEMAS`` version). The same versions are accepted wherever a KServe
+    version is given (``--kserve-version``, the operator's and the repo's ``kserveVersion``).
+
+    Raises UsageError naming the supported range for any other version."""
+    from servegate import kserve_versions
     from servegate.errors import UsageError
 
-    raw = str(text).strip().lower()
-    match = _KSERVE.match(raw)
-    label = KSERVE_DEFAULT if raw in ("main", "master", "head") else None
-    if match:
-        label = f"0.{int(match['minor'])}"
-    known = dict(KSERVE_SCHEMAS)
-    if label not in known:
-        shown = ", ".join(v for v, _ in KSERVE_SCHEMAS)
-        raise UsageError(
-            f"KServe version {text!r}: servegate ships CRD schemas for KServe {shown} "
-            f"({KSERVE_SCHEMAS[0][0]} is v0.15.2, {KSERVE_DEFAULT} is main after v0.20.0)"
-        )
-    return label
+    try:
+        version = kserve_versions.parse(text)
+    except kserve_versions.UnsupportedVersion as err:
+        raise UsageError(str(err)) from None
+    return KSERVE_SCHEMAS[0][0] if version.minor <= 15 else KSERVE_DEFAULT
 
 
 class SchemaSet:
