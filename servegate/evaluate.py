@@ -5,27 +5,42 @@ plan's rules, each finding marked suppressed where an exemption annotation on it
 covers it (``servegate.exemptions.marked``).
 
 ``evaluate`` runs rules over the resources of one unit, each with its context (the unit's
-plan, ``servegate.plan``): POD rules over every pod-like spec the pod-spec layer finds (the
-Pod Security rules also over pod specs it infers by shape in unknown kinds), OBJECT
-rules over the objects of their kinds, UNIT rules once over all of them, and, given the objects
-as they were at the ``--base`` revision, CHANGE rules over every object. Each violation comes
-back as a ``Hit`` that knows where it is located and becomes a finding of its unit.
+plan, ``servegate.plan``): POD rules over every pod the cluster will run for them
+(``servegate.podspecs.unit``: KServe's runtime and storage-initializer merged in, Istio's
+containers added; the Pod Security rules also over pod specs inferred by shape in unknown
+kinds), OBJECT rules over the objects of their kinds, UNIT rules once over all of them, and,
+given the objects as they were at the ``--base`` revision, CHANGE rules over every object. Each
+violation comes back as a ``Hit`` that knows where it is located and becomes a finding of its
+unit.
+
+Pod Security rules judge each pod at the level and version ``servegate.podsecurity`` decides
+for it from its Namespace (when the unit holds it) and the unit's requirement; what only a
+stricter ``warn``/``audit`` label of the Namespace finds is reported as a warning. Other pod
+rules do not see containers a mesh injects.
+
+A violation in a part of an effective pod written elsewhere (a ServingRuntime's container, a
+ClusterStorageContainer, the Namespace label that turns on injection) is located there, once
+per affected object, and its message names every object of the unit it affects.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from servegate import podsecurity
 from servegate.exemptions import inline, marked
-from servegate.model import Finding, Unit, UnitResult
-from servegate.podspecs import pod_specs
-from servegate.resource import Resource, dotted
+from servegate.model import Finding, Severity, Unit, UnitResult
+from servegate.podspecs.unit import UnitPods, UnitSettings
+from servegate.podspecs.views import PodSpecView, Source
+from servegate.resource import FieldPath, Resource, ResourceRef, dotted
 from servegate.rules.base import (
     ChangeRule,
     Context,
+    Level,
     ObjectRule,
+    PodCheck,
     PodRule,
     Rule,
     UnitRule,
@@ -51,16 +66,40 @@ BeforeOf = Callable[[Resource], Resource | None]
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """One violation of one rule, with the resource whose source locates it."""
+    """One violation of one rule, with the resource it is about and where it is located."""
 
     rule: Rule
     resource: Resource
     violation: Violation
+    located: Resource | None = None
+    """The object whose text holds the part to change, when not ``resource``."""
+    path: FieldPath | None = None
+    """Its path there (default: the violation's)."""
+    subject: str = ""
+    """What the message names instead of the violation's detail (the runtime's container)."""
+    note: str = ""
+    """Appended to the message."""
+    affected: tuple[ResourceRef, ...] = ()
+    """Every object of the unit a shared source's violation affects (named in the message when
+    there are several)."""
+    at_most: Severity | None = None
+
+    @property
+    def message(self) -> str:
+        v = self.violation
+        text = f"{self.subject}: {v.reason}" if self.subject else v.message
+        if self.note:
+            text += f"; {self.note}"
+        if len(self.affected) > 1:
+            text += f" ({_names(self.affected)})"
+        return text
 
     def finding(self, unit: str = "") -> Finding:
-        file, line = self.resource.locate(self.violation.path)
-        path = dotted(self.violation.path) or None
-        return self.rule.finding(self.violation.message, file, line, self.resource.ref, path, unit)
+        path = self.violation.path if self.path is None else self.path
+        file, line = (self.located or self.resource).locate(path)
+        shown = dotted(path) or None
+        found = self.rule.finding(self.message, file, line, self.resource.ref, shown, unit)
+        return found if self.at_most is None else replace(found, at_most=self.at_most)
 
 
 def evaluate(
@@ -68,35 +107,34 @@ def evaluate(
     resources: Sequence[Resource],
     context: Context | ContextOf,
     before: BeforeOf | None = None,
+    *,
+    pods: UnitPods | None = None,
 ) -> Iterator[Hit]:
     """Run ``rules`` over ``resources`` (one unit), each with its ``context`` (one Context for
-    all, or a function of the rule); CHANGE rules run only with ``before``. Rules the pipeline
+    all, or a function of the rule); CHANGE rules run only with ``before``. ``pods``: the unit's
+    effective pods, when the caller built them (else built here, once). Rules the pipeline
     reports itself (REPORTED) have nothing to run."""
     if isinstance(context, Context):
         context = _always(context)
-    pods: list[tuple[PodRule, Context]] = []
+    pod_rules: list[tuple[PodRule, Context]] = []
     objects: list[tuple[ObjectRule, Context]] = []
     units: list[tuple[UnitRule, Context]] = []
     changes: list[tuple[ChangeRule, Context]] = []
     for rule in rules:
         if isinstance(rule, PodRule):
-            pods.append((rule, context(rule)))
+            pod_rules.append((rule, context(rule)))
         elif isinstance(rule, ObjectRule):
             objects.append((rule, context(rule)))
         elif isinstance(rule, UnitRule):
             units.append((rule, context(rule)))
         elif isinstance(rule, ChangeRule) and before is not None:
             changes.append((rule, context(rule)))
-    pod_checks = [(r, r.check_for(ctx.k8s_version), ctx) for r, ctx in pods]
     object_checks = [(r, r.check_for(ctx.k8s_version), ctx) for r, ctx in objects]
     change_checks = [(r, r.check_for(ctx.k8s_version), ctx) for r, ctx in changes]
+    judge = _PodJudge(pod_rules, resources, pods) if pod_rules else None
     for resource in resources:
-        if pod_checks:
-            for pod in pod_specs(resource, inferred=True):
-                for pod_rule, pod_check, ctx in pod_checks:
-                    # a pod spec found by its shape in an unknown kind: Pod Security rules only
-                    if not pod.inferred or pod_rule.level is not None:
-                        yield from _hits(pod_rule, resource, pod_check(pod, ctx))
+        if judge is not None:
+            yield from judge.resource(resource)
         for object_rule, object_check, ctx in object_checks:
             if not object_rule.kinds or resource.kind in object_rule.kinds:
                 yield from _hits(object_rule, resource, object_check(resource, ctx))
@@ -105,11 +143,197 @@ def evaluate(
             for change_rule, change_check, ctx in change_checks:
                 if not change_rule.kinds or resource.kind in change_rule.kinds:
                     yield from _hits(change_rule, resource, change_check(then, resource, ctx))
+    if judge is not None:
+        yield from judge.shared()
     for unit_rule, ctx in units:
         check = unit_rule.check_for(ctx.k8s_version)
         for violation in check(resources, ctx):
             if violation.resource is not None:  # a unit check names the object it blames
                 yield Hit(unit_rule, violation.resource, violation)
+
+
+_MESH_EXEMPT = (
+    "admitted: the namespace enforces privileged for Istio's injected containers, as the "
+    "environment allows (allowPrivilegedNamespace, mesh: sidecar); its warn label reports it"
+)
+
+
+class _PodJudge:
+    """The POD rules of one unit: each pod judged at its own Pod Security level and version,
+    shared sources' hits held back until every object they affect is known."""
+
+    def __init__(
+        self,
+        rules: list[tuple[PodRule, Context]],
+        resources: Sequence[Resource],
+        pods: UnitPods | None,
+    ) -> None:
+        self.rules = rules
+        first = rules[0][1]
+        self.pods = pods or UnitPods(resources, UnitSettings.of(first.params))
+        self.required = podsecurity.requirement(first)
+        self.cluster = first.k8s_version
+        self.oldest = _oldest_version()
+        self.plain = [(r, r.check_for(ctx.k8s_version), ctx) for r, ctx in rules if r.level is None]
+        self.judged: dict[str | None, podsecurity.PodSecurity] = {}
+        self.at: dict[tuple[str, Level, tuple[int, int]], tuple[PodCheck, Context]] = {}
+        self.held: list[Hit] = []
+
+    def security(self, resource: Resource) -> podsecurity.PodSecurity:
+        namespace = self.pods.namespace(resource)
+        key = namespace.name if namespace is not None else None
+        found = self.judged.get(key)
+        if found is None:
+            found = podsecurity.judge(namespace, self.required, self.cluster, self.oldest)
+            self.judged[key] = found
+        return found
+
+    def pss_checks(
+        self, level: Level, version: tuple[int, int]
+    ) -> list[tuple[PodRule, PodCheck, Context]]:
+        out = []
+        for rule, ctx in self.rules:
+            if rule.level is None or (
+                rule.level is Level.RESTRICTED and level is not Level.RESTRICTED
+            ):
+                continue
+            key = (rule.id, level, version)
+            found = self.at.get(key)
+            if found is None:
+                found = (
+                    rule.check_for(version),
+                    replace(ctx, pss_level=level, pss_version=version),
+                )
+                self.at[key] = found
+            out.append((rule, *found))
+        return out
+
+    def resource(self, resource: Resource) -> Iterator[Hit]:
+        views = self.pods.pods(resource, inferred=True)
+        if not views:
+            return
+        security = self.security(resource)
+        enforced = self.pss_checks(security.level, security.version)
+        advisories = [(a, self.pss_checks(a.level, a.version)) for a in security.advisories]
+        for pod in views:
+            written = pod.written()
+            seen: set[tuple[str, FieldPath, str]] = set()
+            injected = (
+                [c.path for c in pod.containers if c.injected] if security.mesh_exempt else []
+            )
+            for rule, check, ctx in enforced:
+                for v in check(pod, ctx):
+                    seen.add((rule.id, v.path, v.reason))
+                    if any(v.path[: len(at)] == at for at in injected):
+                        yield from self.hit(rule, resource, pod, v, _MESH_EXEMPT, Severity.WARNING)
+                    else:
+                        yield from self.hit(rule, resource, pod, v)
+            for advisory, checks in advisories:
+                note = (
+                    f"admitted, but the namespace's pod-security.kubernetes.io/{advisory.mode} "
+                    f"level {advisory.level.value}:{podsecurity.show(advisory.version)} "
+                    + ("warns about it" if advisory.mode == "warn" else "audits it")
+                )
+                for rule, check, ctx in checks:
+                    for v in check(pod, ctx):
+                        if (rule.id, v.path, v.reason) not in seen:
+                            seen.add((rule.id, v.path, v.reason))
+                            yield from self.hit(rule, resource, pod, v, note, Severity.WARNING)
+            if pod.inferred:
+                continue  # found by shape in an unknown kind: Pod Security rules only
+            for rule, check, ctx in self.plain:
+                for v in check(written, ctx):
+                    yield from self.hit(rule, resource, pod, v)
+
+    def hit(
+        self,
+        rule: Rule,
+        resource: Resource,
+        pod: PodSpecView,
+        v: Violation,
+        note: str = "",
+        at_most: Severity | None = None,
+    ) -> Iterator[Hit]:
+        if v.resource is not None and v.resource is not resource:
+            yield Hit(rule, v.resource, v, note=note, at_most=at_most)
+            return
+        source, path = pod.source_of(v.path)
+        if source is None:
+            yield Hit(rule, resource, v, note=note, at_most=at_most)
+            return
+        hit = _located(rule, resource, v, source, path, note, at_most)
+        if source.resource is resource:
+            yield hit
+        else:
+            self.held.append(hit)
+
+    def shared(self) -> Iterator[Hit]:
+        """The held hits, each naming every object of the unit its source's violation affects."""
+        affected: dict[tuple[str, int, FieldPath, str], list[ResourceRef]] = {}
+        for hit in self.held:
+            refs = affected.setdefault(_shared_key(hit), [])
+            if hit.resource.ref not in refs:
+                refs.append(hit.resource.ref)
+        done: set[tuple[tuple[str, int, FieldPath, str], ResourceRef]] = set()
+        for hit in self.held:
+            key = _shared_key(hit)
+            if (key, hit.resource.ref) in done:
+                continue  # one object with the violation in two pods (predictor and canary)
+            done.add((key, hit.resource.ref))
+            yield replace(hit, affected=tuple(affected[key]))
+
+
+def _located(
+    rule: Rule,
+    resource: Resource,
+    v: Violation,
+    source: Source,
+    path: FieldPath,
+    note: str,
+    at_most: Severity | None,
+) -> Hit:
+    why = "; ".join(t for t in (source.why, note) if t)
+    return Hit(
+        rule,
+        resource,
+        v,
+        located=source.resource,
+        path=path,
+        subject=source.label,
+        note=why,
+        at_most=at_most,
+    )
+
+
+def _shared_key(hit: Hit) -> tuple[str, int, FieldPath, str]:
+    located = hit.located or hit.resource
+    return (
+        hit.rule.id,
+        id(located),
+        hit.path or (),
+        f"{hit.subject}\0{hit.violation.reason}\0{hit.note}",
+    )
+
+
+def _names(refs: Sequence[ResourceRef]) -> str:
+    """``InferenceServices a, b`` (namespaces shown when they differ)."""
+    by_kind: dict[str, list[ResourceRef]] = {}
+    for ref in refs:
+        by_kind.setdefault(ref.kind, []).append(ref)
+    spaces = {ref.namespace for ref in refs}
+    parts = []
+    for kind, items in by_kind.items():
+        names = [
+            f"{r.namespace}/{r.name}" if len(spaces) > 1 and r.namespace else r.name for r in items
+        ]
+        parts.append(f"{kind}{'s' if len(items) > 1 else ''} {', '.join(names)}")
+    return "; ".join(parts)
+
+
+def _oldest_version() -> tuple[int, int]:
+    from servegate.schema.validate import supported_versions
+
+    return supported_versions()[0]
 
 
 def _always(context: Context) -> ContextOf:

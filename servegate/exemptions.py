@@ -3,13 +3,15 @@
 ``finish`` takes every finding of a run and, for each one, the plans that apply to it
 (``Planner.plans_for``: its unit's; for a finding about a file of the repo, the plans of the
 units that read the file). A finding is kept when one of those plans selects its rule, at the
-most severe of their severities. An exemption then moves it to the suppressed list with its
-reason: an annotation ``servegate.io/exempt.<rule or family>: <reason>`` on the very object
-the finding is about (read by ``inline``, applied by ``marked`` when its unit is checked, so
-it covers that object in that unit only), or an entry of ``servegate.yaml`` naming the rule
-and the resource. A finding reached through several units (a base in several overlays) is
-reported once: unsuppressed when any unit reports it so, at the most severe severity. Last,
-the baseline the operator named with ``check --baseline`` suppresses the findings it accepts
+most severe of their severities, but never above its ``at_most`` (a violation a Namespace's
+Pod Security ``warn``/``audit`` label finds, which admission admits, stays a warning). An
+exemption then moves it to the suppressed list with its reason: an annotation
+``servegate.io/exempt.<rule or family>: <reason>`` on the very object the finding is about
+(read by ``inline``, applied by ``marked`` when its unit is checked, so it covers that object
+in that unit only), or an entry of ``servegate.yaml`` naming the rule and the resource. A
+finding reached through several units (a base in several overlays) is reported once:
+unsuppressed when any unit reports it so, at the most severe severity. Last, the baseline the
+operator named with ``check --baseline`` suppresses the findings it accepts
 (``servegate.baseline.Matcher``) and notes its entries that match nothing.
 """
 
@@ -83,6 +85,8 @@ def finish(
                 baseline.saw(finding)  # it still exists: its entry is not stale
             return
         severity = min(severities, key=lambda s: s.rank)
+        if finding.at_most is not None and severity.rank < finding.at_most.rank:
+            severity = finding.at_most  # what admission only warns about stays a warning
         reason = finding.suppressed or _configured(finding, exemptions)
         out = replace(finding, severity=severity, suppressed=reason)
         key = replace(out, severity=Severity.ERROR, suppressed=None)

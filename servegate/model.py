@@ -49,6 +49,9 @@ class Finding:
     """The exemption's reason when an exemption covers this finding."""
     unit: str = field(default="", compare=False)
     """Not part of equality: one source line found through several units is one finding."""
+    at_most: Severity | None = None
+    """The most severe this finding may be, whatever its rule's severity: a violation that
+    admission only warns about (a Namespace's Pod Security ``warn``/``audit`` level)."""
 
     def sort_key(self) -> tuple[str, int, str, str]:
         return (self.file, self.line, self.rule, self.message)

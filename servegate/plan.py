@@ -10,9 +10,13 @@ also finds environment profiles and policy sets in the repo's ``environments/`` 
 ``Planner`` combines the two layers in one place, ``Planner.plan``.
 
 A ``Plan`` is resolved once per environment and shared by the units of that environment: the
-profile, the policy set, the Pod Security level and version, the parameters, the rules that
-run, which findings are kept and at what severity (``servegate.exemptions`` applies it to the
-findings of the units that use it).
+profile, the policy set, the Pod Security level and versions, the parameters (the cluster's
+``mesh`` data plane and ``storageInitializer`` among them), the rules that run, which findings
+are kept and at what severity (``servegate.exemptions`` applies it to the findings of the units
+that use it). Nothing downstream resolves these again: ``servegate.podsecurity`` reads the
+level and versions off a rule's context, and judges each pod there and at its Namespace's
+labels; ``servegate.podspecs.unit`` reads ``mesh`` and ``storageInitializer`` off its
+parameters.
 """
 
 from __future__ import annotations
@@ -28,8 +32,9 @@ from servegate.config import DEFAULT_POLICY_SET, Config, PolicySet, load_policy_
 from servegate.errors import ConfigError, UsageError
 from servegate.model import Finding, Severity
 from servegate.options import CheckOptions
+from servegate.podsecurity import Version, profile_version
 from servegate.rules import all_rules, matches, unknown_ids
-from servegate.rules.base import ChangeRule, Context, Level, ReportedRule, Rule
+from servegate.rules.base import ChangeRule, Context, Level, PodRule, ReportedRule, Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,18 +109,30 @@ class Plan:
     profile: Mapping[str, Any]
     policy: PolicySet
     k8s_version: tuple[int, int]
-    """The Kubernetes version: schemas, and the Pod Security version the checks apply."""
+    """The Kubernetes version: schemas, and the newest Pod Security version the checks apply."""
     pss_level: Level
+    """What the environment requires of every pod: ``--pss-level``, else the profile's
+    ``podSecurity``, else the policy set's. A pod whose Namespace enforces more is judged there
+    (``servegate.podsecurity``)."""
     params: Mapping[str, Any]
-    """Policy parameters: the policy set's, then the repo's ``policy:`` (rule defaults under)."""
+    """Policy parameters: the policy set's, then the repo's ``policy:`` (rule defaults under);
+    the facts about the cluster (``mesh``, ``kserveVersion``, ``storageInitializer``) settled
+    by ``_cluster_params``."""
     select: tuple[str, ...]
     ignore: tuple[str, ...]
     """The operator's ``--ignore`` and the policy set's ``rules.ignore``."""
     severities: Mapping[str, Severity]
     """The policy set's severity per rule id (other rules keep the registry's)."""
     rules: tuple[Rule, ...]
-    """The rules the check runs: selected, of this plan's Pod Security level (CHANGE rules
-    run only with ``--base``)."""
+    """The rules the check runs: selected, and of this plan's Pod Security level, except that
+    restricted Pod Security rules also run under baseline (each pod is judged at its own
+    Namespace's level); CHANGE rules run only with ``--base``."""
+    pss_version: Version | None = None
+    """The profile's ``podSecurityVersion``: what a pod whose Namespace is not checked is judged
+    at (None: ``latest``, ``k8s_version``)."""
+    pss_min_version: Version | None = None
+    """The profile's ``podSecurityMinVersion``: the oldest ``enforce-version`` a Namespace of
+    the environment may pin (None: any)."""
     _contexts: dict[str, Context] = field(default_factory=dict, compare=False, repr=False)
 
     def selects(self, rule: Rule) -> bool:
@@ -134,7 +151,14 @@ class Plan:
         found = self._contexts.get(rule.id)
         if found is None:
             params = {**rule.params, **self.params}
-            found = Context(self.k8s_version, self.pss_level, params, self.profile)
+            found = Context(
+                self.k8s_version,
+                self.pss_level,
+                params,
+                self.profile,
+                self.pss_version,
+                self.pss_min_version,
+            )
             self._contexts[rule.id] = found
         return found
 
@@ -145,6 +169,8 @@ class Plan:
             list(self.k8s_version),
             self.environment,
             self.pss_level.value,
+            None if self.pss_version is None else list(self.pss_version),
+            None if self.pss_min_version is None else list(self.pss_min_version),
             sorted(r.id for r in self.rules),
             list(self.select),
             list(self.ignore),
@@ -164,9 +190,14 @@ def _selected(rule: Rule, select: Sequence[str], ignore: Sequence[str]) -> bool:
 
 
 def _runs(rule: Rule, select: Sequence[str], ignore: Sequence[str], level: Level) -> bool:
+    """Selected and runnable. A restricted-level Pod Security rule runs under a baseline
+    requirement too when it judges pods: a pod whose Namespace enforces restricted is judged by
+    it (``servegate.evaluate`` gives each pod its own level)."""
     if isinstance(rule, ReportedRule) or not _selected(rule, select, ignore):
         return False
-    return not (rule.level is Level.RESTRICTED and level is Level.BASELINE)
+    if rule.level is Level.RESTRICTED and level is Level.BASELINE:
+        return isinstance(rule, PodRule)
+    return True
 
 
 def _kserve(text: str) -> str:
@@ -192,9 +223,14 @@ def _cluster_params(
       install (``sidecar``, without CNI);
     - ``kserveVersion``: the operator's ``--kserve-version``, else the repo's ``kserveVersion``
       (``servegate new --kserve-version``), else the policy set's; unset, the rules assume the
-      newest KServe servegate knows.
+      newest KServe servegate knows;
+    - ``storageInitializer`` is the parameter as merged: ``restricted`` says the cluster's
+      default ClusterStorageContainer is hardened; anything else is KServe's own default.
+
+    ``servegate.podspecs.unit`` (the effective pods) and the rules read these, never the
+    profile again.
     """
-    from servegate.rules.istio._mesh import MESH_MODES
+    from servegate.podspecs.mesh import MESH_MODES
 
     for value in (params.get("mesh"), profile.get("mesh")):
         if isinstance(value, str) and value in MESH_MODES:
@@ -227,6 +263,15 @@ def parse_k8s_version(text: str) -> tuple[int, int]:
 #: Separates a plan key's environment from the folder of the nested servegate.yaml whose
 #: policy it adds (``prod@models/fraud``).
 LAYER = "@"
+
+
+def pss_versions(profile: Mapping[str, Any]) -> tuple[Version | None, Version | None]:
+    """The profile's ``podSecurityVersion`` (None: latest) and ``podSecurityMinVersion`` (None:
+    any); ValueError for a value admission cannot read (the profile schema rejects it first)."""
+    return (
+        profile_version(profile.get("podSecurityVersion"), "podSecurityVersion"),
+        profile_version(profile.get("podSecurityMinVersion"), "podSecurityMinVersion"),
+    )
 
 
 class Planner:
@@ -482,6 +527,10 @@ class Planner:
         )
         level = operator.pss_level or Level(level_name)
         ignore = (*operator.ignore, *ignore)
+        try:
+            version, oldest = pss_versions(profile)
+        except ValueError as err:
+            raise UsageError(f"environment profile {environment}: {err}") from None
         return Plan(
             environment=environment,
             profile=profile,
@@ -495,6 +544,8 @@ class Planner:
             rules=tuple(
                 r for r in all_rules().values() if _runs(r, operator.select, ignore, level)
             ),
+            pss_version=version,
+            pss_min_version=oldest,
         )
 
     def _profiles(self, environment: str | None) -> tuple[dict[str, Any], Any]:

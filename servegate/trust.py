@@ -134,9 +134,10 @@ def profile(
     ref: Mapping[str, Any], repo: Mapping[str, Any]
 ) -> tuple[dict[str, Any], list[Weakening]]:
     """An environment profile of the repo over the operator's of the same name (or the
-    strictest defaults): Pod Security, mTLS, the canary requirement, a privileged namespace
-    (``allowPrivilegedNamespace``) and the mesh (``mesh: none``) never relax, and the
-    policy set it names is judged by ``Planner`` against the reference set."""
+    strictest defaults): Pod Security (level, ``podSecurityVersion``, ``podSecurityMinVersion``),
+    mTLS, the canary requirement, a privileged namespace (``allowPrivilegedNamespace``) and the
+    mesh (``mesh: none``) never relax, and the policy set it names is judged by ``Planner``
+    against the reference set."""
     merged = {**ref, **repo}
     out: list[Weakening] = []
     ref_level = str(ref.get("podSecurity") or "restricted")
@@ -167,4 +168,45 @@ def profile(
     if ref.get("requireCanary") is True and repo.get("requireCanary") is False:
         out.append(Weakening(("requireCanary",), "requireCanary: false drops the operator's"))
         merged["requireCanary"] = True
+    for key, older in _pss_versions(ref, repo):
+        out.append(Weakening((key,), older))
+        if key in ref:
+            merged[key] = ref[key]
+        else:
+            merged.pop(key, None)
     return merged, out
+
+
+def _minor(value: Any) -> int | None:
+    """``v1.33`` -> 33; ``latest`` or unset -> None (newest); anything else -> -1 (oldest)."""
+    text = str(value or "latest")
+    if text == "latest":
+        return None
+    head, _, minor = text.partition("v1.")
+    return int(minor) if not head and minor.isdigit() else -1
+
+
+def _pss_versions(ref: Mapping[str, Any], repo: Mapping[str, Any]) -> Iterable[tuple[str, str]]:
+    """The repo's Pod Security versions that would judge pods at an older version than the
+    reference (``podSecurityVersion``), or let Namespaces pin one (``podSecurityMinVersion``)."""
+    if "podSecurityVersion" in repo:
+        mine, theirs = _minor(repo["podSecurityVersion"]), _minor(ref.get("podSecurityVersion"))
+        if mine is not None and (theirs is None or mine < theirs):
+            shown = ref.get("podSecurityVersion") or "latest"
+            yield (
+                "podSecurityVersion",
+                (
+                    f"podSecurityVersion {repo['podSecurityVersion']} is older than the operator's "
+                    f"{shown}"
+                ),
+            )
+    if "podSecurityMinVersion" in repo and ref.get("podSecurityMinVersion") is not None:
+        mine, theirs = _minor(repo["podSecurityMinVersion"]), _minor(ref["podSecurityMinVersion"])
+        if mine is None or (theirs is not None and mine < theirs):
+            yield (
+                "podSecurityMinVersion",
+                (
+                    f"podSecurityMinVersion {repo['podSecurityMinVersion']} is below "
+                    f"the operator's {ref['podSecurityMinVersion']}"
+                ),
+            )

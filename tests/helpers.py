@@ -238,3 +238,70 @@ def application(
         f"    repoURL: {repo}\n    path: {path}\n{source}"
         "  destination: {server: https://kubernetes.default.svc, namespace: ml}\n"
     )
+
+
+def objects_of(*bodies: Mapping[str, Any], file: str = "repo.yaml") -> list[Resource]:
+    """Resources of object bodies, as if read from ``file`` (no source lines)."""
+    return [Resource.from_body(dict(b), Origin(file)) for b in bodies]
+
+
+def psa_labels(**modes: str) -> dict[str, str]:
+    """Pod Security labels: ``psa_labels(enforce="restricted", enforce_version="v1.33")``."""
+    return {f"pod-security.kubernetes.io/{k.replace('_', '-')}": v for k, v in modes.items()}
+
+
+def namespace(name: str = "ml", **labels: str) -> dict[str, Any]:
+    """A Namespace body with ``labels`` (``namespace("ml", **psa_labels(enforce="baseline"))``)."""
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}
+
+
+#: A container securityContext that Pod Security restricted admits.
+HARDENED_CONTEXT: Mapping[str, Any] = {
+    "allowPrivilegeEscalation": False,
+    "runAsNonRoot": True,
+    "capabilities": {"drop": ["ALL"]},
+    "seccompProfile": {"type": "RuntimeDefault"},
+}
+
+
+def inference_service(
+    name: str, predictor: Mapping[str, Any], namespace: str = "ml", **meta: Any
+) -> dict[str, Any]:
+    """A KServe v1beta1 InferenceService body with ``predictor`` as its predictor spec."""
+    return {
+        "apiVersion": "serving.kserve.io/v1beta1",
+        "kind": "InferenceService",
+        "metadata": {"name": name, "namespace": namespace, **meta},
+        "spec": {"predictor": dict(predictor)},
+    }
+
+
+def serving_runtime(
+    name: str,
+    formats: list[dict[str, Any]],
+    *,
+    kind: str = "ServingRuntime",
+    namespace: str | None = "ml",
+    **spec: Any,
+) -> dict[str, Any]:
+    """A (Cluster)ServingRuntime body serving ``formats`` (supportedModelFormats); by default
+    one hardened ``kserve-container``; ``spec`` adds or replaces spec fields."""
+    meta: dict[str, Any] = {"name": name}
+    if kind == "ServingRuntime" and namespace:
+        meta["namespace"] = namespace
+    containers = spec.pop(
+        "containers",
+        [
+            {
+                "name": "kserve-container",
+                "image": f"registry.example.com/{name}:1",
+                "securityContext": dict(HARDENED_CONTEXT),
+            }
+        ],
+    )
+    return {
+        "apiVersion": "serving.kserve.io/v1alpha1",
+        "kind": kind,
+        "metadata": meta,
+        "spec": {"supportedModelFormats": formats, "containers": containers, **spec},
+    }

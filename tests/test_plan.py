@@ -209,10 +209,44 @@ def test_selection_and_the_rules_that_run(tmp_path: Path) -> None:
     assert not ignored.selects(KUSTOMIZE_ERROR), "--ignore silences input problems too"
 
 
-def test_baseline_runs_no_restricted_rule(tmp_path: Path) -> None:
+def test_baseline_runs_restricted_rules_only_for_pods(tmp_path: Path) -> None:
+    """Under a baseline requirement the restricted Pod Security rules still run: a pod whose
+    Namespace enforces restricted is judged by them (servegate.evaluate picks per pod)."""
     plan = planner(tmp_path, Operator(pss_level=Level.BASELINE)).plan(None)
-    assert PRIVILEGED in plan.rules and RUN_AS_NON_ROOT not in plan.rules
+    assert PRIVILEGED in plan.rules and RUN_AS_NON_ROOT in plan.rules
     assert plan.context(RUN_AS_NON_ROOT).pss_level is Level.BASELINE
+
+
+def test_pod_security_versions_and_cluster_parameters_resolved_once(tmp_path: Path) -> None:
+    profile = SANDBOX.replace("name: sandbox", "name: lab") + (
+        "podSecurityVersion: v1.33\npodSecurityMinVersion: v1.30\nmesh: istio-cni\n"
+    )
+    root = write_tree(tmp_path, {"environments/lab.yaml": profile})
+    allowed = Trust(repo_weakening=True)  # the repo's profile as written (as an operator's)
+    plan = Planner(root, Operator(), Config(), allowed).plan("lab")
+    assert (plan.pss_version, plan.pss_min_version) == ((1, 33), (1, 30))
+    ctx = plan.context(RUN_AS_NON_ROOT)
+    assert (ctx.pss_version, ctx.pss_min_version) == ((1, 33), (1, 30))
+    assert ctx.param("mesh") == "istio-cni" and ctx.param("storageInitializer") == "kserve"
+    # the repo's policy parameters come before the profile's mesh
+    config = Config(policy={"mesh": "sidecar", "storageInitializer": "restricted"})
+    params = Planner(root, Operator(), config, allowed).plan("lab").params
+    assert (params["mesh"], params["storageInitializer"]) == ("sidecar", "restricted")
+    # no profile: latest, any pin, Istio's default install (sidecars without CNI)
+    bare = planner(root).plan(None)
+    assert (bare.pss_version, bare.pss_min_version, bare.params["mesh"]) == (None, None, "sidecar")
+    assert plan.key != bare.key
+
+
+def test_a_repo_profile_cannot_judge_pods_at_an_older_version(tmp_path: Path) -> None:
+    """Without the operator's leave, the repo's own profile pins no older Pod Security
+    version than the reference (latest): the pin is not applied, and said so."""
+    profile = SANDBOX.replace("name: sandbox", "name: lab") + "podSecurityVersion: v1.33\n"
+    root = write_tree(tmp_path, {"environments/lab.yaml": profile})
+    p = planner(root)
+    assert p.plan("lab").pss_version is None
+    [pin] = [f for f in p.findings if "podSecurityVersion" in f.message]
+    assert pin.rule == "repo.policy-weakening" and pin.file == "environments/lab.yaml"
 
 
 def test_context_carries_the_plan(tmp_path: Path) -> None:

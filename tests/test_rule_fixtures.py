@@ -5,7 +5,8 @@ A fail fixture marks each line where a finding is expected with a trailing
 rules are for family-wide tests and ignored here). A pass fixture must produce no finding.
 Optional header comments change the context: ``# k8s-version: 1.33`` (default: newest,
 1.37), ``# pss-level: baseline`` (default: restricted), ``# params: {"requireDigest": true}``
-(JSON, over the rule's defaults) and ``# env: prod`` (the environment profile).
+(JSON, over the rule's defaults) and ``# env: prod`` (the environment profile; a JSON object
+is used as the profile itself, for fields no shipped profile sets).
 
 Rules the engine reports while loading (yaml, schema, kustomize problems) run through the whole
 CLI instead: their fixture is a file (``*.notyaml`` for deliberately broken YAML, copied in as
@@ -26,6 +27,7 @@ import pytest
 from servegate.cli import main
 from servegate.config import load_profile
 from servegate.evaluate import evaluate
+from servegate.plan import _cluster_params, pss_versions
 from servegate.resource import Origin, Resource, is_k8s_object
 from servegate.rules import all_rules
 from servegate.rules.base import Context, Level, ReportedRule, Rule
@@ -120,13 +122,22 @@ def load_resources(path: Path) -> list[Resource]:
 
 def found_lines(fixture: Fixture, rule: Rule) -> set[tuple[str, int]]:
     resources = load_resources(fixture.path)
-    environment = load_profile(fixture.env) if fixture.env else {}
-    ctx = Context(fixture.version, fixture.level, {**rule.params, **fixture.params}, environment)
+    environment: dict[str, object] = {}
+    if fixture.env and fixture.env.startswith("{"):
+        environment = json.loads(fixture.env)
+    elif fixture.env:
+        environment = load_profile(fixture.env)
+    # the context a plan gives: the fixture's level and parameters over the rule's defaults,
+    # the cluster's mesh and storage initializer and the profile's versions as plan.py settles
+    # them (no policy set's parameters)
+    params = _cluster_params({**rule.params, **fixture.params}, environment, None)
+    version, oldest = pss_versions(environment)
+    ctx = Context(fixture.version, fixture.level, params, environment, version, oldest)
     found: set[tuple[str, int]] = set()
     for hit in evaluate([rule], resources, ctx):
-        file, line = hit.resource.locate(hit.violation.path)
-        assert file == str(fixture.path), f"{hit.violation.message}: located in {file}"
-        found.add((rule.id, line))
+        finding = hit.finding()
+        assert finding.file == str(fixture.path), f"{finding.message}: located in {finding.file}"
+        found.add((rule.id, finding.line))
     return found
 
 

@@ -111,6 +111,27 @@ def test_the_mesh_facts_that_relax_are_the_operators() -> None:
     assert merged["allowPrivilegedNamespace"] is True and not found
 
 
+def test_profiles_never_judge_pods_at_an_older_pod_security_version() -> None:
+    ref = {"podSecurityVersion": "v1.34", "podSecurityMinVersion": "v1.33"}
+    repo = {"podSecurityVersion": "v1.30", "podSecurityMinVersion": "v1.25"}
+    merged, found = trust.profile(ref, repo)
+    assert {k: merged[k] for k in ref} == ref
+    assert sorted(w.where[0] for w in found) == ["podSecurityMinVersion", "podSecurityVersion"]
+    # the reference judges at latest: any pin is older; a newer minimum only tightens
+    merged, found = trust.profile(
+        {}, {"podSecurityVersion": "v1.33", "podSecurityMinVersion": "v1.35"}
+    )
+    assert "podSecurityVersion" not in merged and merged["podSecurityMinVersion"] == "v1.35"
+    assert [w.where for w in found] == [("podSecurityVersion",)]
+    # leaving the operator's minimum out keeps it
+    merged, found = trust.profile({"podSecurityMinVersion": "v1.33"}, {"mesh": "ambient"})
+    assert (merged["podSecurityMinVersion"], merged["mesh"]) == ("v1.33", "ambient") and not found
+    _, found = trust.profile(
+        {"podSecurityMinVersion": "v1.33"}, {"podSecurityMinVersion": "latest"}
+    )
+    assert [w.where for w in found] == [("podSecurityMinVersion",)]
+
+
 # -- the repo's policies/ and environments/ ----------------------------------------------------
 
 

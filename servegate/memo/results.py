@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from servegate.plan import Planner
 
 #: The stage and its format version (bump when the entry or the key recipe changes).
-STAGE, VERSION = "results", 3
+STAGE, VERSION = "results", 4
 _DATA = ("schemas", "policies", "environments")
 
 
@@ -158,11 +158,15 @@ def _ref(data: Any) -> ResourceRef:
 
 def _finding_data(f: Finding) -> list[Any]:
     ref = _ref_data(f.resource)
-    return [f.rule, f.severity.value, f.message, f.file, f.line, ref, f.path, f.suppressed, f.unit]
+    cap = None if f.at_most is None else f.at_most.value
+    return [
+        *(f.rule, f.severity.value, f.message, f.file, f.line, ref, f.path),
+        *(f.suppressed, f.unit, cap),
+    ]
 
 
 def _finding(data: Any) -> Finding:
-    rule, severity, message, file, line, ref, path, suppressed, unit = data
+    rule, severity, message, file, line, ref, path, suppressed, unit, cap = data
     return Finding(
         str(rule),
         Severity(severity),
@@ -173,4 +177,5 @@ def _finding(data: Any) -> Finding:
         path,
         None if suppressed is None else str(suppressed),
         unit=str(unit),
+        at_most=None if cap is None else Severity(cap),
     )

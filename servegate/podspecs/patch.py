@@ -216,6 +216,13 @@ _ARGO: dict[str, dict[str, _Field]] = {
 }
 
 
+def field_meta(definition: str | None, name: str) -> tuple[str, str | None, str | None]:
+    """(patch strategy, merge key, definition of the value or its items) of field ``name`` of
+    an object ``definition``, as the core API's OpenAPI definitions give them."""
+    found = _field(definition, name)
+    return found.strategy, found.merge_key, found.definition
+
+
 def _field(definition: str | None, name: str) -> _Field:
     extra = _ARGO.get(definition or "")
     if extra is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -12,6 +12,27 @@ from servegate.resource import FieldPath, Resource, as_dict
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
 NO_PATHS: Mapping[FieldPath, FieldPath] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where part of an effective pod is written when that is not its own resource at the same
+    path: a ServingRuntime's container, a ClusterStorageContainer, the Namespace label that
+    turns on Istio injection, or another place in the pod's own resource (a list item merged by
+    key). A finding about that part is located there."""
+
+    resource: Resource
+    path: FieldPath
+    label: str = ""
+    """What a message names instead of the pod: ``ServingRuntime 'x' container 'y'``."""
+    why: str = ""
+    """Appended to the message: why the part is in the pod (an injected container)."""
+    whole: bool = False
+    """Every field under the prefix is located at ``path`` itself (the label that adds an
+    injected container), not at the same sub-path there."""
+
+
+NO_SOURCES: Mapping[FieldPath, Source] = MappingProxyType({})
 
 
 def relocate(
@@ -40,6 +61,9 @@ class ContainerView:
     field_paths: Mapping[FieldPath, FieldPath] = field(default_factory=lambda: NO_PATHS)
     """Fields that live elsewhere than under ``path`` (set by a podSpecPatch): a prefix of
     ``at()``'s parts -> its path in the resource."""
+    injected: str = ""
+    """Who adds this container to the pod when it is not written in the repo (Istio's sidecar
+    injector): only the Pod Security rules judge it."""
 
     @property
     def security_context(self) -> dict[str, Any]:
@@ -80,6 +104,29 @@ class PodSpecView:
     problems: tuple[tuple[FieldPath, str], ...] = ()
     """Parts of the pod that could not be read (a podSpecPatch that does not parse or apply):
     the pod is judged without them, and ``pods.unreadable-spec`` reports each."""
+    sources: Mapping[FieldPath, Source] = field(default_factory=lambda: NO_SOURCES)
+    """Effective pods (``servegate.podspecs.effective``): a prefix of a violation's path ->
+    where that part is written; the longest prefix wins, no prefix means the path itself."""
+    built: Built | None = None
+    """How an effective pod was built (runtime, storage initializer, mesh), for the rules
+    that report on it."""
+
+    def source_of(self, path: FieldPath) -> tuple[Source | None, FieldPath]:
+        """Where ``path`` (as a check returns it) is written: (the source, the path there), or
+        (None, ``path``) when it is in the pod's own resource at that path."""
+        if self.sources:
+            for n in range(len(path), 0, -1):
+                found = self.sources.get(path[:n])
+                if found is not None:
+                    return found, found.path if found.whole else (*found.path, *path[n:])
+        return None, path
+
+    def written(self) -> PodSpecView:
+        """This pod without the containers nothing in the repo writes (injected by a mesh):
+        what rules other than Pod Security see."""
+        if not any(c.injected for c in self.containers):
+            return self
+        return replace(self, containers=tuple(c for c in self.containers if not c.injected))
 
     @property
     def security_context(self) -> dict[str, Any]:
@@ -101,6 +148,33 @@ class PodSpecView:
         if value is None and self.pod_level:
             value = self.security_context.get(key)
         return value
+
+
+@dataclass(frozen=True, slots=True)
+class Built:
+    """What an effective pod was built from, beyond its own resource."""
+
+    runtime: Resource | None = None
+    """The ServingRuntime or ClusterServingRuntime merged in (None: none in the checked set)."""
+    runtime_note: str = ""
+    """Why no runtime of the checked set was merged, when a runtime would be."""
+    runtime_named: bool = False
+    """The InferenceService names its runtime (``model.runtime``)."""
+    runtime_at: FieldPath = ()
+    """Where the InferenceService names or implies its runtime (``model.runtime`` or
+    ``model.modelFormat``)."""
+    storage: Resource | None = None
+    """The ClusterStorageContainer whose container is the storage-initializer."""
+    storage_default: bool = False
+    """KServe's own default storage-initializer is added (no ClusterStorageContainer in the
+    checked set serves the storage URI)."""
+    storage_at: FieldPath = ()
+    """Where the storage URI that makes KServe add the storage-initializer is written."""
+    storage_uri: str = ""
+    mesh: str = ""
+    """Why Istio injects its containers, when it does."""
+    problems: tuple[tuple[Resource, FieldPath, str], ...] = ()
+    """Why KServe cannot build the pod from the runtime: (object to change, path, why)."""
 
 
 def containers_of(spec: dict[str, Any], path: FieldPath) -> Iterator[ContainerView]:

@@ -77,9 +77,18 @@ class Context:
 
     k8s_version: tuple[int, int]
     pss_level: Level = Level.RESTRICTED
+    """The Pod Security level: the unit's requirement (``servegate.podsecurity``); for a pod
+    rule, what that pod is judged at (its Namespace may ask for more)."""
     params: Mapping[str, Any] = field(default_factory=dict)
     environment: Mapping[str, Any] = field(default_factory=dict)
     """The environment profile of the unit being checked (empty when unknown)."""
+    pss_version: tuple[int, int] | None = None
+    """The Pod Security version: the environment's ``podSecurityVersion`` as the plan resolved
+    it (None: ``latest``, the cluster's ``k8s_version``); for a pod rule, the version that pod
+    is judged at (its Namespace's ``enforce-version``)."""
+    pss_min_version: tuple[int, int] | None = None
+    """The environment's ``podSecurityMinVersion``: the oldest ``enforce-version`` a Namespace
+    may pin (None: any)."""
 
     def param(self, name: str, default: Any = None) -> Any:
         return self.params.get(name, default)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from servegate.podspecs.mesh import DEFAULT_MESH, MESH_MODES
 from servegate.resource import as_dict, as_list
 from servegate.rules.base import Context
 
@@ -13,12 +14,6 @@ PROBE_PATHS = frozenset({"/healthz", "/metrics", "/readyz", "/livez", "/health",
 """Paths Knative's system pods probe and scrape (Knative's Istio authorization guide)."""
 KNATIVE_ACTIVATOR_SA = "activator"
 """Knative's activator's own service account, since Knative v1.11 (knative/serving#14133)."""
-MESH_MODES = ("istio-cni", "ambient", "sidecar", "none")
-"""Values of the ``mesh`` parameter (servegate.yaml ``policy.mesh``, or the environment profile's
-``mesh``): Istio sidecars with the CNI node agent, Istio ambient, Istio sidecars without CNI
-(Istio's default install: the injected ``istio-init`` needs NET_ADMIN and NET_RAW), no mesh."""
-DEFAULT_MESH = "sidecar"
-"""Unset: Istio's default installation, which has no CNI (istioctl ``default`` profile)."""
 
 
 def mesh_mode(ctx: Context) -> str:

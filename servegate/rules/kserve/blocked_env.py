@@ -35,34 +35,35 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from servegate.model import Severity
-from servegate.podspecs import PodSpecView
-from servegate.resource import as_dict, as_list
+from servegate.podspecs import pod_specs
+from servegate.resource import Resource, as_dict, as_list
 from servegate.rules.base import Context, Scope, Violation, rule
 
 BLOCKED_ENV = frozenset({"PYTHONPATH"})
 _KINDS = frozenset({"InferenceService", "ServingRuntime", "ClusterServingRuntime"})
 
 
-def check(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
-    if pod.resource.kind not in _KINDS:
-        return
-    for container in pod.containers:
-        for i, env in enumerate(as_list(container.body.get("env"))):
-            name = as_dict(env).get("name")
-            if name in BLOCKED_ENV:
-                yield Violation(
-                    container.at("env", i, "name"),
-                    f"setting {name} is not allowed for security reasons (KServe's webhook "
-                    "refuses it)",
-                    f"{pod.label} container {container.name!r}",
-                )
+def check(resource: Resource, ctx: Context) -> Iterator[Violation]:
+    # KServe's webhooks judge each object as written, not the pod it merges them into
+    for pod in pod_specs(resource):
+        for container in pod.containers:
+            for i, env in enumerate(as_list(container.body.get("env"))):
+                name = as_dict(env).get("name")
+                if name in BLOCKED_ENV:
+                    yield Violation(
+                        container.at("env", i, "name"),
+                        f"setting {name} is not allowed for security reasons (KServe's webhook "
+                        "refuses it)",
+                        f"{pod.label} container {container.name!r}",
+                    )
 
 
 RULE = rule(
     "kserve.blocked-env",
     "No PYTHONPATH in model server containers",
     Severity.ERROR,
-    Scope.POD,
+    Scope.OBJECT,
     check,
+    kinds=_KINDS,
     doc=__doc__,
 )

@@ -1,12 +1,22 @@
 """## What it does
-Flags a Namespace that holds workloads (in the same overlay) but does not carry the label
-`pod-security.kubernetes.io/enforce` at least at the Pod Security level the overlay is checked
-at (`--pss-level`, else its environment's `podSecurity`, else its policy set's; `restricted`
-unless something says otherwise), or lacks `pod-security.kubernetes.io/enforce-version`. One
-exception: where the environment allows a privileged namespace (`allowPrivilegedNamespace:
-true`) and the mesh is Istio sidecars without CNI (`mesh: sidecar`), `privileged` is accepted,
-as Istio requires for its `istio-init` container; the namespace must then still warn and audit
-at that level.
+Flags a Namespace that holds workloads (in the same overlay) when its Pod Security labels let
+admission enforce less than its environment requires: no `pod-security.kubernetes.io/enforce`
+label, or one below the level the overlay is checked at (`--pss-level`, else its environment
+profile's `podSecurity`, else its policy set's; `restricted` unless something says otherwise);
+no `pod-security.kubernetes.io/enforce-version`, or one pinned below the profile's
+`podSecurityMinVersion`; and any Pod Security label admission cannot read (an invalid
+`enforce` level is enforced as `restricted`, an invalid version as `latest`, an invalid `warn`
+or `audit` level as `privileged`).
+
+servegate judges the Namespace's pods at the stricter of its `enforce` label and the
+environment's level, at its `enforce-version` (`servegate.podsecurity`): relabelling a
+Namespace can never weaken the check, and this rule says where the cluster would.
+
+One exception, where the operator's environment allows a privileged namespace
+(`allowPrivilegedNamespace: true`) and the mesh is Istio sidecars without CNI (`mesh:
+sidecar`): `privileged` is accepted, as Istio requires for its `istio-init` container, when
+the namespace still warns and audits at the environment's level. Its pods are still judged at
+that level; only what Istio injects is reported as a warning (`servegate.podsecurity`).
 
 ## Why is this bad?
 servegate checks Pod Security before sync; the cluster's Pod Security Admission enforces it
@@ -46,57 +56,69 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from servegate.model import Severity
+from servegate.podsecurity import (
+    ENFORCE,
+    ENFORCE_VERSION,
+    mesh_exempt,
+    namespace_policy,
+    rank,
+    requirement,
+    show,
+)
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
-from servegate.rules.istio._mesh import mesh_mode
 from servegate.rules.namespace._workloads import namespaces_with_workloads
-
-ENFORCE = "pod-security.kubernetes.io/enforce"
-ENFORCE_VERSION = "pod-security.kubernetes.io/enforce-version"
-_RANK = {"privileged": 0, "baseline": 1, "restricted": 2}
-
-
-def _privileged_mesh(ctx: Context, labels: dict[str, object], required: str) -> bool:
-    """Istio sidecars without CNI in an environment that allows a privileged namespace, with
-    warn and audit still at the required level."""
-    return (
-        ctx.environment.get("allowPrivilegedNamespace") is True
-        and mesh_mode(ctx) == "sidecar"
-        and all(
-            _RANK.get(str(labels.get(f"pod-security.kubernetes.io/{m}")), -1)
-            >= _RANK.get(required, 2)
-            for m in ("warn", "audit")
-        )
-    )
 
 
 def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
-    required = ctx.pss_level.value  # the unit's plan: --pss-level, else its environment's
-    need = _RANK[required]
+    required = requirement(ctx)  # the unit's plan: level, podSecurityMinVersion
+    need = required.level.value
     for ns in namespaces_with_workloads(resources):
+        who = f"namespace {ns.name!r}"
         labels = ns.labels
+        policy = namespace_policy(labels)
+        for label, value, why in policy.errors:
+            yield Violation(
+                ("metadata", "labels", label),
+                f"{label}: {value!r} is not a Pod Security value ({why})",
+                who,
+                ns,
+            )
         level = labels.get(ENFORCE)
-        if level == "privileged" and _privileged_mesh(ctx, labels, required):
-            level = required
+        if mesh_exempt(policy, required):
+            level = need
         if level is None:
             yield Violation(
                 ("metadata", "labels", ENFORCE),
-                f"no {ENFORCE} label: set it to {required!r}",
-                f"namespace {ns.name!r}",
+                f"no {ENFORCE} label: set it to {need!r}",
+                who,
                 ns,
             )
-        elif _RANK.get(str(level), -1) < need:
+        elif rank(str(level)) < rank(need):
             yield Violation(
                 ("metadata", "labels", ENFORCE),
-                f"{ENFORCE} is {level!r}, the environment requires {required!r}",
-                f"namespace {ns.name!r}",
+                f"{ENFORCE} is {level!r}, the environment requires {need!r} (servegate judges "
+                f"the pods at {need!r}; the cluster would admit less)",
+                who,
                 ns,
             )
         if not labels.get(ENFORCE_VERSION):
             yield Violation(
                 ("metadata", "labels", ENFORCE_VERSION),
                 f"no {ENFORCE_VERSION} label: pin the Pod Security version",
-                f"namespace {ns.name!r}",
+                who,
+                ns,
+            )
+        elif (
+            required.min_version is not None
+            and policy.enforce.version is not None
+            and policy.enforce.version < required.min_version
+        ):
+            yield Violation(
+                ("metadata", "labels", ENFORCE_VERSION),
+                f"{ENFORCE_VERSION} is {show(policy.enforce.version)}, below the environment's "
+                f"podSecurityMinVersion {show(required.min_version)}",
+                who,
                 ns,
             )
 
