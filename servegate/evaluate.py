@@ -152,12 +152,6 @@ def evaluate(
                 yield Hit(unit_rule, violation.resource, violation)
 
 
-_MESH_EXEMPT = (
-    "admitted: the namespace enforces privileged for Istio's injected containers, as the "
-    "environment allows (allowPrivilegedNamespace, mesh: sidecar); its warn label reports it"
-)
-
-
 class _PodJudge:
     """The POD rules of one unit: each pod judged at its own Pod Security level and version,
     shared sources' hits held back until every object they affect is known."""
@@ -225,9 +219,8 @@ class _PodJudge:
                 for v in check(pod, ctx):
                     seen.add((rule.id, v.path, v.reason))
                     if any(v.path[: len(at)] == at for at in injected):
-                        yield from self.hit(rule, resource, pod, v, _MESH_EXEMPT, Severity.WARNING)
-                    else:
-                        yield from self.hit(rule, resource, pod, v)
+                        continue  # admitted: the operator allows a privileged namespace for it
+                    yield from self.hit(rule, resource, pod, v)
             for advisory, checks in advisories:
                 note = (
                     f"admitted, but the namespace's pod-security.kubernetes.io/{advisory.mode} "

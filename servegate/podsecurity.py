@@ -29,7 +29,7 @@ fixtures for is judged at that oldest version, and said so.
 One exception the operator may allow: a Namespace enforcing ``privileged`` because Istio's
 sidecars run without CNI (``allowPrivilegedNamespace`` with ``mesh: sidecar``, warn and audit
 still at the environment's level). Its pods are still judged at the environment's level, but
-a violation in a container Istio injects is reported as a warning: admission admits it.
+the containers Istio injects are not: admission admits them, and the operator accepted that.
 
 ``warn`` and ``audit``: admission admits a pod that violates them (it warns the client, or
 annotates the audit event). Where either is stricter than what the pod is judged at (a higher
@@ -221,7 +221,7 @@ class PodSecurity:
     """Why the version differs from the one the Namespace asks for, if it does."""
     mesh_exempt: bool = False
     """The Namespace enforces ``privileged`` as the environment allows for Istio sidecars
-    without CNI (:func:`mesh_exempt`): what Istio injects is admitted, and only warned about."""
+    without CNI (:func:`mesh_exempt`): what Istio injects is admitted, and not judged."""
 
 
 def judge(

@@ -494,3 +494,50 @@ def test_warnings_stay_warnings_through_the_pipeline(cli: CLI, tree: Tree) -> No
         run = cli("check", repo, "--format", "json")
         lifecycle = [f for f in run.json()["findings"] if f["rule"] == "pss.host-probes-lifecycle"]
         assert [f["severity"] for f in lifecycle] == ["warning"]
+
+
+HARDENED_POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}, namespace: ml}}
+spec:
+  securityContext: {{runAsNonRoot: true, seccompProfile: {{type: RuntimeDefault}}}}
+  containers:
+  - name: app
+    image: r/app:1
+    securityContext: {{allowPrivilegeEscalation: false, capabilities: {{drop: [ALL]}}{extra}}}
+"""
+
+
+@pytest.mark.parametrize("allowed", [True, False])
+def test_a_privileged_namespace_the_environment_allows_for_istio_init(allowed: bool) -> None:
+    """allowPrivilegedNamespace with mesh: sidecar: istio-init is admitted (the operator allowed
+    it); the model's own containers are still judged at the environment's level."""
+    ns = (
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ml\n  labels:\n"
+        "    istio-injection: enabled\n"
+        + "".join(
+            f"    {k}: {v}\n"
+            for k, v in psa_labels(
+                enforce="privileged",
+                enforce_version="latest",
+                warn="restricted",
+                audit="restricted",
+            ).items()
+        )
+    )
+    text = "---\n".join(
+        [
+            ns,
+            HARDENED_POD.format(name="ok", extra=""),
+            HARDENED_POD.format(name="bad", extra=", privileged: true"),
+        ]
+    )
+    ctx = Context(
+        (1, 37), params={"mesh": "sidecar"}, environment={"allowPrivilegedNamespace": allowed}
+    )
+    hits = list(evaluate(pss(), load(text), ctx))
+    init = [h for h in hits if "istio-init" in h.message]
+    assert bool(init) is not allowed
+    own = [(h.resource.name, h.rule.id, h.at_most) for h in hits if "istio-init" not in h.message]
+    assert ("bad", "pss.privileged", None) in own and not [o for o in own if o[0] == "ok"]

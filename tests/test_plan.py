@@ -227,14 +227,14 @@ def test_pod_security_versions_and_cluster_parameters_resolved_once(tmp_path: Pa
     assert (plan.pss_version, plan.pss_min_version) == ((1, 33), (1, 30))
     ctx = plan.context(RUN_AS_NON_ROOT)
     assert (ctx.pss_version, ctx.pss_min_version) == ((1, 33), (1, 30))
-    assert ctx.param("mesh") == "istio-cni" and ctx.param("storageInitializer") == "kserve"
+    assert ctx.param("mesh") == "istio-cni" and ctx.param("storageInitializer") is None
     # the repo's policy parameters come before the profile's mesh
     config = Config(policy={"mesh": "sidecar", "storageInitializer": "restricted"})
     params = Planner(root, Operator(), config, allowed).plan("lab").params
     assert (params["mesh"], params["storageInitializer"]) == ("sidecar", "restricted")
     # no profile: latest, any pin, Istio's default install (sidecars without CNI)
     bare = planner(root).plan(None)
-    assert (bare.pss_version, bare.pss_min_version, bare.params["mesh"]) == (None, None, "sidecar")
+    assert (bare.pss_version, bare.pss_min_version, bare.params.get("mesh")) == (None, None, None)
     assert plan.key != bare.key
 
 

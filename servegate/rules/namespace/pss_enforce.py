@@ -16,7 +16,7 @@ One exception, where the operator's environment allows a privileged namespace
 (`allowPrivilegedNamespace: true`) and the mesh is Istio sidecars without CNI (`mesh:
 sidecar`): `privileged` is accepted, as Istio requires for its `istio-init` container, when
 the namespace still warns and audits at the environment's level. Its pods are still judged at
-that level; only what Istio injects is reported as a warning (`servegate.podsecurity`).
+that level, apart from the containers Istio injects (`servegate.podsecurity`).
 
 ## Why is this bad?
 servegate checks Pod Security before sync; the cluster's Pod Security Admission enforces it
