@@ -134,10 +134,18 @@ def test_argocd_env_parameters_are_honoured_when_the_operator_allows(
     assert strict.returncode == 1, strict.stdout
     assert strict.stdout == ""
     assert "pss.run-as-non-root" in strict.stderr
-    relaxed = generate(
+    # a lower level is honoured, but the Namespace still enforces restricted: its pods are
+    # judged there, as admission will (servegate.podsecurity)
+    lowered = generate(
         overlay,
         ARGOCD_ENV_SERVEGATE_SELECT="pss",
         ARGOCD_ENV_SERVEGATE_PSS_LEVEL="baseline",
+        SERVEGATE_OPERATOR_CONFIG=operator,
+    )
+    assert lowered.returncode == 1 and "pss.run-as-non-root" in lowered.stderr
+    relaxed = generate(
+        overlay,
+        ARGOCD_ENV_SERVEGATE_SELECT="pss.privileged,pss.host-namespaces",
         SERVEGATE_OPERATOR_CONFIG=operator,
     )
     assert relaxed.returncode == 0, relaxed.stderr
