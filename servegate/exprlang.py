@@ -122,17 +122,29 @@ def _parser() -> Lark:
     return Lark(GRAMMAR, parser="lalr", maybe_placeholders=False)
 
 
-@cache
 def parse(text: str) -> Condition:
-    """Parse a condition; raises :class:`Unsupported` with the reason when it cannot."""
+    """Parse a condition; raises :class:`Unsupported` with the reason when it cannot. Both
+    outcomes are remembered per text: a monorepo repeats the same conditions (and the same
+    unparseable ``{{args.*}}`` templates) in every model."""
+    parsed = _parse(text)
+    if isinstance(parsed, Unsupported):
+        raise Unsupported(str(parsed))
+    return parsed
+
+
+@cache
+def _parse(text: str) -> Condition | Unsupported:
     from lark.exceptions import LarkError
 
     try:
         tree = _parser().parse(text)
     except LarkError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise Unsupported(f"cannot parse condition {text!r}: {first}") from None
-    _check(tree, in_predicate=False)
+        return Unsupported(f"cannot parse condition {text!r}: {first}")
+    try:
+        _check(tree, in_predicate=False)
+    except Unsupported as err:
+        return err
     return Condition(text, tree)
 
 
