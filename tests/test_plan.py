@@ -263,7 +263,7 @@ def test_cluster_facts_are_resolved_once_per_plan(tmp_path: Path) -> None:
     """The mesh and the KServe version reach every rule as parameters the plan settled: the
     repo's servegate.yaml first, then the environment profile, then nothing (the rules' own
     assumption: Istio's default install, the newest KServe)."""
-    rule = get_rule("istio.sidecar-without-cni")
+    rule = get_rule("pss.capabilities-restricted")
     assert rule is not None
     bare = planner(tmp_path).plan("prod").context(rule)
     assert bare.param("mesh") is None and bare.param("kserveVersion") is None
