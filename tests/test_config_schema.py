@@ -59,3 +59,36 @@ def test_schema_still_refuses_what_servegate_refuses() -> None:
     ):
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(bad, SCHEMA)
+
+
+@pytest.mark.parametrize("schema", ["servegate.schema.json", "operator.schema.json"])
+def test_kserve_version_pattern_is_exactly_the_supported_range(schema: str) -> None:
+    """The schemas accept the KServe versions servegate supports and no other, so a repo's
+    unsupported ``kserveVersion`` is a ``repo.config-invalid`` finding at its line (and the
+    operator's a usage error) rather than a late refusal without a location."""
+    import re
+
+    from servegate import kserve_versions
+
+    data = json.loads((Path(__file__).resolve().parents[1] / "schemas" / schema).read_text())
+    pattern = re.compile(data["properties"]["kserveVersion"]["pattern"])
+    for minor in range(0, 40):
+        for text in (f"0.{minor}", f"v0.{minor}.2"):
+            try:
+                kserve_versions.parse(text)
+                supported = True
+            except kserve_versions.UnsupportedVersion:
+                supported = False
+            assert bool(pattern.match(text)) is supported, text
+    assert pattern.match("main") and not pattern.match("1.0") and not pattern.match("")
+
+
+def test_unsupported_repo_kserve_version_is_a_finding_at_its_line(tmp_path: Path, cli: Any) -> None:
+    (tmp_path / "servegate.yaml").write_text('version: 1\nkserveVersion: "0.9"\n')
+    (tmp_path / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    run = cli("check", tmp_path, "--format", "json")
+    found = json.loads(run.out)["findings"]
+    assert run.code == 1
+    assert [(f["rule"], f["file"], f["line"]) for f in found] == [
+        ("repo.config-invalid", "servegate.yaml", 2)
+    ]
