@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -120,24 +121,32 @@ def load_resources(path: Path) -> list[Resource]:
     ]
 
 
-def found_lines(fixture: Fixture, rule: Rule) -> set[tuple[str, int]]:
-    resources = load_resources(fixture.path)
+def fixture_context(fixture: Fixture, defaults: dict[str, object] | None = None) -> Context:
+    """The context a plan gives a fixture: its level and parameters over ``defaults`` (a
+    rule's), the cluster's mesh and storage initializer and the profile's versions as plan.py
+    settles them (no policy set's parameters)."""
     environment: dict[str, object] = {}
     if fixture.env and fixture.env.startswith("{"):
         environment = json.loads(fixture.env)
     elif fixture.env:
         environment = load_profile(fixture.env)
-    # the context a plan gives: the fixture's level and parameters over the rule's defaults,
-    # the cluster's mesh and storage initializer and the profile's versions as plan.py settles
-    # them (no policy set's parameters)
-    params = _cluster_params({**rule.params, **fixture.params}, environment, None)
+    params = _cluster_params({**(defaults or {}), **fixture.params}, environment, None)
     version, oldest = pss_versions(environment)
-    ctx = Context(fixture.version, fixture.level, params, environment, version, oldest)
+    return Context(fixture.version, fixture.level, params, environment, version, oldest)
+
+
+def found_lines(
+    fixture: Fixture, rule: Rule, rules: Sequence[Rule] | None = None
+) -> set[tuple[str, int]]:
+    """(rule id, line) of every finding ``rules`` (default: ``rule`` alone) report on the
+    fixture, located as the report locates them, in the context of ``rule``'s defaults."""
+    resources = load_resources(fixture.path)
+    ctx = fixture_context(fixture, dict(rule.params))
     found: set[tuple[str, int]] = set()
-    for hit in evaluate([rule], resources, ctx):
+    for hit in evaluate(list(rules or [rule]), resources, ctx):
         finding = hit.finding()
         assert finding.file == str(fixture.path), f"{finding.message}: located in {finding.file}"
-        found.add((rule.id, finding.line))
+        found.add((hit.rule.id, finding.line))
     return found
 
 
