@@ -217,3 +217,29 @@ def test_cli_sarif_and_junit_of_a_failing_repo(tmp_path: Path, cli: Any) -> None
     run = cli("check", repo, "--format", "github")
     assert run.code == 1
     assert "::error file=overlays/prod/debug.yaml,line=10,title=pss.privileged::" in run.out
+
+
+def test_text_summary_says_what_suppressed_each_finding(tmp_path: Path) -> None:
+    """The text summary counts suppressions as the JSON report kinds them: exemptions, the
+    repo's excludes (``repo.excluded`` notes), the operator's baseline."""
+    from servegate.report import text
+
+    report = sample(tmp_path)
+    assert text.render(report).splitlines()[-1].endswith("; 1 suppressed by exemptions")
+    report.suppressed.append(
+        Finding(
+            "repo.excluded",
+            Severity.NOTE,
+            "kustomize root x hidden",
+            "servegate.yaml",
+            4,
+            suppressed="exclude: x/** (servegate.yaml)",
+        )
+    )
+    assert (
+        text.render(report)
+        .splitlines()[-1]
+        .endswith("; 2 suppressed (1 by excludes, 1 by exemptions)")
+    )
+    report.suppressed = report.suppressed[1:]
+    assert text.render(report).splitlines()[-1].endswith("; 1 suppressed by excludes")

@@ -78,11 +78,22 @@ def render(report: Report, color: bool = False) -> str:
 
 
 def _suppressed(report: Report) -> str:
+    """How many findings were suppressed, by what: the operator's baseline, the repo's
+    ``exclude:`` globs (``repo.excluded`` notes), exemptions (as the JSON report's
+    ``suppression.kind`` says)."""
+    from servegate.rules.repo.excluded import RULE as EXCLUDED
+
     used = report.baseline
-    if used is None:
-        return f"{len(report.suppressed)} suppressed by exemptions"
-    by_baseline = sum(f.suppressed == used.reason for f in report.suppressed)
-    parts = [f"{by_baseline} by the baseline {used.name}"]
-    if len(report.suppressed) > by_baseline:
-        parts.append(f"{len(report.suppressed) - by_baseline} by exemptions")
+    baseline = sum(used is not None and f.suppressed == used.reason for f in report.suppressed)
+    excluded = sum(f.rule == EXCLUDED.id for f in report.suppressed)
+    exempted = len(report.suppressed) - baseline - excluded
+    parts = []
+    if used is not None:
+        parts.append(f"{baseline} by the baseline {used.name}")
+    if excluded:
+        parts.append(f"{excluded} by excludes")
+    if exempted:
+        parts.append(f"{exempted} by exemptions")
+    if used is None and len(parts) == 1:
+        return f"{len(report.suppressed)} suppressed {parts[0].split(' ', 1)[1]}"
     return f"{len(report.suppressed)} suppressed ({', '.join(parts)})"
