@@ -330,12 +330,18 @@ def kustomization_file(directory: Path) -> Path | None:
     return None
 
 
-def discover(paths: list[Path], root: Path | None = None, memo: Memo | None = None) -> Discovery:
-    """Scan ``paths`` (dirs or files) inside one repo root; raise UsageError for bad paths."""
+def repo_root(paths: list[Path], root: Path | None = None) -> Path:
+    """The resolved repo root of a check of ``paths`` (``root``, else the git top level above
+    the first path); raise UsageError when a path does not exist."""
     for p in paths:
         if not p.exists():
             raise UsageError(f"path does not exist: {p}")
-    root = (root or find_repo_root(paths[0].resolve())).resolve()
+    return (root or find_repo_root(paths[0].resolve())).resolve()
+
+
+def discover(paths: list[Path], root: Path | None = None, memo: Memo | None = None) -> Discovery:
+    """Scan ``paths`` (dirs or files) inside one repo root; raise UsageError for bad paths."""
+    root = repo_root(paths, root)
     scan = _Paths(root, memo)
     findings: list[Finding] = []
     yaml_files: list[str] = []

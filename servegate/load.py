@@ -11,6 +11,7 @@ kustomize works.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Callable, Collection, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -53,7 +54,8 @@ def plain_folders(
     folders: dict[tuple[str, str | None], list[str]] = {}
     for rel in discovery.plain_files:
         env = planner.environment_of(rel) or None
-        folders.setdefault((Path(rel).parent.as_posix(), env), []).append(rel)
+        folder = rel.rpartition("/")[0] or "."
+        folders.setdefault((folder, env), []).append(rel)
     return folders
 
 
@@ -94,9 +96,10 @@ def load(
         kustomizations = list(
             {k.dir: k for r in discovery.roots for k in discovery.closure(r)}.values()
         )
+    base = str(discovery.root)
     for k in kustomizations:
         # a missing file is kustomize's to report, with its own message
-        files.update(f for f in k.files if (discovery.root / f).exists())
+        files.update(f for f in k.files if f not in files and os.path.exists(os.path.join(base, f)))
     for rel in sorted(files.difference(covered)):
         findings.extend(sources.findings(rel))
     bad_files = sources.problems

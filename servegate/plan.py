@@ -22,6 +22,7 @@ parameters.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -288,6 +289,7 @@ class Planner:
         self, root: Path, operator: Operator, repo: Config, trust: Trust | None = None
     ) -> None:
         self.root = root
+        self._base = str(root)
         self.operator = operator
         self.repo = repo
         self.trust = trust or Trust()
@@ -349,7 +351,7 @@ class Planner:
     def _load_nested(self, folder: str) -> Config | None:
         from servegate.config import CONFIG_NAME, load_config
 
-        if not (self.root / folder / CONFIG_NAME).is_file():
+        if not os.path.isfile(os.path.join(self._base, folder, CONFIG_NAME)):
             return None
         nested = load_config(self.root, None, folder=folder)
         for finding in nested.findings:
@@ -381,7 +383,9 @@ class Planner:
         if found != "":
             return found
         folder = rel.rsplit("/", 1)[0] if "/" in rel else ""
-        nested = self.nested_configs(rel if (self.root / rel).is_dir() else folder)
+        nested = self.nested_configs(
+            rel if os.path.isdir(os.path.join(self._base, rel)) else folder
+        )
         env = self.operator.env or self.repo.environment_for(rel)
         layer = None
         requests: list[tuple[str, str, int]] = []

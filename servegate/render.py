@@ -495,8 +495,14 @@ def render_keys(discovery: Discovery, kdirs: Sequence[str], memo: Memo) -> dict[
         WRAPPER,
         ORIGINS_CHECKED,
     )
+    from servegate.memo.scopes import known_render_keys, remember_render_keys
+
+    known = known_render_keys(memo, discovery.root, common)
     keys = {}
     for kdir in kdirs:
+        if known and kdir in known:
+            keys[kdir] = known[kdir]  # the repo's tree is as it was when this key was made
+            continue
         digest = hashlib.sha256(f"{STAGE}-v{VERSION}".encode())
         for text in (*common, kdir):
             digest.update(b"\0c" + text.encode("utf-8", "surrogateescape"))
@@ -506,6 +512,8 @@ def render_keys(discovery: Discovery, kdirs: Sequence[str], memo: Memo) -> dict[
         for rel in sorted(entries):
             digest.update(b"\0f" + rel.encode("utf-8", "surrogateescape") + b"\0" + entries[rel])
         keys[kdir] = digest.hexdigest()
+    if known is not None and not keys.keys() <= known.keys():
+        remember_render_keys(memo, discovery.root, common, {**known, **keys})
     return keys
 
 

@@ -36,19 +36,48 @@ def discover_scope(options: CheckOptions, memo: Memo) -> Discovery:
     touched: set[str] | None
     if found is not None:
         discovery, touched = found
+    elif options.base is None and options.changed is None:
+        discovery = _whole(options, memo)
+        touched = None
     else:
         discovery = discover(list(options.paths), options.root, memo)
         touched = _touched(discovery, options)
         if touched is not None:
             discovery = narrow(discovery, touched)
-    from servegate.deployed import extend
+    if discovery.deployed is None:
+        from servegate.deployed import extend
 
-    # what the repo's Argo CD Applications deploy; narrowed, what the touched files reach
-    discovery = extend(discovery, memo, options.applications, touched)
+        # what the repo's Argo CD Applications deploy; narrowed, what the touched files reach
+        discovery = extend(discovery, memo, options.applications, touched)
     if options.shard is not None:
         from servegate.shard import select
 
         discovery = select(discovery, *options.shard)
+    return discovery
+
+
+def _whole(options: CheckOptions, memo: Memo) -> Discovery:
+    """The discovery of a check that is not narrowed, with what its Applications deploy:
+    remembered by the repo's whole tree (``servegate.memo.scopes``), so that a check of an
+    unchanged repo reads no kustomization and no Application."""
+    from servegate.discover import repo_root
+    from servegate.memo import scopes
+
+    paths = list(options.paths)
+    root = repo_root(paths, options.root)
+    given = [rel(root, p.resolve()) for p in paths]
+    key = None
+    if memo.enabled and not any(g == ".." or g.startswith("../") for g in given):
+        key = scopes.scope_key(memo, root, given, options.applications)
+    if key is not None:
+        known = scopes.load(memo, key, root)
+        if known is not None:
+            return known
+    from servegate.deployed import extend
+
+    discovery = extend(discover(paths, root, memo), memo, options.applications)
+    if key is not None:
+        scopes.save(memo, key, discovery)
     return discovery
 
 

@@ -150,6 +150,15 @@ class Document:
         self._positions = value
         self._packed = None
 
+    def packed_positions(self) -> bytes:
+        """The node positions, marshalled (as the memo keeps them; not decoded when they
+        still are). Raises ValueError when marshal cannot hold them."""
+        if self._packed is not None:
+            return self._packed
+        import marshal
+
+        return marshal.dumps(self._positions)
+
     def line_of(self, path: Path_) -> int:
         """Line of the deepest node on ``path`` that exists in this document."""
         positions = self.positions

@@ -4,8 +4,10 @@
 folder layout. One module per memoised stage says what it keeps and what its key covers:
 ``digests`` (file digests and their stat index), ``parses`` (strictly parsed files),
 ``renders`` (kustomize output per root; its key is ``servegate.render.render_keys``),
-``results`` (a unit's findings; key: its inputs and its plan) and ``paths`` (the paths each
-kustomization names, for ``--changed-files``). ``Memo.off()`` (``--no-cache``) computes no
+``results`` (a unit's findings; key: its inputs and its plan), ``paths`` (the paths each
+kustomization names, for ``--changed-files``), ``apps`` (the Argo CD Applications each file
+holds) and ``scopes`` (a whole repo's discovery and its roots' render keys, by the repo's tree
+fingerprint). ``Memo.off()`` (``--no-cache``) computes no
 key, reads nothing and writes nothing. ``servegate cache info|clear`` shows and resets it.
 """
 
@@ -30,6 +32,9 @@ class Memo:
         self._stores: dict[str, Store] = {}
         self._hashers: dict[str, InputHasher] = {}
         self._parses: ParseMemo | None = None
+        self.trees: dict[str, str] = {}
+        """The tree fingerprint of each repo root (by its path) this run computed
+        (``servegate.memo.scopes``): stages whose key covers only the repo's files may use it."""
 
     @classmethod
     def off(cls) -> Memo:

@@ -78,23 +78,25 @@ class InputHasher:
         if self._index is not None:
             self._index.save()
 
-    def file(self, rel: str) -> bytes:
+    def file(self, rel: str, st: os.stat_result | None = None) -> bytes:
+        """The sha256 digest of the file at ``rel`` (``b"missing"``/``b"dir"`` when it cannot
+        be read as one); ``st``: its ``os.stat`` when the caller has it already."""
         found = self._files.get(rel)
         if found is None:
             if rel.endswith(("/", "/.")) or rel == ".":
                 path = str(self.root / rel)  # what pathlib would open
             else:
                 path = os.path.join(self._base, rel)
-            found = _hash_file(path) if self._index is None else self._indexed(rel, path)
+            found = _hash_file(path) if self._index is None else self._indexed(rel, path, st)
             self._files[rel] = found
         return found
 
-    def _indexed(self, rel: str, path: str) -> bytes:
+    def _indexed(self, rel: str, path: str, st: os.stat_result | None) -> bytes:
         assert self._index is not None
         entries = self._index.load()
         started = time.time_ns()
         try:
-            st = os.stat(path)
+            st = os.stat(path) if st is None else st
         except (OSError, ValueError):
             if entries.pop(rel, None) is not None:
                 self._index.dirty = True

@@ -21,8 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from servegate.model import Finding, Severity, Unit, UnitResult
-from servegate.resource import ResourceRef
+from servegate.memo.plain import finding, finding_data
+from servegate.model import Unit, UnitResult
 
 if TYPE_CHECKING:
     from servegate.discover import Discovery
@@ -135,7 +135,7 @@ class ResultMemo:
         try:
             findings, resources, files = data
             return UnitResult(
-                [_finding(item) for item in findings],
+                [finding(item) for item in findings],
                 int(resources),
                 [str(f) for f in files],
             )
@@ -143,39 +143,5 @@ class ResultMemo:
             return None  # absent or damaged: check again (and overwrite)
 
     def put(self, key: str, result: UnitResult) -> None:
-        findings = [_finding_data(f) for f in result.findings]
+        findings = [finding_data(f) for f in result.findings]
         self._store.put(key, (findings, result.resources, result.files))
-
-
-def _ref_data(ref: ResourceRef | None) -> list[Any] | None:
-    return None if ref is None else [ref.api_version, ref.kind, ref.namespace, ref.name]
-
-
-def _ref(data: Any) -> ResourceRef:
-    api_version, kind, namespace, name = data
-    return ResourceRef(str(api_version), str(kind), namespace, str(name))
-
-
-def _finding_data(f: Finding) -> list[Any]:
-    ref = _ref_data(f.resource)
-    cap = None if f.at_most is None else f.at_most.value
-    return [
-        *(f.rule, f.severity.value, f.message, f.file, f.line, ref, f.path),
-        *(f.suppressed, f.unit, cap),
-    ]
-
-
-def _finding(data: Any) -> Finding:
-    rule, severity, message, file, line, ref, path, suppressed, unit, cap = data
-    return Finding(
-        str(rule),
-        Severity(severity),
-        str(message),
-        str(file),
-        int(line),
-        None if ref is None else _ref(ref),
-        path,
-        None if suppressed is None else str(suppressed),
-        unit=str(unit),
-        at_most=None if cap is None else Severity(cap),
-    )
