@@ -9,7 +9,9 @@ returns a Report and never prints: the commands and report formats decide what u
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,7 +38,11 @@ if TYPE_CHECKING:
 
 def load_resources(options: CheckOptions) -> tuple[list[Unit], list[Finding]]:
     """Discover and render, without schema or rules: what ``servegate render`` prints."""
-    options = operator_options(options)
+    with _collector_paused():
+        return _load_resources(operator_options(options))
+
+
+def _load_resources(options: CheckOptions) -> tuple[list[Unit], list[Finding]]:
     memo = _memo(options)
     discovery = discover_scope(options, memo)
     config = _config(discovery, options)
@@ -51,15 +57,40 @@ def load_resources(options: CheckOptions) -> tuple[list[Unit], list[Finding]]:
 def check(options: CheckOptions) -> Report:
     """Run the whole pipeline. Raises UsageError/ConfigError/ToolMissing (exit code 2)."""
     options = operator_options(options)
-    memo = _memo(options)
-    discovery = discover_scope(options, memo)
-    prefetch = loading.prefetch(discovery, options, memo)
+    with _collector_paused():
+        memo = _memo(options)
+        discovery = discover_scope(options, memo)
+        prefetch = loading.prefetch(discovery, options, memo)
+        try:
+            return _check(discovery, options, prefetch, memo)
+        finally:
+            if prefetch is not None:
+                prefetch.close()
+            memo.save()
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """CPython's cyclic garbage collector off for one run; reference counting still frees
+    everything that is not in a reference cycle, which is nearly everything a run frees.
+
+    A run builds millions of objects that live to its end (parsed files, rendered objects,
+    effective pods) and leaves almost none in unreachable cycles (about 4,000 on the M=300 bench
+    repo, with the same peak memory either way); with the collector on, its generational
+    heuristic traverses the whole growing heap about six times, a sixth of the run. The
+    collector is turned back on (and collects those cycles later) when the run ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
     try:
-        return _check(discovery, options, prefetch, memo)
+        yield
     finally:
-        if prefetch is not None:
-            prefetch.close()
-        memo.save()
+        if enabled:
+            # what the run allocated goes to the oldest generation, as its long-lived objects
+            # would have: the next young collection does not traverse them all
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
 
 
 def _memo(options: CheckOptions) -> Memo:

@@ -36,13 +36,16 @@ from servegate.podspecs.unit import UnitPods, UnitSettings
 from servegate.podspecs.views import PodSpecView, Source
 from servegate.resource import FieldPath, Resource, ResourceRef, dotted
 from servegate.rules.base import (
+    ChangeCheck,
     ChangeRule,
     Context,
     Level,
+    ObjectCheck,
     ObjectRule,
     PodCheck,
     PodRule,
     Rule,
+    UnitCheck,
     UnitRule,
     Violation,
 )
@@ -102,6 +105,60 @@ class Hit:
         return found if self.at_most is None else replace(found, at_most=self.at_most)
 
 
+class Dispatch:
+    """``rules`` sorted by scope, each with its context and its check for that context's
+    Kubernetes version, and the objects rules of each kind: what every unit of one plan runs,
+    built once (``Plan.dispatch``). CHANGE rules are kept only with ``changes``."""
+
+    def __init__(
+        self, rules: Iterable[Rule], context: Context | ContextOf, changes: bool = False
+    ) -> None:
+        if isinstance(context, Context):
+            context = _always(context)
+        self.pods: list[tuple[PodRule, Context]] = []
+        self.objects: list[tuple[ObjectRule, ObjectCheck, Context]] = []
+        self.units: list[tuple[UnitRule, UnitCheck, Context]] = []
+        self.changes: list[tuple[ChangeRule, ChangeCheck, Context]] = []
+        for rule in rules:
+            if isinstance(rule, PodRule):
+                self.pods.append((rule, context(rule)))
+            elif isinstance(rule, ObjectRule):
+                ctx = context(rule)
+                self.objects.append((rule, rule.check_for(ctx.k8s_version), ctx))
+            elif isinstance(rule, UnitRule):
+                ctx = context(rule)
+                self.units.append((rule, rule.check_for(ctx.k8s_version), ctx))
+            elif isinstance(rule, ChangeRule) and changes:
+                ctx = context(rule)
+                self.changes.append((rule, rule.check_for(ctx.k8s_version), ctx))
+        self._objects_of: dict[str, list[tuple[ObjectRule, ObjectCheck, Context]]] = {}
+        self._changes_of: dict[str, list[tuple[ChangeRule, ChangeCheck, Context]]] = {}
+        self._pod_security: _PodSecurityChecks | None = None
+
+    def objects_of(self, kind: str) -> list[tuple[ObjectRule, ObjectCheck, Context]]:
+        """The OBJECT rules that check objects of ``kind``, in rule order."""
+        found = self._objects_of.get(kind)
+        if found is None:
+            found = [c for c in self.objects if not c[0].kinds or kind in c[0].kinds]
+            self._objects_of[kind] = found
+        return found
+
+    def changes_of(self, kind: str) -> list[tuple[ChangeRule, ChangeCheck, Context]]:
+        """The CHANGE rules that check objects of ``kind``, in rule order."""
+        found = self._changes_of.get(kind)
+        if found is None:
+            found = [c for c in self.changes if not c[0].kinds or kind in c[0].kinds]
+            self._changes_of[kind] = found
+        return found
+
+    @property
+    def pod_security(self) -> _PodSecurityChecks:
+        """The POD rules' plan-wide part (only when there are POD rules)."""
+        if self._pod_security is None:
+            self._pod_security = _PodSecurityChecks(self.pods)
+        return self._pod_security
+
+
 def evaluate(
     rules: Iterable[Rule],
     resources: Sequence[Resource],
@@ -109,47 +166,68 @@ def evaluate(
     before: BeforeOf | None = None,
     *,
     pods: UnitPods | None = None,
+    dispatch: Dispatch | None = None,
 ) -> Iterator[Hit]:
     """Run ``rules`` over ``resources`` (one unit), each with its ``context`` (one Context for
     all, or a function of the rule); CHANGE rules run only with ``before``. ``pods``: the unit's
-    effective pods, when the caller built them (else built here, once). Rules the pipeline
-    reports itself (REPORTED) have nothing to run."""
-    if isinstance(context, Context):
-        context = _always(context)
-    pod_rules: list[tuple[PodRule, Context]] = []
-    objects: list[tuple[ObjectRule, Context]] = []
-    units: list[tuple[UnitRule, Context]] = []
-    changes: list[tuple[ChangeRule, Context]] = []
-    for rule in rules:
-        if isinstance(rule, PodRule):
-            pod_rules.append((rule, context(rule)))
-        elif isinstance(rule, ObjectRule):
-            objects.append((rule, context(rule)))
-        elif isinstance(rule, UnitRule):
-            units.append((rule, context(rule)))
-        elif isinstance(rule, ChangeRule) and before is not None:
-            changes.append((rule, context(rule)))
-    object_checks = [(r, r.check_for(ctx.k8s_version), ctx) for r, ctx in objects]
-    change_checks = [(r, r.check_for(ctx.k8s_version), ctx) for r, ctx in changes]
-    judge = _PodJudge(pod_rules, resources, pods) if pod_rules else None
+    effective pods, when the caller built them (else built here, once). ``dispatch``: the same
+    rules and contexts already sorted (``Plan.dispatch``; then ``rules`` and ``context`` are not
+    read again). Rules the pipeline reports itself (REPORTED) have nothing to run."""
+    if dispatch is None:
+        dispatch = Dispatch(rules, context, changes=before is not None)
+    judge = _PodJudge(dispatch.pod_security, resources, pods) if dispatch.pods else None
     for resource in resources:
         if judge is not None:
             yield from judge.resource(resource)
-        for object_rule, object_check, ctx in object_checks:
-            if not object_rule.kinds or resource.kind in object_rule.kinds:
-                yield from _hits(object_rule, resource, object_check(resource, ctx))
-        if change_checks and before is not None:
+        kind = resource.kind
+        for object_rule, object_check, ctx in dispatch.objects_of(kind):
+            for violation in object_check(resource, ctx):
+                yield Hit(object_rule, violation.resource or resource, violation)
+        if dispatch.changes and before is not None:
             then = before(resource)
-            for change_rule, change_check, ctx in change_checks:
-                if not change_rule.kinds or resource.kind in change_rule.kinds:
-                    yield from _hits(change_rule, resource, change_check(then, resource, ctx))
+            for change_rule, change_check, ctx in dispatch.changes_of(kind):
+                for violation in change_check(then, resource, ctx):
+                    yield Hit(change_rule, violation.resource or resource, violation)
     if judge is not None:
         yield from judge.shared()
-    for unit_rule, ctx in units:
-        check = unit_rule.check_for(ctx.k8s_version)
+    for unit_rule, check, ctx in dispatch.units:
         for violation in check(resources, ctx):
             if violation.resource is not None:  # a unit check names the object it blames
                 yield Hit(unit_rule, violation.resource, violation)
+
+
+class _PodSecurityChecks:
+    """What the POD rules of one plan need once for all its units: the requirement, the
+    cluster version, and each rule's check and context at each Pod Security level and version
+    a pod is judged at."""
+
+    def __init__(self, rules: list[tuple[PodRule, Context]]) -> None:
+        self.rules = rules
+        first = rules[0][1]
+        self.settings = UnitSettings.of(first.params)
+        self.required = podsecurity.requirement(first)
+        self.cluster = first.k8s_version
+        self.oldest = _oldest_version()
+        self.plain = [(r, r.check_for(ctx.k8s_version), ctx) for r, ctx in rules if r.level is None]
+        self._at: dict[tuple[Level, tuple[int, int]], list[tuple[PodRule, PodCheck, Context]]] = {}
+
+    def at(self, level: Level, version: tuple[int, int]) -> list[tuple[PodRule, PodCheck, Context]]:
+        """The Pod Security rules that judge a pod at ``level`` and ``version``, each with its
+        check for that version and its context there."""
+        found = self._at.get((level, version))
+        if found is None:
+            found = [
+                (
+                    rule,
+                    rule.check_for(version),
+                    replace(ctx, pss_level=level, pss_version=version),
+                )
+                for rule, ctx in self.rules
+                if rule.level is not None
+                and (rule.level is not Level.RESTRICTED or level is Level.RESTRICTED)
+            ]
+            self._at[(level, version)] = found
+        return found
 
 
 class _PodJudge:
@@ -158,19 +236,13 @@ class _PodJudge:
 
     def __init__(
         self,
-        rules: list[tuple[PodRule, Context]],
+        checks: _PodSecurityChecks,
         resources: Sequence[Resource],
         pods: UnitPods | None,
     ) -> None:
-        self.rules = rules
-        first = rules[0][1]
-        self.pods = pods or UnitPods(resources, UnitSettings.of(first.params))
-        self.required = podsecurity.requirement(first)
-        self.cluster = first.k8s_version
-        self.oldest = _oldest_version()
-        self.plain = [(r, r.check_for(ctx.k8s_version), ctx) for r, ctx in rules if r.level is None]
+        self.checks = checks
+        self.pods = pods or UnitPods(resources, checks.settings)
         self.judged: dict[str | None, podsecurity.PodSecurity] = {}
-        self.at: dict[tuple[str, Level, tuple[int, int]], tuple[PodCheck, Context]] = {}
         self.held: list[Hit] = []
 
     def security(self, resource: Resource) -> podsecurity.PodSecurity:
@@ -178,37 +250,18 @@ class _PodJudge:
         key = namespace.name if namespace is not None else None
         found = self.judged.get(key)
         if found is None:
-            found = podsecurity.judge(namespace, self.required, self.cluster, self.oldest)
+            checks = self.checks
+            found = podsecurity.judge(namespace, checks.required, checks.cluster, checks.oldest)
             self.judged[key] = found
         return found
-
-    def pss_checks(
-        self, level: Level, version: tuple[int, int]
-    ) -> list[tuple[PodRule, PodCheck, Context]]:
-        out = []
-        for rule, ctx in self.rules:
-            if rule.level is None or (
-                rule.level is Level.RESTRICTED and level is not Level.RESTRICTED
-            ):
-                continue
-            key = (rule.id, level, version)
-            found = self.at.get(key)
-            if found is None:
-                found = (
-                    rule.check_for(version),
-                    replace(ctx, pss_level=level, pss_version=version),
-                )
-                self.at[key] = found
-            out.append((rule, *found))
-        return out
 
     def resource(self, resource: Resource) -> Iterator[Hit]:
         views = self.pods.pods(resource, inferred=True)
         if not views:
             return
         security = self.security(resource)
-        enforced = self.pss_checks(security.level, security.version)
-        advisories = [(a, self.pss_checks(a.level, a.version)) for a in security.advisories]
+        enforced = self.checks.at(security.level, security.version)
+        advisories = [(a, self.checks.at(a.level, a.version)) for a in security.advisories]
         for pod in views:
             written = pod.written()
             seen: set[tuple[str, FieldPath, str]] = set()
@@ -234,7 +287,7 @@ class _PodJudge:
                             yield from self.hit(rule, resource, pod, v, note, Severity.WARNING)
             if pod.inferred:
                 continue  # found by shape in an unknown kind: Pod Security rules only
-            for rule, check, ctx in self.plain:
+            for rule, check, ctx in self.checks.plain:
                 for v in check(written, ctx):
                     yield from self.hit(rule, resource, pod, v)
 
@@ -333,11 +386,6 @@ def _always(context: Context) -> ContextOf:
     return lambda _rule: context
 
 
-def _hits(rule: Rule, resource: Resource, violations: Iterable[Violation]) -> Iterator[Hit]:
-    for violation in violations:
-        yield Hit(rule, violation.resource or resource, violation)
-
-
 def evaluate_unit(unit: Unit, plan: Plan, schemas: SchemaSet) -> UnitResult:
     """Schema and rules over one unit, with its plan: what the result memo keeps."""
     findings = list(unit.findings)
@@ -353,7 +401,7 @@ def evaluate_unit(unit: Unit, plan: Plan, schemas: SchemaSet) -> UnitResult:
         if validate:
             found = schema_findings(resource, schemas, unit.id)
             findings.extend(marked(f, covered) if covered else f for f in found)
-    for hit in evaluate(plan.rules, unit.resources, plan.context):
+    for hit in evaluate(plan.rules, unit.resources, plan.context, dispatch=plan.dispatch()):
         finding = hit.finding(unit.id)
         covered = exempt.get(id(hit.resource), {})
         findings.append(marked(finding, covered) if covered else finding)

@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servegate import trust
 from servegate.config import DEFAULT_POLICY_SET, Config, PolicySet, load_policy_set, load_profile
@@ -36,6 +36,9 @@ from servegate.options import CheckOptions
 from servegate.podsecurity import Version, profile_version
 from servegate.rules import all_rules, matches, unknown_ids
 from servegate.rules.base import ChangeRule, Context, Level, PodRule, ReportedRule, Rule
+
+if TYPE_CHECKING:
+    from servegate.evaluate import Dispatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,7 @@ class Plan:
     """The profile's ``podSecurityMinVersion``: the oldest ``enforce-version`` a Namespace of
     the environment may pin (None: any)."""
     _contexts: dict[str, Context] = field(default_factory=dict, compare=False, repr=False)
+    _dispatch: list[tuple[Plan, Dispatch]] = field(default_factory=list, compare=False, repr=False)
 
     def selects(self, rule: Rule) -> bool:
         """Whether this plan reports ``rule``'s findings."""
@@ -162,6 +166,18 @@ class Plan:
             )
             self._contexts[rule.id] = found
         return found
+
+    def dispatch(self) -> Dispatch:
+        """This plan's rules sorted for ``servegate.evaluate``, each with its context and
+        check: built once, shared by the plan's units (never by a copy of the plan)."""
+        for plan, found in self._dispatch:
+            if plan is self:
+                return found
+        from servegate.evaluate import Dispatch
+
+        built = Dispatch(self.rules, self.context)
+        self._dispatch[:] = [(self, built)]
+        return built
 
     @property
     def key(self) -> list[Any]:
@@ -458,7 +474,9 @@ class Planner:
                     continue
                 assert config.file is not None
                 self.weakened(config.file, config.line("policy"), w.message)
-        return replace(base, environment=environment or None, params=params, _contexts={})
+        return replace(
+            base, environment=environment or None, params=params, _contexts={}, _dispatch=[]
+        )
 
     def _environment_plan(self, environment: str | None) -> Plan:
         """The operator's reference for ``environment`` with the root file's and the repo's

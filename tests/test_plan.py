@@ -8,6 +8,7 @@ repo) or servegate's bundled ones; the repo only maps its folders to environment
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,9 @@ from helpers import CLI, Run, Tree, write_tree
 
 from servegate.config import Config
 from servegate.errors import UsageError
-from servegate.plan import Operator, Planner, Trust, parse_k8s_version
+from servegate.plan import Operator, Plan, Planner, Trust, parse_k8s_version
 from servegate.rules import get_rule
-from servegate.rules.base import Level
+from servegate.rules.base import Context, Level
 from servegate.rules.pss.host_namespaces import RULE as HOST_NAMESPACES
 from servegate.rules.pss.privileged import RULE as PRIVILEGED
 from servegate.rules.pss.run_as_non_root import RULE as RUN_AS_NON_ROOT
@@ -257,6 +258,28 @@ def test_context_carries_the_plan(tmp_path: Path) -> None:
     assert ctx.k8s_version == (1, 33) and ctx.param("requireDigest") is True
     assert ctx.environment["name"] == "prod" and ctx.pss_level is Level.RESTRICTED
     assert plan.context(rule) is ctx, "resolved once"
+
+
+def test_the_rules_are_sorted_once_per_plan_and_never_shared_with_a_copy(
+    tmp_path: Path,
+) -> None:
+    """``Plan.dispatch``: built once and shared by the plan's units; a plan copied from another
+    (as a nested servegate.yaml's parameters make one) sorts its own, with its own contexts,
+    even when the copy carries the original's cache."""
+    plan = planner(tmp_path, policy={"requireDigest": True}).plan("prod")
+    rule = get_rule("image.digest")
+    assert rule is not None
+
+    def digest_context(p: Plan) -> Context:
+        [ctx] = [c for r, c in p.dispatch().pods if r is rule]
+        return ctx
+
+    assert plan.dispatch() is plan.dispatch(), "built once"
+    assert digest_context(plan) is plan.context(rule)
+    copy = replace(plan, params={**plan.params, "requireDigest": False}, _contexts={})
+    assert copy.dispatch() is not plan.dispatch()
+    assert digest_context(copy).param("requireDigest") is False
+    assert digest_context(plan).param("requireDigest") is True
 
 
 def test_cluster_facts_are_resolved_once_per_plan(tmp_path: Path) -> None:
