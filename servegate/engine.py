@@ -195,6 +195,11 @@ def _check(
     def meanwhile(roots: Sequence[str]) -> None:
         _prepare(roots, discovery, sources, schemas, planner)
 
+    evaluated: list[UnitResult] = []
+
+    def check_unit(unit: Unit) -> None:  # while kustomize renders the roots after it
+        evaluated.append(evaluate_unit(unit, planner.plan(unit.environment), schemas))
+
     units, load_findings = loading.load(
         discovery,
         sources,
@@ -206,12 +211,12 @@ def _check(
         render_keys=render_keys,
         meanwhile=meanwhile,
         prefetch=prefetch,
+        each=check_unit,
     )
     raw: list[Finding] = [*discovery.findings, *config.findings, *load_findings, *hidden]
     unreadable = sources.problems
     deployed: list[tuple[Unit, list[Finding]]] = []
-    for unit in units:
-        result = evaluate_unit(unit, planner.plan(unit.environment), schemas)
+    for unit, result in zip(units, evaluated, strict=True):
         planner.register(unit.id, unit.environment, result.files)
         if is_app_unit(unit):
             deployed.append((unit, result.findings))  # named after the Application below

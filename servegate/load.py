@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +30,7 @@ from servegate.sources import SourceFiles
 if TYPE_CHECKING:
     from servegate.memo import Memo
     from servegate.plan import Planner
-    from servegate.render import Budget, Prefetch
+    from servegate.render import Budget, Prefetch, Rendered
 
 #: A check of at most this many roots (pre-commit's) starts kustomize before anything else.
 PREFETCH_ROOTS = 4
@@ -84,10 +83,12 @@ def load(
     render_keys: dict[str, str] | None = None,
     meanwhile: Callable[[Sequence[str]], None] | None = None,
     prefetch: Prefetch | None = None,
+    each: Callable[[Unit], None] | None = None,
 ) -> tuple[list[Unit], list[Finding]]:
     """The units of ``discovery`` except those in ``skip`` (ids of units whose findings are
     reused), and the yaml.* findings of every file in scope except ``covered`` (files of the
-    reused units, clean when they were stored)."""
+    reused units, clean when they were stored). ``each`` is called with every unit as soon
+    as it is loaded, in the order of the list: a root's while kustomize renders later roots."""
     findings: list[Finding] = []
     files = set(discovery.yaml_files)
     kustomizations = list(discovery.kustomizations.values())
@@ -120,22 +121,27 @@ def load(
 
         # one budget for every kustomize and helm process of the run
         budget = Budget.for_roots(len(renderable) + deployed)
+
+    def loaded(unit: Unit) -> None:
+        units.append(unit)
+        if each is not None:
+            each(unit)
+
     if renderable:
-        units.extend(
-            _render(
-                discovery,
-                sources,
-                planner,
-                options,
-                memo,
-                renderable,
-                files,
-                render_keys,
-                meanwhile,
-                prefetch,
-                budget,
-            )
-        )
+        for unit in _render(
+            discovery,
+            sources,
+            planner,
+            options,
+            memo,
+            renderable,
+            files,
+            render_keys,
+            meanwhile,
+            prefetch,
+            budget,
+        ):
+            loaded(unit)
     for (folder, env), rels in sorted(
         plain_folders(discovery, planner).items(), key=lambda item: (item[0][0], item[0][1] or "")
     ):
@@ -147,13 +153,14 @@ def load(
             for doc in sources.load(rel).documents:
                 unit.resources.extend(resources(doc.data, Origin(rel, doc)))
         if unit.resources:
-            units.append(unit)
+            loaded(unit)
     if discovery.deployed is not None:
         from servegate.deployed import load_units
 
         with tempfile.TemporaryDirectory(prefix="servegate-") as scratch:
             more, found = load_units(discovery, sources, planner, memo, Path(scratch), budget)
-        units.extend(more)
+        for unit in more:
+            loaded(unit)
         findings.extend(found)
     return units, findings
 
@@ -171,14 +178,11 @@ def _render(
     prefetch: Prefetch | None,
     budget: Budget | None,
 ) -> Iterator[Unit]:
-    from servegate.render import render_all
+    from servegate.render import Rendering
 
     with (
         tempfile.TemporaryDirectory(prefix="servegate-") as scratch,
-        ThreadPoolExecutor(max_workers=1) as background,
-    ):
-        job = background.submit(
-            render_all,
+        Rendering(
             discovery.root,
             kdirs,
             Path(scratch),
@@ -189,10 +193,20 @@ def _render(
             keys=render_keys,
             prefetch=prefetch,
             budget=budget if prefetch is None else None,
-        )
+        ) as rendering,
+    ):
         if meanwhile is not None:
-            meanwhile(kdirs)  # kustomize runs in other processes: no GIL contention
-        rendered = job.result()
+            meanwhile(kdirs)  # kustomize runs in other processes meanwhile
+        yield from _units(rendering, discovery, sources, planner, files)
+
+
+def _units(
+    rendered: Iterable[Rendered],
+    discovery: Discovery,
+    sources: SourceFiles,
+    planner: Planner,
+    files: set[str],
+) -> Iterator[Unit]:
     for result in rendered:
         unit = Unit(Unit.root_id(result.kdir), result.kdir, planner.environment_of(result.kdir))
         unit.files = files.intersection(discovery.inputs(result.kdir))

@@ -18,9 +18,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -52,7 +54,13 @@ WRAPPER = (
     "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
     "resources:\n- {target}\nbuildMetadata: [originAnnotations]\n"
 )
-_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT", "GOGC", "GOMEMLIMIT")
+#: Go's garbage collector target for kustomize (``GOGC``, percent of the live heap allocated
+#: before a collection; Go's default is 100). kustomize allocates heavily and lives for
+#: seconds: at 400 a 24-root batch takes about 30% less CPU time (2.2 s -> 1.5 s measured on
+#: the 2-core machine) for about 50 MB more peak memory. The operator's own ``GOGC`` or
+#: ``GOMEMLIMIT`` is passed through instead.
+GO_GC_PERCENT = "400"
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,19 +189,27 @@ def _ask_version() -> str:
 
 def _environment() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k in _ENV_KEEP}
+    if "GOGC" not in env and "GOMEMLIMIT" not in env:
+        env["GOGC"] = GO_GC_PERCENT
     env["KUBECONFIG"] = os.devnull
     env["HOME"] = tempfile.gettempdir()
     return env
 
 
-def render_one(repo_root: Path, kdir: str, scratch: Path, budget: Budget | None = None) -> Rendered:
+def render_one(
+    repo_root: Path,
+    kdir: str,
+    scratch: Path,
+    budget: Budget | None = None,
+    slots: threading.Semaphore | None = None,
+) -> Rendered:
     """Render ``kdir`` (relative to ``repo_root``) through a wrapper created in ``scratch``,
-    within ``budget`` (by default, one root's)."""
+    within ``budget`` (by default, one root's), in one of ``slots`` (when given)."""
     budget = budget or Budget.for_roots(1)
     wrapper = Path(tempfile.mkdtemp(prefix="wrap-", dir=scratch))
     target = os.path.relpath(repo_root / kdir, wrapper)
     (wrapper / "kustomization.yaml").write_text(WRAPPER.format(target=quote(target)), "utf-8")
-    output, error, transient = _kustomize(wrapper, repo_root, budget)
+    output, error, transient = _kustomize(wrapper, repo_root, budget, slots)
     if output is not None:
         foreign = foreign_origin(output, str(wrapper), repo_root)
         if foreign is not None:
@@ -202,31 +218,36 @@ def render_one(repo_root: Path, kdir: str, scratch: Path, budget: Budget | None 
 
 
 def render_batch(
-    repo_root: Path, kdirs: Sequence[str], scratch: Path, budget: Budget | None = None
+    repo_root: Path,
+    kdirs: Sequence[str],
+    scratch: Path,
+    budget: Budget | None = None,
+    slots: threading.Semaphore | None = None,
 ) -> list[Rendered]:
     """Render ``kdirs`` in one kustomize process (``servegate.batching``). A batch that fails
     or does not split cleanly is split in two, down to single roots rendered alone, so every
     error is reported for the root that has it, worded as when that root is rendered alone;
     a batch that times out goes straight to single roots, while the run's budget lasts
-    (by default, the budget of ``len(kdirs)`` roots)."""
+    (by default, the budget of ``len(kdirs)`` roots). Each kustomize process takes one of
+    ``slots`` (when given) while it runs."""
     budget = budget or Budget.for_roots(len(kdirs))
     if len(kdirs) == 1:
-        return [render_one(repo_root, kdirs[0], scratch, budget)]
+        return [render_one(repo_root, kdirs[0], scratch, budget, slots)]
     from servegate.batching import split, write_wrappers
 
     wrapper = Path(tempfile.mkdtemp(prefix="batch-", dir=scratch))
     write_wrappers(str(repo_root), kdirs, str(wrapper))
-    output, _, timed_out = _kustomize(wrapper, repo_root, budget)
+    output, _, timed_out = _kustomize(wrapper, repo_root, budget, slots)
     if timed_out:  # halving would wait out the timeout again at every level: go to singles
-        return [render_one(repo_root, kdir, scratch, budget) for kdir in kdirs]
+        return [render_one(repo_root, kdir, scratch, budget, slots) for kdir in kdirs]
     if output is not None and foreign_origin(output, str(wrapper), repo_root) is not None:
         output = None  # render each alone: the finding belongs to the root that has it
     parts = split(output, len(kdirs)) if output is not None else None
     if parts is None:
         half = len(kdirs) // 2
         return [
-            *render_batch(repo_root, kdirs[:half], scratch, budget),
-            *render_batch(repo_root, kdirs[half:], scratch, budget),
+            *render_batch(repo_root, kdirs[:half], scratch, budget, slots),
+            *render_batch(repo_root, kdirs[half:], scratch, budget, slots),
         ]
     return [
         Rendered(kdir, text, None, str(wrapper), objects=bodies)
@@ -244,10 +265,20 @@ def build(
 
 
 def _kustomize(
-    wrapper: Path, repo_root: Path, budget: Budget
+    wrapper: Path, repo_root: Path, budget: Budget, slots: threading.Semaphore | None = None
 ) -> tuple[str | None, str | None, bool]:
     """Build ``wrapper``: (stdout, None, False) or (None, cleaned error, is it a timeout).
-    kustomize runs without a network where the platform allows it (``sandbox``)."""
+    kustomize runs without a network where the platform allows it (``sandbox``), once one of
+    ``slots`` is free (when given)."""
+    if slots is None:
+        return _kustomize_now(wrapper, repo_root, budget)
+    with slots:
+        return _kustomize_now(wrapper, repo_root, budget)
+
+
+def _kustomize_now(
+    wrapper: Path, repo_root: Path, budget: Budget
+) -> tuple[str | None, str | None, bool]:
     from servegate import procs
 
     remaining = budget.remaining()
@@ -390,6 +421,141 @@ class Prefetch:
         self._scratch.cleanup()
 
 
+class Rendering:
+    """Every root rendered, ``workers`` kustomize processes at a time, handed out in input
+    order as soon as each is ready (iterate it), so the caller checks the first roots while
+    kustomize renders the rest. Started on creation; ``close`` (or the ``with`` block's end)
+    waits for the processes still running.
+
+    With the ``discovery`` that found the roots, roots are rendered in batches (``batch``) and,
+    with a ``memo`` that is on, unchanged roots are not rendered at all (``keys``: their render
+    keys, when the caller has computed them already; ``prefetch``: roots already being
+    rendered). Every kustomize process shares one ``budget`` (by default the prefetch's, else
+    ``Budget.for_roots`` of the roots left to render); a root it does not cover comes back with
+    a transient error. Twice as many threads as ``workers`` take the batches, and a semaphore
+    lets ``workers`` of them run kustomize at once: a thread that splits, parses and stores
+    its batch's output (Python, under the GIL) does not hold a kustomize slot, so the cores
+    stay busy with kustomize while it does."""
+
+    def __init__(
+        self,
+        repo_root: Path,
+        kdirs: Sequence[str],
+        scratch: Path,
+        *,
+        workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        memo: Memo | None = None,
+        discovery: Discovery | None = None,
+        batch: bool = True,
+        keys: dict[str, str] | None = None,
+        prefetch: Prefetch | None = None,
+        budget: Budget | None = None,
+    ) -> None:
+        self._kdirs = list(kdirs)
+        self._progress = progress
+        self._ready: dict[str, Rendered] = {}
+        self._batches: list[Future[list[Rendered]]] = []
+        self._pool: ThreadPoolExecutor | None = None
+        if not kdirs:
+            return
+        kubectl_path()  # fail fast, once, when the tool is missing
+        renders: RenderMemo | None = None
+        if memo is not None and memo.enabled and discovery is not None:
+            from servegate.memo.renders import RenderMemo
+
+            renders = RenderMemo(memo)
+            if keys is None:
+                keys = render_keys(discovery, kdirs, memo)
+        self._renders, self._keys = renders, keys or {}
+        for kdir in kdirs:
+            key = self._keys.get(kdir)
+            entry = renders.get(key) if renders is not None and key is not None else None
+            if entry is not None:
+                self._ready[kdir] = Rendered(
+                    kdir, entry.output, entry.error, entry.wrapper, objects=entry.objects
+                )
+        todo = []
+        for kdir in kdirs:
+            if kdir in self._ready:
+                continue
+            early = prefetch.take(kdir) if prefetch is not None else None
+            if early is None:
+                todo.append(kdir)
+            else:
+                self._ready[kdir] = self._remember(early)
+        if not todo:
+            return
+        if budget is None:
+            budget = prefetch.budget if prefetch is not None else Budget.for_roots(len(todo))
+        workers = workers or max(2, os.cpu_count() or 2)
+        if batch and discovery is not None:
+            from servegate.batching import plan
+
+            batches = plan(discovery, todo, workers)
+        else:
+            batches = [[k] for k in todo]
+        slots = threading.BoundedSemaphore(workers)
+        self._pool = ThreadPoolExecutor(
+            max_workers=min(2 * workers, len(batches)), thread_name_prefix="servegate-render"
+        )
+        self._batches = [
+            self._pool.submit(self._render, repo_root, b, scratch, budget, slots) for b in batches
+        ]
+
+    def _render(
+        self,
+        repo_root: Path,
+        kdirs: list[str],
+        scratch: Path,
+        budget: Budget,
+        slots: threading.Semaphore,
+    ) -> list[Rendered]:
+        """One batch, in one of the pool's threads: rendered in a folder of its own (removed
+        here, not at the end of the run) and put in the memo."""
+        folder = tempfile.mkdtemp(prefix="batch-", dir=scratch)
+        try:
+            rendered = render_batch(repo_root, kdirs, Path(folder), budget, slots)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        return [self._remember(r) for r in rendered]
+
+    def _remember(self, result: Rendered) -> Rendered:
+        """``result``, put in the memo when it is not transient."""
+        key = self._keys.get(result.kdir)
+        if self._renders is None or not key or result.error_is_transient:
+            return result
+        return _store(self._renders, key, result)
+
+    def __iter__(self) -> Iterator[Rendered]:
+        total, done = len(self._kdirs), len(self._ready)
+        pending = iter(self._batches)
+        left = Counter(self._kdirs)
+        for kdir in self._kdirs:
+            while kdir not in self._ready:
+                batch = next(pending).result()
+                for result in batch:
+                    self._ready[result.kdir] = result
+                done += len(batch)
+                if self._progress is not None:
+                    self._progress(done, total)
+            left[kdir] -= 1
+            yield self._ready[kdir] if left[kdir] else self._ready.pop(kdir)
+        if self._progress is not None and not self._batches and total:
+            self._progress(total, total)
+
+    def close(self) -> None:
+        """Wait for the kustomize processes still running (none is started any more)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Rendering:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def render_all(
     repo_root: Path,
     kdirs: Sequence[str],
@@ -404,69 +570,21 @@ def render_all(
     prefetch: Prefetch | None = None,
     budget: Budget | None = None,
 ) -> list[Rendered]:
-    """Render every root, ``workers`` kustomize processes at a time, in input order. With the
-    ``discovery`` that found the roots, roots are rendered in batches (``batch``) and, with a
-    ``memo`` that is on, unchanged roots are not rendered at all (``keys``: their render keys,
-    when the caller has computed them already; ``prefetch``: roots already being rendered). Every
-    kustomize process of the call shares one ``budget`` (by default the prefetch's, else
-    ``Budget.for_roots`` of the roots left to render); a root it does not cover comes back
-    with a transient error."""
-    if not kdirs:
-        return []
-    kubectl_path()  # fail fast, once, when the tool is missing
-    renders: RenderMemo | None = None
-    if memo is not None and memo.enabled and discovery is not None:
-        from servegate.memo.renders import RenderMemo
-
-        renders = RenderMemo(memo)
-        if keys is None:
-            keys = render_keys(discovery, kdirs, memo)
-    keys = keys or {}
-    results: dict[str, Rendered] = {}
-    for kdir in kdirs:
-        key = keys.get(kdir)
-        entry = renders.get(key) if renders is not None and key is not None else None
-        if entry is not None:
-            results[kdir] = Rendered(
-                kdir, entry.output, entry.error, entry.wrapper, objects=entry.objects
-            )
-    todo = []
-    for kdir in kdirs:
-        if kdir in results:
-            continue
-        early = prefetch.take(kdir) if prefetch is not None else None
-        if early is None:
-            todo.append(kdir)
-            continue
-        key = keys.get(kdir)
-        if renders is not None and key and not early.error_is_transient:
-            early = _store(renders, key, early)
-        results[kdir] = early
-    done = len(results)
-    if todo:
-        if budget is None:
-            budget = prefetch.budget if prefetch is not None else Budget.for_roots(len(todo))
-        workers = workers or max(2, os.cpu_count() or 2)
-        if batch and discovery is not None:
-            from servegate.batching import plan
-
-            batches = plan(discovery, todo, workers)
-        else:
-            batches = [[k] for k in todo]
-        with ThreadPoolExecutor(max_workers=min(workers, len(batches))) as pool:
-            futures = [pool.submit(render_batch, repo_root, b, scratch, budget) for b in batches]
-            for future in futures:
-                for result in future.result():
-                    new_key = keys.get(result.kdir)
-                    if renders is not None and new_key and not result.error_is_transient:
-                        result = _store(renders, new_key, result)
-                    results[result.kdir] = result
-                    done += 1
-                if progress is not None:
-                    progress(done, len(kdirs))
-    elif progress is not None:
-        progress(len(kdirs), len(kdirs))
-    return [results[k] for k in kdirs]
+    """Every root rendered (``Rendering``, which says what the arguments do), in input order."""
+    with Rendering(
+        repo_root,
+        kdirs,
+        scratch,
+        workers=workers,
+        progress=progress,
+        memo=memo,
+        discovery=discovery,
+        batch=batch,
+        keys=keys,
+        prefetch=prefetch,
+        budget=budget,
+    ) as rendering:
+        return list(rendering)
 
 
 def _store(renders: RenderMemo, key: str, result: Rendered) -> Rendered:

@@ -54,13 +54,13 @@ def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def renders(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """The roots each check hands to kustomize (a spy on the real renderer, which still runs)."""
     seen: list[str] = []
-    real = servegate.render.render_all
 
-    def spy(repo_root: Path, kdirs: Any, *args: Any, **kwargs: Any) -> Any:
-        seen.extend(kdirs)
-        return real(repo_root, kdirs, *args, **kwargs)
+    class Spy(servegate.render.Rendering):
+        def __init__(self, repo_root: Path, kdirs: Any, *args: Any, **kwargs: Any) -> None:
+            seen.extend(kdirs)
+            super().__init__(repo_root, kdirs, *args, **kwargs)
 
-    monkeypatch.setattr(servegate.render, "render_all", spy)
+    monkeypatch.setattr(servegate.render, "Rendering", Spy)
     yield seen
 
 
