@@ -59,6 +59,8 @@ def extend(
     memo: Memo,
     applications: bool = True,
     touched: set[str] | None = None,
+    full: Discovery | None = None,
+    manifests: Sequence[str] | None = None,
 ) -> Discovery:
     """``discovery`` with the kustomize roots the repo's Applications deploy added to its roots
     (they are rendered, remembered and checked as every root, in the environment the repo maps
@@ -69,16 +71,24 @@ def extend(
     A narrowed check (``touched``: the files ``--changed-files``/``--base`` name) reads every
     Application of the repo, and keeps what one deploys when its file is in scope or what it
     deploys can read a touched file (the overlay, the components and patch files its settings
-    add, the directory's files, the chart): narrowing never drops what a change reaches."""
+    add, the directory's files, the chart): narrowing never drops what a change reaches. It
+    needs the whole repo's discovery (``full``: the caller's, else discovered here), unless
+    ``discovery`` is ``discover_changed``'s (``manifests``: every manifest file of the repo, which
+    it walked): that one holds every kustomization outside dot-folders that reaches a touched
+    file, so what an unchanged Application deploys outside it reaches none and is not read."""
     root = discovery.root
-    full: Discovery | None = None
     scan = list(discovery.yaml_files)
     in_scope = set(scan)
+    complete = manifests is not None
     if touched is not None and applications:
-        from servegate.discover import discover
+        if manifests is not None:
+            scan = sorted(in_scope.union(manifests))
+        else:
+            if full is None:
+                from servegate.discover import discover
 
-        full = discover([root], root, memo)
-        scan = sorted(in_scope.union(full.yaml_files))
+                full = discover([root], root, memo)
+            scan = sorted(in_scope.union(full.yaml_files))
         in_scope |= touched
     found = _records(discovery, memo, scan if applications else [])
     deployment = Deployment()
@@ -97,10 +107,14 @@ def extend(
             maybe = Deployment()
             wanted: list[str] = []
             _resolve(discovery, source, remotes, maybe, wanted, deployed_charts)
+            if complete:  # only a dot-folder may reach a touched file unseen: read those
+                wanted = [k for k in wanted if k in discovery.kustomizations or _dotted(k)]
             _read_missing(discovery, wanted, memo, full)
-            deployment.roots.extend(k for k in maybe.roots if _reaches(discovery, k, touched))
-            deployment.actions.extend(a for a in maybe.actions if _touches(discovery, a, touched))
-            extra.extend(wanted)
+            kept = [k for k in maybe.roots if _reaches(discovery, k, touched)]
+            actions = [a for a in maybe.actions if _touches(discovery, a, touched, complete)]
+            deployment.roots.extend(kept)
+            deployment.actions.extend(actions)
+            extra.extend([*kept, *(a.path for a in actions)] if complete else wanted)
     for chart in discovery.charts:
         if chart not in deployed_charts and (
             touched is None or any(_below(f, chart) for f in touched)
@@ -112,6 +126,11 @@ def extend(
         if kdir not in roots and kdir in discovery.kustomizations:
             roots.append(kdir)
     return replace(discovery, roots=roots, deployed=deployment)
+
+
+def _dotted(rel: str) -> bool:
+    """Whether a repo-relative path is in (or is) a dot-folder."""
+    return any(part.startswith(".") and part not in (".", "..") for part in rel.split("/"))
 
 
 def _records(
@@ -161,8 +180,10 @@ def _reaches(discovery: Discovery, kdir: str, touched: set[str]) -> bool:
     return kdir in discovery.kustomizations and discovery.reads_any(kdir, touched)
 
 
-def _touches(discovery: Discovery, action: Action, touched: set[str]) -> bool:
-    """Whether rendering ``action`` can read one of ``touched`` (when unsure: yes)."""
+def _touches(discovery: Discovery, action: Action, touched: set[str], complete: bool) -> bool:
+    """Whether rendering ``action`` can read one of ``touched`` (when unsure: yes).
+    ``complete``: ``discovery`` holds every kustomization outside dot-folders that reaches a
+    touched file (``extend``), so one outside it reaches none."""
     if action.kind != "kustomize":
         named = repr(action.settings)  # a Helm value file may live elsewhere ($ref)
         return any(
@@ -176,6 +197,8 @@ def _touches(discovery: Discovery, action: Action, touched: set[str]) -> bool:
             kdir = posixpath.normpath(posixpath.join(action.path, component))
             if any(_below(f, kdir) for f in touched) or _reaches(discovery, kdir, touched):
                 return True
+            if kdir not in discovery.kustomizations and not (complete and not _dotted(kdir)):
+                return True  # a component it cannot see
     for patch in as_list(action.settings.get("patches")):
         target = as_dict(patch).get("path")
         if (
@@ -183,24 +206,35 @@ def _touches(discovery: Discovery, action: Action, touched: set[str]) -> bool:
             and posixpath.normpath(posixpath.join(action.path, target)) in touched
         ):
             return True
-    return action.path not in discovery.kustomizations
+    return action.path not in discovery.kustomizations and not (
+        complete and not _dotted(action.path)
+    )
 
 
 def _read_missing(
     discovery: Discovery, kdirs: list[str], memo: Memo, full: Discovery | None = None
 ) -> None:
     """Make sure the kustomizations Applications deploy, and those they include, are read: a
-    narrowed discovery (``--changed-files``) holds only the kept roots' ones."""
+    narrowed discovery (``--changed-files``) holds only the kept roots' ones. From ``full``
+    (the whole repo's discovery) when the caller has it, else read here as discovery reads
+    them, with their findings (one in a dot-folder, which discovery's walk skips, too)."""
     missing = [k for k in kdirs if k not in discovery.kustomizations]
     if not missing:
         return
-    if full is None:
-        from servegate.discover import discover
-
-        full = discover([discovery.root], discovery.root, memo)
+    copied: set[str] = set()
     for kdir in missing:
-        for k in full.closure(kdir):
-            discovery.kustomizations.setdefault(k.dir, k)
+        if full is not None and kdir in full.kustomizations:
+            for k in full.closure(kdir):
+                if k.dir not in discovery.kustomizations:
+                    discovery.kustomizations[k.dir] = k
+                    copied.update((k.file, *k.files, *k.data_files))
+            continue
+        from servegate.discover import read_closure
+
+        read_closure(discovery.root, kdir, discovery.kustomizations, discovery.findings, memo)
+    if full is not None and copied:  # what reading them found, which narrowing had dropped
+        known = set(discovery.findings)
+        discovery.findings.extend(f for f in full.findings if f.file in copied and f not in known)
     discovery.forget_closures()
 
 
@@ -346,8 +380,11 @@ def _detected(names: Sequence[str]) -> str:
 
 
 def _inside(root: Path, path: Path) -> bool:
-    base = os.path.realpath(root)
     real = os.path.realpath(path)
+    base = str(root)
+    if real == base or real.startswith(base + os.sep):
+        return True  # a resolved path below the root as given: the root is real too
+    base = os.path.realpath(root)
     return real == base or real.startswith(base + os.sep)
 
 

@@ -726,12 +726,20 @@ def _add_patch_docs(scan: _Paths, target: str, selector: Any, k: Kustomization) 
         k.patches.append(PatchDoc(target_rel, d, kind, name))
 
 
-def discover_changed(root: Path, changed: set[str], memo: Memo | None = None) -> Discovery | None:
+def discover_changed(
+    root: Path, changed: set[str], memo: Memo | None = None, manifests: list[str] | None = None
+) -> Discovery | None:
     """What ``discover([root])`` followed by narrowing to ``changed`` (repo-relative files)
     yields, without reading every kustomization in full: a name-only walk, a scan of each
     kustomization's (parse-cached) path entries, and a full read only of the kustomizations
     that reach a changed file. None when the repo has something this shortcut does not model
-    (symlinks, references to folders the walk does not see): the caller then discovers all."""
+    (symlinks, references to folders the walk does not see): the caller then discovers all.
+
+    Its kustomizations include every kustomization outside dot-folders that reaches a changed
+    file (names it, or holds it in or below its folder, transitively). ``manifests``, when
+    given, receives every file outside dot-folders with a manifest suffix (``.yaml``, ``.yml``,
+    ``.json``, dot-files too; not kustomization files): a superset of ``discover``'s
+    ``yaml_files``."""
     root = root.resolve()
     kdirs: set[str] = set()
     kfiles: dict[str, str] = {}
@@ -760,6 +768,8 @@ def discover_changed(root: Path, changed: set[str], memo: Memo | None = None) ->
             if e.is_dir():
                 stack.append(path)
             elif e.name.endswith(MANIFEST_SUFFIXES) and e.name not in KUSTOMIZATION_NAMES:
+                if manifests is not None:
+                    manifests.append(path)
                 if (e.name.startswith(".") or not e.name.endswith(YAML_SUFFIXES)) and (
                     path not in changed or not looks_like_manifest(e.path)
                 ):
@@ -841,6 +851,22 @@ def discover_changed(root: Path, changed: set[str], memo: Memo | None = None) ->
     discovery.yaml_files = sorted(f for f in yaml_files if f in keep or f in changed)
     discovery.findings = [f for f in findings if f.file in keep or f.file in changed]
     return discovery
+
+
+def read_closure(
+    root: Path, kdir: str, known: dict[str, Kustomization], findings: list[Finding], memo: Memo
+) -> None:
+    """Read ``kdir``'s kustomization and every one it includes, as ``discover`` reads them,
+    into ``known`` (those already there are not read again); their findings go to
+    ``findings``. For a narrowed discovery that lacks what an Application deploys."""
+    scan = _Paths(root, memo)
+    pending = [kdir]
+    while pending:
+        d = pending.pop()
+        if d in known:
+            continue
+        k = known[d] = _read_kustomization(root, d, findings, scan)
+        pending.extend(x for x in k.dirs if x not in known)
 
 
 def ancestors(path: str) -> Iterator[str]:

@@ -34,8 +34,10 @@ def discover_scope(options: CheckOptions, memo: Memo) -> Discovery:
     """The roots and plain files the check covers."""
     found = _changed_only(options, memo)
     touched: set[str] | None
+    full: Discovery | None = None
+    manifests: list[str] | None = None
     if found is not None:
-        discovery, touched = found
+        discovery, touched, manifests = found
     elif options.base is None and options.changed is None:
         discovery = _whole(options, memo)
         touched = None
@@ -43,12 +45,14 @@ def discover_scope(options: CheckOptions, memo: Memo) -> Discovery:
         discovery = discover(list(options.paths), options.root, memo)
         touched = _touched(discovery, options)
         if touched is not None:
+            if normalize(discovery.root, options.paths) == {"."}:
+                full = discovery  # the whole repo's, for what unchanged Applications deploy
             discovery = narrow(discovery, touched)
     if discovery.deployed is None:
         from servegate.deployed import extend
 
         # what the repo's Argo CD Applications deploy; narrowed, what the touched files reach
-        discovery = extend(discovery, memo, options.applications, touched)
+        discovery = extend(discovery, memo, options.applications, touched, full, manifests)
     if options.shard is not None:
         from servegate.shard import select
 
@@ -81,8 +85,11 @@ def _whole(options: CheckOptions, memo: Memo) -> Discovery:
     return discovery
 
 
-def _changed_only(options: CheckOptions, memo: Memo) -> tuple[Discovery, set[str]] | None:
-    """--changed-files on the whole repo: discover only what the files reach (pre-commit)."""
+def _changed_only(
+    options: CheckOptions, memo: Memo
+) -> tuple[Discovery, set[str], list[str]] | None:
+    """--changed-files on the whole repo: discover only what the files reach (pre-commit);
+    with the touched files and every manifest file of the repo (for its Applications)."""
     if options.changed is None or options.base is not None or len(options.paths) != 1:
         return None
     from servegate.discover import discover_changed, find_repo_root
@@ -98,8 +105,9 @@ def _changed_only(options: CheckOptions, memo: Memo) -> tuple[Discovery, set[str
         f.endswith("/" + CONFIG_NAME) for f in touched
     ):
         return None  # a configuration change affects every root below it: discover them all
-    found = discover_changed(root, touched, memo)
-    return (narrow(found, touched), touched) if found is not None else None
+    manifests: list[str] = []
+    found = discover_changed(root, touched, memo, manifests)
+    return (narrow(found, touched), touched, manifests) if found is not None else None
 
 
 def _touched(discovery: Discovery, options: CheckOptions) -> set[str] | None:

@@ -720,3 +720,102 @@ def test_changed_files_reach_what_an_unchanged_application_deploys(
     for args in (["--changed-files", changed], ["--changed-files", changed, "--no-cache"]):
         run = cli("check", *args, "--format", "json")
         assert names(errors(run, "pss.")) == found, args
+
+
+def _app_json(name: str, path: str) -> str:
+    """An Application as JSON (Argo CD's directory sources and kubectl read ``.json`` too)."""
+    import yaml
+
+    return json.dumps(yaml.safe_load(application(name, path)))
+
+
+@pytest.mark.parametrize(
+    ("where", "text"),
+    [
+        ("apps/app.json", lambda: _app_json("model-prod", "overlays/prod")),
+        ("apps/.app.yaml", lambda: application("model-prod", "overlays/prod")),
+        ("apps/app.yaml", lambda: application("model-prod", "overlays/prod")),
+    ],
+)
+@pytest.mark.parametrize("mode", ["--changed-files", "--changed-files --no-cache", "--base"])
+def test_a_narrowed_check_finds_unchanged_applications_in_every_manifest_file(
+    tmp_path: Path,
+    cli: Callable[..., Run],
+    monkeypatch: pytest.MonkeyPatch,
+    where: str,
+    text: Callable[[], str],
+    mode: str,
+) -> None:
+    """The overlay is included by the root kustomization, so only the Application makes it a
+    root of its own; the Application's file is unchanged and may be JSON or a dot-file."""
+    write_tree(
+        tmp_path,
+        {
+            "kustomization.yaml": "resources: [overlays/prod]\nnamePrefix: root-\n",
+            "overlays/prod/kustomization.yaml": "resources: [pod.yaml]\n",
+            "overlays/prod/pod.yaml": restricted_pod("evil"),
+            where: text(),
+        },
+    )
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "init"], check=True)
+    pod = tmp_path / "overlays/prod/pod.yaml"
+    pod.write_text(pod.read_text().replace("containers:", "hostPID: true\n  containers:"))
+    monkeypatch.chdir(tmp_path)
+    args = ["--base", "HEAD"] if mode == "--base" else [*mode.split(), "overlays/prod/pod.yaml"]
+    run = cli("check", *args, "--format", "json")
+    assert names(errors(run, "pss.host-namespaces")) == ["evil", "root-evil"], args
+
+
+HIDDEN_OVERLAY = {
+    ".deploy/prod/kustomization.yaml": "resources: [pod.yaml]\n",
+    ".deploy/prod/pod.yaml": restricted_pod("evil").replace(
+        "containers:", "hostPID: true\n  containers:"
+    ),
+    "apps/app.yaml": application("hidden", ".deploy/prod"),
+}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["--no-cache"],
+        ["--changed-files", ".deploy/prod/pod.yaml"],
+        ["--changed-files", "apps/app.yaml"],
+        ["apps"],  # a folder below the root: the Application's file is in scope
+    ],
+)
+def test_an_overlay_in_a_dot_folder_that_an_application_deploys_is_checked(
+    tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    """Discovery's walk skips dot-folders (as kustomize users expect of ``.github``), but Argo
+    CD deploys whatever path an Application names: that overlay is read and checked."""
+    write_tree(tmp_path, HIDDEN_OVERLAY)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    monkeypatch.chdir(tmp_path)
+    run = cli("check", *(args or ["."]), "--format", "json")
+    assert names(errors(run, "pss.host-namespaces")) == ["evil"], args
+
+
+def test_what_an_application_deploys_outside_the_checked_folder_keeps_its_findings(
+    tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kustomization read only because an Application deploys it reports what blocks its
+    render (here a remote base) instead of being skipped in silence."""
+    write_tree(
+        tmp_path,
+        {
+            "overlays/prod/kustomization.yaml": "resources:\n- github.com/org/repo//x?ref=v1\n",
+            "apps/app.yaml": application("model-prod", "overlays/prod"),
+        },
+    )
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    monkeypatch.chdir(tmp_path)
+    run = cli("check", "apps", "--format", "json")
+    assert run.code == 1
+    assert [f["file"] for f in errors(run, "repo.remote-base")] == [
+        "overlays/prod/kustomization.yaml"
+    ]
