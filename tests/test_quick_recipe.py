@@ -130,6 +130,13 @@ def _no_knative(d: Docs) -> None:
     find(d, "AuthorizationPolicy")["spec"]["rules"].pop()
 
 
+def _knative_probe_paths(d: Docs) -> None:
+    """knative-serving admitted to prediction paths only: its probes of /healthz are denied."""
+    find(d, "AuthorizationPolicy")["spec"]["rules"][-1]["to"] = [
+        {"operation": {"paths": ["/v1/models/*"]}}
+    ]
+
+
 def _knative_controller_only(d: Docs) -> None:
     """Knative < 1.11's identity: the activator has its own service account since then."""
     find(d, "AuthorizationPolicy")["spec"]["rules"][-1] = {
@@ -244,9 +251,10 @@ VARIANTS: dict[str, tuple[Callable[[Docs], None], str, frozenset[str]]] = {
     "permissive-mtls": (_permissive, "istio.peer-authentication-strict", frozenset()),
     "allow-all-authz": (_allow_all, "istio.authz-allow-all", frozenset()),
     "star-principal": (_star_principal, "istio.authz-allow-all", frozenset()),
-    # nothing from knative-serving: no probes (knative-authz) and no activator (knative-activator)
-    "no-knative-serving": (
-        _no_knative,
+    # nothing from knative-serving: one cause, one finding (the activator's, an error)
+    "no-knative-serving": (_no_knative, "istio.knative-activator", frozenset()),
+    "knative-probes-blocked": (
+        _knative_probe_paths,
         "istio.knative-authz",
         frozenset({"istio.knative-activator"}),
     ),

@@ -1,7 +1,9 @@
 """## What it does
-For an InferenceService in `Knative` mode, in an environment with STRICT mTLS, warns when the
-namespace's ALLOW AuthorizationPolicies do not let the `knative-serving` namespace (the
-activator, autoscaler and probers) through, or do not let its probes reach `/healthz`.
+For an InferenceService in Knative mode (the deployment-mode annotation, or the cluster's
+default `kserveDefaultDeploymentMode` when it is unset), in an environment with STRICT mTLS,
+warns when the namespace's ALLOW AuthorizationPolicies admit the `knative-serving` namespace
+but none of those rules lets its probes reach `/healthz`. A policy that admits nothing from
+`knative-serving` is `istio.knative-activator`'s error (one cause, one finding).
 
 ## Why is this bad?
 In Knative mode requests reach the model through the activator when it scales from zero, and
@@ -18,7 +20,10 @@ spec:
   rules:
   - from:
     - source:
-        principals: ["cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"]
+        namespaces: ["knative-serving"]
+    to:
+    - operation:
+        paths: ["/v1/models/*"]
 ```
 
 ## Use instead
@@ -28,10 +33,10 @@ spec:
   rules:
   - from:
     - source:
-        principals: ["cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"]
-  - from:
-    - source:
         namespaces: ["knative-serving"]
+    to:
+    - operation:
+        paths: ["/v1/models/*", "/healthz"]
 ```
 
 ## References
@@ -48,7 +53,7 @@ from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.istio._mesh import KNATIVE_NAMESPACE, items, mapping, requires_mtls
-from servegate.rules.kserve._isvc import mode
+from servegate.rules.kserve._isvc import effective_mode
 
 _KNATIVE_PRINCIPAL = f"cluster.local/ns/{KNATIVE_NAMESPACE}/"
 
@@ -74,7 +79,9 @@ def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
     if not requires_mtls(ctx):
         return
     knative = {
-        r.namespace for r in resources if r.kind == "InferenceService" and mode(r) == "Knative"
+        r.namespace
+        for r in resources
+        if r.kind == "InferenceService" and effective_mode(r, ctx) == "Knative"
     }
     for ns in sorted(n or "" for n in knative):
         policies = [
@@ -90,15 +97,7 @@ def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
         rules = [mapping(b) for p in policies for b in items(p.spec.get("rules"))]
         knative_rules = [b for b in rules if _admits_knative(b)]
         where = f"namespace {ns!r}" if ns else "InferenceService namespace"
-        if not knative_rules:
-            yield Violation(
-                ("spec", "rules"),
-                f"no ALLOW rule admits the {KNATIVE_NAMESPACE} "
-                "namespace: Knative's activator cannot reach the model",
-                where,
-                policies[0],
-            )
-        elif not any(_admits_probe(b) for b in knative_rules):
+        if knative_rules and not any(_admits_probe(b) for b in knative_rules):
             yield Violation(
                 ("spec", "rules"),
                 "no ALLOW rule admits Knative's probes to /healthz",
