@@ -61,6 +61,44 @@ def test_memo_off_has_no_store_and_parses_directly(tmp_path: Path) -> None:
     assert store is not None and on.store("stage", 1) is store
 
 
+def test_background_writes_are_read_before_they_land_and_flushed_by_save(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import servegate.memo.store as store_module
+
+    gate = threading.Event()
+    real = store_module.write_atomic
+
+    def slow(path: Path, data: bytes) -> None:
+        gate.wait(timeout=30)
+        real(path, data)
+
+    monkeypatch.setattr(store_module, "write_atomic", slow)
+    memo = Memo(tmp_path, background=True)
+    store = memo.store("stage", 1)
+    assert store is not None
+    assert store.put(KEY, {"n": 1}) and store.put(KEY, {"n": 2})  # the later one wins
+    path = Path(store.path(KEY))
+    assert not path.exists(), "written in the background, not yet"
+    assert store.has(KEY) and store.get(KEY) == {"n": 2}, "read from the queue meanwhile"
+    gate.set()
+    memo.save()
+    assert path.exists() and Store(tmp_path, "stage", 1).get(KEY) == {"n": 2}
+    assert [p.name for p in path.parent.iterdir()] == [KEY], "no temporary file left"
+    assert [t for t in threading.enumerate() if t.name == "servegate-memo-writer"] == []
+
+
+def test_a_check_writes_its_entries_before_it_returns(
+    tmp_path: Path, tree: Tree, cli: CLI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tree({"a/pod.yaml": PRIVILEGED_POD})
+    monkeypatch.setenv("SERVEGATE_CACHE_DIR", str(tmp_path / "cache"))
+    assert cli("check", str(repo), "--format", "json").code == 1
+    assert [t for t in threading.enumerate() if t.name == "servegate-memo-writer"] == []
+    parsed = [p for p in (tmp_path / "cache" / "parses-v4").rglob("*") if p.is_file()]
+    assert parsed and not [p for p in parsed if p.name.startswith(".tmp-")]
+
+
 def test_info_and_clear_touch_only_stage_folders(tmp_path: Path) -> None:
     memo = Memo(tmp_path)
     store = memo.store("renders", 2)

@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from servegate.memo.store import Store, cache_dir
+from servegate.memo.store import Store, Writer, cache_dir
 
 if TYPE_CHECKING:
     from servegate.memo.digests import InputHasher
@@ -27,11 +27,14 @@ class Memo:
     """What earlier runs computed, for one check: the stores of its stages and the per-run
     memos in front of them (file digests, parsed files). ``Memo.off()`` has no folder."""
 
-    def __init__(self, directory: Path | None) -> None:
+    def __init__(self, directory: Path | None, *, background: bool = False) -> None:
         self.directory = directory
         self._stores: dict[str, Store] = {}
         self._hashers: dict[str, InputHasher] = {}
         self._parses: ParseMemo | None = None
+        self._writer = Writer() if background else None
+        """With ``background``: writes every store's entries in a thread of its own (a cold
+        check writes thousands); ``save`` waits for it."""
         self.trees: dict[str, str] = {}
         """The tree fingerprint of each repo root (by its path) this run computed
         (``servegate.memo.scopes``): stages whose key covers only the repo's files may use it."""
@@ -43,8 +46,8 @@ class Memo:
 
     @classmethod
     def default(cls) -> Memo:
-        """The memo in ``cache_dir()``."""
-        return cls(cache_dir())
+        """The memo in ``cache_dir()``, written in the background until ``save``."""
+        return cls(cache_dir(), background=True)
 
     @property
     def enabled(self) -> bool:
@@ -56,7 +59,7 @@ class Memo:
             return None
         found = self._stores.get(name)
         if found is None:
-            found = self._stores[name] = Store(self.directory, name, version)
+            found = self._stores[name] = Store(self.directory, name, version, self._writer)
         return found
 
     def hasher(self, root: Path) -> InputHasher:
@@ -84,6 +87,9 @@ class Memo:
         return self._parses
 
     def save(self) -> None:
-        """Write what the per-run memos learnt (the digests' stat indexes)."""
+        """Write what the per-run memos learnt (the digests' stat indexes), and wait until
+        every entry of the run is written."""
         for hasher in self._hashers.values():
             hasher.save()
+        if self._writer is not None:
+            self._writer.flush()

@@ -9,6 +9,10 @@ a miss and is computed again. The folder is ``$SERVEGATE_CACHE_DIR``, else the p
 cache folder (``platformdirs``). It holds only what servegate wrote: reading it back is as
 trusted as servegate's own code.
 
+A check's memo (``servegate.memo.Memo``) writes its entries in a background thread
+(``Writer``): a cold check writes thousands, each a few file system calls, and the thread that
+computed an entry need not wait for them. An entry not yet written is read from the queue.
+
 ``servegate cache info`` lists the stage folders (``info``) and ``servegate cache clear``
 removes them (``clear``), nothing else: the folder may be shared.
 """
@@ -20,6 +24,7 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,13 +62,69 @@ def write_atomic(path: Path, data: bytes) -> None:
         return
 
 
-class Store:
-    """One stage's entries by key (a hex digest), in ``<cache>/<name>-v<version>/``."""
+class Writer:
+    """Entries written by one background thread, in the order they were put (``write_atomic``
+    each). ``pending`` answers a read of an entry not yet written; ``flush`` waits until every
+    entry is written. The thread is no daemon: what was put before the interpreter exits is
+    still written."""
 
-    def __init__(self, directory: Path, name: str, version: int) -> None:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._queue: dict[str, bytes] = {}
+        self._busy = False
+
+    def put(self, path: str, data: bytes) -> None:
+        with self._lock:
+            self._queue.pop(path, None)  # written once, after what was put before it
+            self._queue[path] = data
+            if not self._busy:
+                self._busy = True
+                threading.Thread(target=self._run, name="servegate-memo-writer").start()
+
+    def pending(self, path: str) -> bytes | None:
+        """The entry at ``path`` when it is still waiting to be written."""
+        with self._lock:
+            return self._queue.get(path)
+
+    def flush(self) -> None:
+        """Wait until every entry put so far is written."""
+        with self._lock:
+            while self._busy:
+                self._idle.wait()
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    if not self._queue:
+                        self._busy = False
+                        self._idle.notify_all()
+                        return
+                    path, data = next(iter(self._queue.items()))
+                write_atomic(Path(path), data)
+                with self._lock:
+                    if self._queue.get(path) is data:
+                        del self._queue[path]
+        except BaseException:  # unexpected: the entries left are only lost time
+            with self._lock:
+                self._queue.clear()
+                self._busy = False
+                self._idle.notify_all()
+            raise
+
+
+class Store:
+    """One stage's entries by key (a hex digest), in ``<cache>/<name>-v<version>/``; written
+    by ``writer`` in the background when given, else at once."""
+
+    def __init__(
+        self, directory: Path, name: str, version: int, writer: Writer | None = None
+    ) -> None:
         self.name = name
         self.folder = directory / f"{name}-v{version}"
         self._base = str(self.folder)
+        self._writer = writer
         self.hits = 0
         self.misses = 0
 
@@ -72,14 +133,21 @@ class Store:
 
     def has(self, key: str) -> bool:
         """Whether an entry exists (without reading it)."""
-        return os.path.isfile(self.path(key))
+        path = self.path(key)
+        return (self._writer is not None and self._writer.pending(path) is not None) or (
+            os.path.isfile(path)
+        )
 
     def get(self, key: str) -> Any:
         """The entry's data, or None when absent or unreadable (counted as hit or miss)."""
+        path = self.path(key)
         try:
-            with open(self.path(key), "rb") as handle:
-                # written only by servegate, in the user's own cache folder (see the docstring)
-                stage, data = marshal.loads(handle.read())  # noqa: S302
+            raw = self._writer.pending(path) if self._writer is not None else None
+            if raw is None:
+                with open(path, "rb") as handle:
+                    raw = handle.read()
+            # written only by servegate, in the user's own cache folder (see the docstring)
+            stage, data = marshal.loads(raw)  # noqa: S302
         except (OSError, ValueError, EOFError, TypeError):
             data, stage = None, None
         if stage != self.name:
@@ -96,7 +164,10 @@ class Store:
             packed = marshal.dumps((self.name, data))
         except ValueError:
             return False
-        write_atomic(Path(self.path(key)), packed)
+        if self._writer is not None:
+            self._writer.put(self.path(key), packed)
+        else:
+            write_atomic(Path(self.path(key)), packed)
         return True
 
 
