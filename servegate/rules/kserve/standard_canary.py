@@ -6,7 +6,9 @@ has a model (`storageUri`), each entry's `predictor` sets a `name` that is uniqu
 from the stable predictor's, the `trafficPercent` values sum to at most 100, canary predictors
 carry no `workerSpec` and no autoscaling (`maxReplicas`, `scaleTarget`, `scaleMetric`,
 `autoScaling`: canaries run fixed replicas), and a canary's `minReplicas` does not exceed the
-stable predictor's (default 1).
+stable predictor's (default 1). For a KServe version before 0.20 (the `kserveVersion`
+parameter) the field does not exist: 0.16 to 0.19 are checked with main's CRD schema, so this
+rule reports it (0.15's own schema does).
 
 ## Why is this bad?
 A canary without a name cannot be promoted or told apart in metrics; percentages over 100
@@ -45,18 +47,22 @@ spec:
 - kserve/kserve `pkg/apis/serving/v1beta1/inference_service_validation.go` (`validateCanarySpecs`)
 - KServe InferenceService CRD `spec.canary[]` (`predictor`, `trafficPercent` 0..100)
 - https://github.com/kserve/kserve/pull/4623 (progressive rollout in Standard mode)
+- https://github.com/kserve/kserve/pull/5672 (`spec.canary` in the CRD, KServe 0.20)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servegate.model import Severity
 from servegate.podspecs import KSERVE_SHORTCUTS
 from servegate.resource import FieldPath, Resource, as_dict
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.kserve._isvc import DEFAULT_MODE_PARAM, effective_mode, is_int
+
+if TYPE_CHECKING:
+    from servegate.kserve_versions import KServeVersion
 
 _FIXED_REPLICAS = ("scaleTarget", "scaleMetric", "autoScaling")
 
@@ -116,11 +122,33 @@ def _entry(
         )
 
 
+def _kserve_version(ctx: Context) -> KServeVersion | None:
+    """The KServe version the check targets (``kserveVersion``), None when unknown."""
+    from servegate import kserve_versions
+
+    value = ctx.param("kserveVersion")
+    try:
+        return kserve_versions.parse(str(value)) if value else None
+    except kserve_versions.UnsupportedVersion:
+        return None
+
+
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
     canaries = r.spec.get("canary")
     if not isinstance(canaries, list) or not canaries:
         return
     who = f"InferenceService {r.name!r}"
+    version = _kserve_version(ctx)
+    if version is not None and not version.has_canary_api:
+        if version.new_mode_names:  # 0.16 to 0.19 are judged with main's CRD schema: say it here
+            yield Violation(
+                ("spec", "canary"),
+                f"spec.canary exists only from KServe 0.20 (kserve/kserve#5672): KServe "
+                f"{version.label}'s CRD has no such field, so the API server refuses or prunes "
+                "it and no canary runs (use predictor.canaryTrafficPercent in Knative mode)",
+                who,
+            )
+        return  # 0.15: its own CRD schema reports the unknown field (schema.invalid)
     current = effective_mode(r, ctx)
     if current != "Standard":
         yield Violation(
