@@ -288,7 +288,7 @@ def _prepare(
     for kdir in roots[:50]:  # enough to cover the kinds of a repo; the rest compile on demand
         planner.plan(planner.environment_of(kdir)).rules  # noqa: B018  # resolve it now
         for rel in discovery.inputs(kdir):
-            if rel.endswith(YAML_SUFFIXES) and rel in sources.names:
+            if rel.endswith(YAML_SUFFIXES) and sources.loaded(rel):
                 for doc in sources.load(rel).documents:
                     data = doc.data
                     if isinstance(data, dict):

@@ -103,7 +103,13 @@ def size(query: str) -> Size:
 
 
 def problem(query: str) -> Problem | None:
-    """None when ``query`` parses as PromQL, else the parser's error or why it was refused."""
+    """None when ``query`` parses as PromQL, else the parser's error or why it was refused.
+    Remembered per query text: a monorepo's overlays repeat their bases' queries."""
+    return _problem(query)
+
+
+@lru_cache(maxsize=8192)
+def _problem(query: str) -> Problem | None:
     if len(query) > MAX_QUERY_CHARS:
         return Problem(
             f"the query is {len(query) // 1024} KiB; servegate parses PromQL up to "

@@ -83,6 +83,10 @@ class SourceFiles:
     def count(self) -> int:
         return len(self._loaded)
 
+    def loaded(self, rel: str) -> bool:
+        """Whether ``rel`` was loaded so far (without copying ``names``)."""
+        return rel in self._loaded
+
     @property
     def names(self) -> set[str]:
         """The files loaded so far."""

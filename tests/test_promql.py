@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,12 +21,12 @@ def fresh() -> Iterator[None]:
     """Each test with its own per-process counters and memo."""
     saved = promql._children, promql._cost
     promql._children = promql._cost = 0
-    promql._parse_here.cache_clear()
-    promql._parse_apart.cache_clear()
+    for memo in (promql._problem, promql._parse_here, promql._parse_apart):
+        memo.cache_clear()
     yield
     promql._children, promql._cost = saved
-    promql._parse_here.cache_clear()
-    promql._parse_apart.cache_clear()
+    for memo in (promql._problem, promql._parse_here, promql._parse_apart):
+        memo.cache_clear()
 
 
 def test_size_skips_strings_and_comments() -> None:
@@ -40,6 +41,25 @@ def test_valid_and_invalid_queries() -> None:
     assert promql.problem('sum by (job) (rate(http_requests_total{code=~"5.."}[5m]))') is None
     found = promql.problem("sum(rate(x[5m])")
     assert found is not None and found.parsed and "parenthesis" in found.message
+
+
+def test_each_query_text_is_judged_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A monorepo's overlays repeat their bases' queries: one parse and one sizing per text."""
+    import promql_parser
+
+    parsed: list[str] = []
+    real = promql_parser.parse
+
+    def parse(query: str) -> Any:
+        parsed.append(query)
+        return real(query)
+
+    monkeypatch.setattr(promql_parser, "parse", parse)
+    for _ in range(3):
+        assert promql.problem("sum(up)") is None
+        bad = promql.problem("sum(up")
+        assert bad is not None and bad.parsed
+    assert parsed == ["sum(up)", "sum(up"]
 
 
 @pytest.mark.parametrize(

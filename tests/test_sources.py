@@ -54,6 +54,16 @@ def test_dialects_follow_how_a_file_is_consumed(tmp_path: Path) -> None:
     assert files.dialect_of("base/Kustomization") == KUBERNETES
 
 
+def test_loaded_names_the_files_read_so_far(tmp_path: Path) -> None:
+    write_tree(tmp_path, {"a.yaml": "a: 1\n", "b.yaml": "b: [\n"})
+    files = sources.SourceFiles(tmp_path)
+    assert not files.loaded("a.yaml")
+    files.load("a.yaml")
+    files.load("b.yaml")
+    assert files.loaded("a.yaml") and files.loaded("b.yaml") and not files.loaded("c.yaml")
+    assert files.names == {"a.yaml", "b.yaml"} and files.problems == {"b.yaml"}
+
+
 def test_a_plain_file_is_judged_as_kubectl_reads_it(cli: CLI, tree: Tree) -> None:
     root = tree({"pod.yaml": SIDECAR_Y})
     run = cli("check", root, "--format", "json", "--no-cache")
