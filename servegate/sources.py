@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from servegate.model import Finding
+from servegate.rawfiles import TooLarge, read_bytes
 from servegate.rules import problem_rule
 from servegate.yamlsafe import KUBERNETES, KUSTOMIZE, LoadResult, Problem, YAMLProblem
 
@@ -61,10 +62,9 @@ class SourceFiles:
     def _read(self, rel: str) -> LoadResult:
         path = str(self.root / rel) if rel.endswith(("/", "/.")) else os.path.join(self._base, rel)
         try:
-            with open(path, "rb") as handle:
-                if os.fstat(handle.fileno()).st_size > 64 * 1024 * 1024:
-                    return LoadResult([], [YAMLProblem(Problem.TOO_LARGE, "file is over 64 MiB")])
-                raw = handle.read()
+            raw = read_bytes(path, limit=64 * 1024 * 1024)
+        except TooLarge:
+            return LoadResult([], [YAMLProblem(Problem.TOO_LARGE, "file is over 64 MiB")])
         except IsADirectoryError:
             return LoadResult([], [YAMLProblem(Problem.UNREADABLE, "is a directory, not a file")])
         except OSError as err:

@@ -312,6 +312,51 @@ def test_evaluation_errors_fail_the_rule() -> None:
     assert cel.judge({"rule": "false || self.b == 1 || true"}, {"a": 1}, node) is None
 
 
+def test_outcomes_are_remembered_by_exact_content(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One run's ``Outcomes``: a rule runs once per distinct value; values that differ only in
+    type (1, 1.0, True, "1") are different values; the failures are those of a run without
+    them (an unsupported function's too)."""
+    node = tree(
+        {
+            "type": "object",
+            "x-kubernetes-validations": [
+                {"rule": "self.a == 1", "message": "a is not 1"},
+                {"rule": "!has(self.b) || self.b != 'x'", "messageExpression": "'b is ' + self.b"},
+                {"rule": "self.c.isSemver()"},
+            ],
+            "properties": {
+                "a": {"x-kubernetes-preserve-unknown-fields": True},
+                "b": {"type": "string"},
+                "c": {"type": "string"},
+            },
+        }
+    )
+    calls: list[str] = []
+    real = cel.evaluate
+
+    def evaluate(expression: str, *args: Any) -> tuple[bool, str]:
+        calls.append(expression)
+        return real(expression, *args)
+
+    monkeypatch.setattr(cel, "evaluate", evaluate)
+    bodies: list[Obj] = [
+        {"a": 1, "b": "x", "c": "1.0.0"},
+        {"a": 1.0, "b": "x", "c": "1.0.0"},
+        {"a": True, "b": "x", "c": "1.0.0"},
+        {"a": "1", "b": "x", "c": "1.0.0"},
+        {"a": 1, "b": "y", "c": "1.0.0"},
+    ]
+    outcomes: cel.Outcomes = {}
+    for body in bodies:
+        alone = cel.check(body, node)
+        calls.clear()
+        first = cel.check(body, node, outcomes)
+        assert first == alone and len(calls) == 3, body
+        calls.clear()
+        assert cel.check(dict(body), node, outcomes) == alone and calls == [], body
+    assert len(outcomes) == 3 * len(bodies)
+
+
 def test_escape_follows_kubernetes() -> None:
     assert escape("namespace") == "__namespace__"
     assert escape("a-b.c/d") == "a__dash__b__dot__c__slash__d"

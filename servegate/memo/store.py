@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from servegate.rawfiles import read_bytes
+
 #: A folder of the cache directory that holds one stage's entries: ``<stage>-v<version>`` (or
 #: ``tools``, the layout of servegate 0.1's first releases).
 STAGE_FOLDER = re.compile(r"^([a-z][a-z-]*-v[0-9]+|tools)$")
@@ -144,8 +146,7 @@ class Store:
         try:
             raw = self._writer.pending(path) if self._writer is not None else None
             if raw is None:
-                with open(path, "rb") as handle:
-                    raw = handle.read()
+                raw = read_bytes(path)
             # written only by servegate, in the user's own cache folder (see the docstring)
             stage, data = marshal.loads(raw)  # noqa: S302
         except (OSError, ValueError, EOFError, TypeError):

@@ -174,13 +174,23 @@ def compile_all(root: Node) -> None:
     walk(root)
 
 
-def check(body: dict[str, Any], root: Node) -> list[Failure]:
-    """Every failed rule of one custom resource (already null-pruned), in document order."""
+#: What a rule gave on a value, by (rule, ``optionalOldSelf``, the value's exact content as
+#: ``marshal`` writes it): (passed, error text), or the reason it cannot be evaluated.
+Outcomes = dict[tuple[str, bool, bytes], "tuple[bool, str] | str"]
+
+#: Values larger than this (marshalled) are evaluated every time rather than remembered.
+_MAX_REMEMBERED = 64 * 1024
+
+
+def check(body: dict[str, Any], root: Node, outcomes: Outcomes | None = None) -> list[Failure]:
+    """Every failed rule of one custom resource (already null-pruned), in document order.
+    ``outcomes``: what rules gave on values seen before, filled as it goes (one per run: the
+    overlays of a monorepo repeat their bases' values)."""
     if not root.has_rules:
         return []
     failures: list[Failure] = []
     memo: dict[tuple[int, int], tuple[Any, Any]] = {}
-    _walk(body, root, (), True, failures, memo)
+    _walk(body, root, (), True, failures, memo, outcomes)
     return failures
 
 
@@ -191,13 +201,14 @@ def _walk(
     root: bool,
     failures: list[Failure],
     memo: dict[tuple[int, int], tuple[Any, Any]],
+    outcomes: Outcomes | None = None,
 ) -> None:
     if node.rules:
         try:
             converted = _convert(value, node, root, memo)
         except _Mismatch:
             return  # the schema validation reports it (and it blocks CEL upstream)
-        failures.extend(_run(node, converted, path))
+        failures.extend(_run(node, converted, path, outcomes))
     if isinstance(value, dict):
         if node.props is not None:
             for name, child in node.rule_props:
@@ -205,23 +216,50 @@ def _walk(
                 if item is None and child.default is not NO_DEFAULT:
                     item = copy.deepcopy(child.default)
                 if item is not None:
-                    _walk(item, child, (*path, name), False, failures, memo)
+                    _walk(item, child, (*path, name), False, failures, memo, outcomes)
         elif node.additional is not None and node.additional.has_rules:
             for key, item in value.items():
                 if item is not None:
-                    _walk(item, node.additional, (*path, key), False, failures, memo)
+                    _walk(item, node.additional, (*path, key), False, failures, memo, outcomes)
     elif isinstance(value, list) and node.items is not None and node.items.has_rules:
         for n, item in enumerate(value):
             if item is not None:
-                _walk(item, node.items, (*path, n), False, failures, memo)
+                _walk(item, node.items, (*path, n), False, failures, memo, outcomes)
 
 
-def _run(node: Node, value: Any, path: FieldPath) -> Iterator[Failure]:
-    bound = bind(value) if len(node.rules) > 1 else None
+def _run(
+    node: Node, value: Any, path: FieldPath, outcomes: Outcomes | None = None
+) -> Iterator[Failure]:
+    content = _content(value) if outcomes is not None else None
+    bound = None
     for rule in node.rules:
-        failure = _judge(rule, value, path, bound)
+        expression = rule["rule"]
+        optional = rule.get("optionalOldSelf") is True
+        if uses_old_self(expression) and not optional:
+            continue  # a transition rule: not evaluated on a create
+        key = (expression, optional, content) if content is not None else None
+        outcome = outcomes.get(key) if outcomes is not None and key is not None else None
+        if outcome is None:
+            if bound is None and len(node.rules) > 1:
+                bound = bind(value)  # ``self`` converted into CEL once for the node's rules
+            outcome = _outcome(expression, value, optional, bound)
+            if outcomes is not None and key is not None:
+                outcomes[key] = outcome
+        failure = _failure(rule, value, path, optional, outcome)
         if failure is not None:
             yield failure
+
+
+def _content(value: Any) -> bytes | None:
+    """``value`` exactly, as bytes (``marshal``: types, order and all), for ``Outcomes``; None
+    when marshal cannot hold it (a duration, a timestamp) or it is large."""
+    import marshal
+
+    try:
+        data = marshal.dumps(value)
+    except ValueError:
+        return None
+    return data if len(data) <= _MAX_REMEMBERED else None
 
 
 def judge(
@@ -238,17 +276,37 @@ def judge(
     return _judge(rule, converted, path)
 
 
-def _judge(rule: dict[str, Any], value: Any, path: FieldPath, bound: Any = None) -> Failure | None:
+def _judge(rule: dict[str, Any], value: Any, path: FieldPath) -> Failure | None:
     expression = rule["rule"]
     optional = rule.get("optionalOldSelf") is True
     if uses_old_self(expression) and not optional:
         return None  # a transition rule: not evaluated on a create
-    where = (*path, *_field_path(rule.get("fieldPath")))
+    return _failure(rule, value, path, optional, _outcome(expression, value, optional))
+
+
+def _outcome(
+    expression: str, value: Any, optional: bool, bound: Any = None
+) -> tuple[bool, str] | str:
+    """(passed, error text) of one rule on ``value``, or why it cannot be evaluated."""
     try:
-        passed, error = evaluate(expression, value, optional, bound)
+        return evaluate(expression, value, optional, bound)
     except Unsupported as err:
-        message = f"rule {_one_line(expression)!r} cannot be evaluated by servegate: {err}"
+        return str(err)
+
+
+def _failure(
+    rule: dict[str, Any],
+    value: Any,
+    path: FieldPath,
+    optional: bool,
+    outcome: tuple[bool, str] | str,
+) -> Failure | None:
+    expression = rule["rule"]
+    where = (*path, *_field_path(rule.get("fieldPath")))
+    if isinstance(outcome, str):
+        message = f"rule {_one_line(expression)!r} cannot be evaluated by servegate: {outcome}"
         return Failure(where, _one_line(message), unsupported=True)
+    passed, error = outcome
     if passed:
         return None
     if error:

@@ -26,9 +26,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from servegate.datafiles import data_dir
+
+if TYPE_CHECKING:
+    from servegate.schema.cel import Outcomes
 
 FieldPath = tuple[str | int, ...]
 SchemaError = tuple[FieldPath, str]
@@ -151,6 +154,8 @@ class SchemaSet:
         self._core = _core_dir(k8s_version)
         self._registry: Any = None
         self._validators: dict[tuple[str, str], _Kind | str | None] = {}
+        self._outcomes: Outcomes = {}
+        """What CRD validation rules gave on the values checked so far (``schema.cel``)."""
         crds = data_dir("schemas") / "crds"
         self._shipped_dir = crds
         self._shipped = _read_index(crds / "index.json")
@@ -211,7 +216,7 @@ class SchemaSet:
 
         rules: list[SchemaError] = []
         unsupported: list[SchemaError] = []
-        for failure in cel.check(body, compiled.tree):
+        for failure in cel.check(body, compiled.tree, self._outcomes):
             (unsupported if failure.unsupported else rules).append((failure.path, failure.message))
         return Verdict(errors, rules, unsupported)
 
