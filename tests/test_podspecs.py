@@ -36,6 +36,32 @@ def test_workload_templates(kind: str) -> None:
     assert pod.metadata_path == ("spec", "template", "metadata")
 
 
+def test_an_object_is_walked_once_and_each_caller_gets_its_own_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import servegate.podspecs as podspecs
+
+    walked: list[str] = []
+    real = podspecs._pod_specs
+
+    def counting(resource: Resource, inferred: bool) -> list[Any]:
+        walked.append(resource.name)
+        return real(resource, inferred)
+
+    monkeypatch.setattr(podspecs, "_pod_specs", counting)
+    r = res("Pod", {"containers": [C]})
+    first, second = pod_specs(r), pod_specs(r)
+    assert first == second and first is not second and walked == ["x"]
+    first.clear()
+    assert len(pod_specs(r)) == 1
+    # another object with the same content is walked for itself
+    twin = res("Pod", {"containers": [C]})
+    [pod] = pod_specs(twin)
+    assert pod.resource is twin and walked == ["x", "x"]
+    pod_specs(r, inferred=True)
+    assert walked == ["x", "x", "x"], "inferred is asked apart"
+
+
 def test_pod_with_ephemeral_containers() -> None:
     r = res("Pod", {"containers": [C], "ephemeralContainers": [{"name": "dbg"}]})
     assert [n for n, _ in containers(r)] == ["c", "dbg"]

@@ -264,7 +264,24 @@ def _walker(resource: Resource) -> Walker | None:
 def pod_specs(resource: Resource, *, inferred: bool = False) -> list[PodSpecView]:
     """Every pod-like spec in ``resource`` (empty for kinds that run no containers). With
     ``inferred``, a kind servegate does not know is searched for pod specs by shape too
-    (their views are marked ``inferred``); the engine asks for them, for the pss rules."""
+    (their views are marked ``inferred``); the engine asks for them, for the pss rules.
+    Walked once per object (the engine and several rules ask for the same object's pods)."""
+    key = (id(resource), inferred)
+    found = _WALKED.get(key)
+    if found is not None and found[0] is resource and found[1] is resource.body:
+        return list(found[2])
+    pods = _pod_specs(resource, inferred)
+    if len(_WALKED) > 4096:
+        _WALKED.clear()
+    _WALKED[key] = (resource, resource.body, pods)
+    return list(pods)
+
+
+#: ``pod_specs`` by object (the object and its body held, so that their ids stay theirs).
+_WALKED: dict[tuple[int, bool], tuple[Resource, dict[str, Any], list[PodSpecView]]] = {}
+
+
+def _pod_specs(resource: Resource, inferred: bool) -> list[PodSpecView]:
     walker = _walker(resource)
     if walker is not None:
         if not isinstance(resource.body.get("spec", resource.body), dict):
