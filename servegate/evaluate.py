@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from servegate import podsecurity
 from servegate.exemptions import inline, marked
@@ -137,19 +137,11 @@ class Dispatch:
 
     def objects_of(self, kind: str) -> list[tuple[ObjectRule, ObjectCheck, Context]]:
         """The OBJECT rules that check objects of ``kind``, in rule order."""
-        found = self._objects_of.get(kind)
-        if found is None:
-            found = [c for c in self.objects if not c[0].kinds or kind in c[0].kinds]
-            self._objects_of[kind] = found
-        return found
+        return _of_kind(self.objects, self._objects_of, kind)
 
     def changes_of(self, kind: str) -> list[tuple[ChangeRule, ChangeCheck, Context]]:
         """The CHANGE rules that check objects of ``kind``, in rule order."""
-        found = self._changes_of.get(kind)
-        if found is None:
-            found = [c for c in self.changes if not c[0].kinds or kind in c[0].kinds]
-            self._changes_of[kind] = found
-        return found
+        return _of_kind(self.changes, self._changes_of, kind)
 
     @property
     def pod_security(self) -> _PodSecurityChecks:
@@ -157,6 +149,18 @@ class Dispatch:
         if self._pod_security is None:
             self._pod_security = _PodSecurityChecks(self.pods)
         return self._pod_security
+
+
+_Checks = TypeVar("_Checks", bound=tuple[Rule, Any, Context])
+
+
+def _of_kind(checks: list[_Checks], known: dict[str, list[_Checks]], kind: str) -> list[_Checks]:
+    """``checks`` of rules that apply to ``kind`` (all kinds when a rule names none), kept in
+    ``known`` by kind."""
+    found = known.get(kind)
+    if found is None:
+        found = known[kind] = [c for c in checks if not c[0].kinds or kind in c[0].kinds]
+    return found
 
 
 def evaluate(

@@ -59,7 +59,10 @@ def test_an_object_is_walked_once_and_each_caller_gets_its_own_list(
     [pod] = pod_specs(twin)
     assert pod.resource is twin and walked == ["x", "x"]
     pod_specs(r, inferred=True)
-    assert walked == ["x", "x", "x"], "inferred is asked apart"
+    assert walked == ["x", "x"], "a known kind has the same pods, inferred or not"
+    unknown = res("Widget", {"template": {"spec": {"containers": [C]}}}, "example.com/v1")
+    assert pod_specs(unknown) == [] and len(pod_specs(unknown, inferred=True)) == 1
+    assert walked == ["x", "x", "x", "x"], "an unknown kind is searched apart"
 
 
 def test_pod_with_ephemeral_containers() -> None:

@@ -266,11 +266,13 @@ def pod_specs(resource: Resource, *, inferred: bool = False) -> list[PodSpecView
     ``inferred``, a kind servegate does not know is searched for pod specs by shape too
     (their views are marked ``inferred``); the engine asks for them, for the pss rules.
     Walked once per object (the engine and several rules ask for the same object's pods)."""
-    key = (id(resource), inferred)
+    # asked with ``inferred`` or not, a kind that has a walker or is known has the same pods
+    searched = inferred and _walker(resource) is None and not _known(resource)
+    key = (id(resource), searched)
     found = _WALKED.get(key)
     if found is not None and found[0] is resource and found[1] is resource.body:
         return list(found[2])
-    pods = _pod_specs(resource, inferred)
+    pods = _pod_specs(resource, searched)
     if len(_WALKED) > 4096:
         _WALKED.clear()
     _WALKED[key] = (resource, resource.body, pods)
