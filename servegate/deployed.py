@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -60,7 +60,7 @@ def extend(
     applications: bool = True,
     touched: set[str] | None = None,
     full: Discovery | None = None,
-    manifests: Sequence[str] | None = None,
+    manifests: Mapping[str, str] | None = None,
 ) -> Discovery:
     """``discovery`` with the kustomize roots the repo's Applications deploy added to its roots
     (they are rendered, remembered and checked as every root, in the environment the repo maps
@@ -73,9 +73,10 @@ def extend(
     deploys can read a touched file (the overlay, the components and patch files its settings
     add, the directory's files, the chart): narrowing never drops what a change reaches. It
     needs the whole repo's discovery (``full``: the caller's, else discovered here), unless
-    ``discovery`` is ``discover_changed``'s (``manifests``: every manifest file of the repo, which
-    it walked): that one holds every kustomization outside dot-folders that reaches a touched
-    file, so what an unchanged Application deploys outside it reaches none and is not read."""
+    ``discovery`` is ``discover_changed``'s (``manifests``: every manifest file of the repo it
+    walked, with the dialect a whole check decodes it in): that one holds every kustomization
+    outside dot-folders that reaches a touched file, so what an unchanged Application deploys
+    outside it reaches none and is not read."""
     root = discovery.root
     scan = list(discovery.yaml_files)
     in_scope = set(scan)
@@ -90,7 +91,7 @@ def extend(
                 full = discover([root], root, memo)
             scan = sorted(in_scope.union(full.yaml_files))
         in_scope |= touched
-    found = _records(discovery, memo, scan if applications else [])
+    found = _records(discovery, memo, scan if applications else [], manifests)
     deployment = Deployment()
     repo = Repo(root)
     remotes = _remotes(root)
@@ -134,16 +135,29 @@ def _dotted(rel: str) -> bool:
 
 
 def _records(
-    discovery: Discovery, memo: Memo, files: Sequence[str]
+    discovery: Discovery,
+    memo: Memo,
+    files: Sequence[str],
+    dialects: Mapping[str, str] | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
     """(file, record) of every Application and ApplicationSet in ``files``, remembered by
-    each file's digest (``servegate.memo.apps``)."""
+    each file's digest (``servegate.memo.apps``). Each file is decoded as the whole repo's
+    check decodes it: by ``discovery``'s plain files, else by ``dialects``."""
     from servegate.memo.apps import AppsMemo
     from servegate.sources import SourceFiles
 
     root = discovery.root
     known_apps = AppsMemo(memo, root)
-    decode = SourceFiles(root, discovery.plain_files, memo).dialect_of
+    sources = SourceFiles(root, discovery.plain_files, memo)
+    plain = set(discovery.plain_files)
+
+    def decode(rel: str) -> str:
+        if dialects is not None and rel not in plain:
+            found = dialects.get(rel)
+            if found is not None:
+                return found
+        return sources.dialect_of(rel)
+
     hasher = memo.hasher(root) if known_apps.enabled else None
     found: list[tuple[str, dict[str, Any]]] = []
     for rel in files:

@@ -727,7 +727,10 @@ def _add_patch_docs(scan: _Paths, target: str, selector: Any, k: Kustomization) 
 
 
 def discover_changed(
-    root: Path, changed: set[str], memo: Memo | None = None, manifests: list[str] | None = None
+    root: Path,
+    changed: set[str],
+    memo: Memo | None = None,
+    manifests: dict[str, str] | None = None,
 ) -> Discovery | None:
     """What ``discover([root])`` followed by narrowing to ``changed`` (repo-relative files)
     yields, without reading every kustomization in full: a name-only walk, a scan of each
@@ -738,12 +741,15 @@ def discover_changed(
     Its kustomizations include every kustomization outside dot-folders that reaches a changed
     file (names it, or holds it in or below its folder, transitively). ``manifests``, when
     given, receives every file outside dot-folders with a manifest suffix (``.yaml``, ``.yml``,
-    ``.json``, dot-files too; not kustomization files): a superset of ``discover``'s
-    ``yaml_files``."""
+    ``.json``, dot-files too; not kustomization files), a superset of ``discover``'s
+    ``yaml_files``, each with the dialect the whole repo's check decodes it in
+    (``servegate.sources``: a plain manifest as Kubernetes decodes it, one a kustomization
+    names or holds as kustomize reads it)."""
     root = root.resolve()
     kdirs: set[str] = set()
     kfiles: dict[str, str] = {}
     yaml_files: set[str] = set()
+    walked: list[str] = []
     stack = [""]
     base = str(root)
     while stack:
@@ -768,8 +774,7 @@ def discover_changed(
             if e.is_dir():
                 stack.append(path)
             elif e.name.endswith(MANIFEST_SUFFIXES) and e.name not in KUSTOMIZATION_NAMES:
-                if manifests is not None:
-                    manifests.append(path)
+                walked.append(path)
                 if (e.name.startswith(".") or not e.name.endswith(YAML_SUFFIXES)) and (
                     path not in changed or not looks_like_manifest(e.path)
                 ):
@@ -843,6 +848,12 @@ def discover_changed(
         for f in changed
         if f in yaml_files and f not in referenced and posix_parent(f) not in kdirs
     )
+    if manifests is not None:
+        from servegate.yamlsafe import KUBERNETES
+
+        for path in walked:  # plain as discover() tells it: named by none, in no kustomization
+            plain_file = path not in named_by and posix_parent(path) not in kdirs
+            manifests[path] = KUBERNETES if plain_file else dialect_for(path)
     discovery = Discovery(root, kustomizations, roots, plain, [], [])
     keep = set(plain) | {f for r in roots for f in discovery.inputs(r)}
     for k in sorted(naming(keep | changed)):

@@ -35,7 +35,7 @@ def discover_scope(options: CheckOptions, memo: Memo) -> Discovery:
     found = _changed_only(options, memo)
     touched: set[str] | None
     full: Discovery | None = None
-    manifests: list[str] | None = None
+    manifests: dict[str, str] | None = None
     if found is not None:
         discovery, touched, manifests = found
     elif options.base is None and options.changed is None:
@@ -87,7 +87,7 @@ def _whole(options: CheckOptions, memo: Memo) -> Discovery:
 
 def _changed_only(
     options: CheckOptions, memo: Memo
-) -> tuple[Discovery, set[str], list[str]] | None:
+) -> tuple[Discovery, set[str], dict[str, str]] | None:
     """--changed-files on the whole repo: discover only what the files reach (pre-commit);
     with the touched files and every manifest file of the repo (for its Applications)."""
     if options.changed is None or options.base is not None or len(options.paths) != 1:
@@ -105,7 +105,7 @@ def _changed_only(
         f.endswith("/" + CONFIG_NAME) for f in touched
     ):
         return None  # a configuration change affects every root below it: discover them all
-    manifests: list[str] = []
+    manifests: dict[str, str] = {}
     found = discover_changed(root, touched, memo, manifests)
     return (narrow(found, touched), touched, manifests) if found is not None else None
 

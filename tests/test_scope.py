@@ -14,6 +14,7 @@ from servegate import scope
 from servegate.discover import discover, discover_changed
 from servegate.engine import check
 from servegate.options import CheckOptions
+from servegate.yamlsafe import KUBERNETES
 
 CHANGED = [
     "models/model-0003/overlays/prod/inferenceservice-patch.yaml",
@@ -51,9 +52,15 @@ def test_shortcut_equals_full_discovery_narrowed(
 ) -> None:
     monkeypatch.setenv("SERVEGATE_CACHE_DIR", str(tmp_path / "cache"))
     touched = set(changed)
-    full = scope.narrow(discover([repo]), touched)
-    fast = discover_changed(repo, touched)
+    whole = discover([repo])
+    full = scope.narrow(whole, touched)
+    manifests: dict[str, str] = {}
+    fast = discover_changed(repo, touched, None, manifests)
     assert fast is not None
+    # every manifest file, decoded as the whole repo's check decodes it (for its Applications)
+    assert set(whole.yaml_files) <= set(manifests)
+    plain = set(whole.plain_files)
+    assert {f for f in whole.yaml_files if manifests[f] == KUBERNETES} == plain
     fast = scope.narrow(fast, touched)
     assert fast.roots == full.roots
     assert fast.plain_files == full.plain_files
