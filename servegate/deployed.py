@@ -174,7 +174,7 @@ def _records(
                 raw = (root / rel).read_bytes()
             except OSError:
                 continue
-            if b"argoproj.io" in raw:
+            if may_hold_application(raw):
                 loaded = memo.parses.load(raw, rel, decode(rel))
                 known = records(((d.data, d) for d in loaded.documents), rel)
             else:
@@ -184,6 +184,26 @@ def _records(
         found.extend((rel, r) for r in known)
     known_apps.save()
     return found
+
+
+def may_hold_application(raw: bytes) -> bool:
+    """Whether a file's bytes may hold an Argo CD Application or ApplicationSet once decoded
+    (only those are parsed to find out). Its ``kind`` is written ``Application...`` in the
+    bytes unless something hides it from a byte search: an escape that yields a letter or joins
+    lines (``\\x``, ``\\u``, ``\\U`` or an escaped line break, in a double-quoted YAML or a
+    JSON string) or an encoding other than UTF-8 (a NUL byte, a UTF-16 byte-order mark); then
+    the file is parsed too. (Searching for ``argoproj.io`` instead matched every Argo Rollouts
+    manifest, and an escaped ``apiVersion`` slipped past it.)"""
+    return (
+        b"Application" in raw
+        or _LETTER_ESCAPE.search(raw) is not None
+        or b"\x00" in raw
+        or raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+    )
+
+
+#: YAML double-quoted (and JSON) escapes that can spell a letter or join two lines.
+_LETTER_ESCAPE = re.compile(rb"\\[xuU\r\n]")
 
 
 def _below(rel: str, folder: str) -> bool:

@@ -297,6 +297,8 @@ def load_text(
     documents: list[Document] = []
     problems: list[YAMLProblem] = []
     aliases = 0
+    # an alias is written ``*name``: without a "*" the text has none, and expansion adds nothing
+    may_alias = "*" in text
     loader = _composer(text)
     try:
         while loader.check_node():
@@ -314,7 +316,7 @@ def load_text(
                 return LoadResult([], [problem], cacheable=whose == "one file")
             converter = _Converter(dialect, positions)
             try:
-                added = converter.alias_nodes_of(node)
+                added = converter.alias_nodes_of(node) if may_alias else 0
                 if aliases + added > max_aliases:
                     own = max_aliases == MAX_ALIAS_NODES  # else the run's bound: not the bytes'
                     return LoadResult([], [_bomb(node, max_aliases)], cacheable=own)

@@ -819,3 +819,51 @@ def test_what_an_application_deploys_outside_the_checked_folder_keeps_its_findin
     assert [f["file"] for f in errors(run, "repo.remote-base")] == [
         "overlays/prod/kustomization.yaml"
     ]
+
+
+ESCAPED_APPS = {
+    # a double-quoted YAML escape spells the letters a byte search would look for
+    "apps/app.yaml": application("model-prod", "overlays/prod")
+    .replace("apiVersion: argoproj.io/v1alpha1", 'apiVersion: "argoproj\\x2eio/v1alpha1"')
+    .replace("kind: Application", 'kind: "Applic\\x61tion"'),
+    # a JSON \u escape, and an escaped line break joining two halves of the kind
+    "apps/app.json": '{"apiVersion": "argoproj.io/v1alpha1", "kind": "Applic\\u0061tion",'
+    ' "metadata": {"name": "model-prod", "namespace": "argocd"}, "spec": {"project": "ml",'
+    ' "source": {"repoURL": "https://git.example.com/ml/model.git", "path": "overlays/prod"},'
+    ' "destination": {"server": "https://kubernetes.default.svc", "namespace": "ml"}}}',
+    "apps/folded.yaml": application("model-prod", "overlays/prod").replace(
+        "kind: Application", 'kind: "Applic\\\n  ation"'
+    ),
+}
+
+
+@pytest.mark.parametrize("where", sorted(ESCAPED_APPS))
+def test_an_application_spelled_with_escapes_is_found(
+    tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """kubectl and Argo CD decode escapes before they read ``kind``: so does the scan."""
+    write_tree(
+        tmp_path,
+        {
+            "kustomization.yaml": "resources: [overlays/prod]\nnamePrefix: root-\n",
+            "overlays/prod/kustomization.yaml": "resources: [pod.yaml]\n",
+            "overlays/prod/pod.yaml": restricted_pod("evil").replace(
+                "containers:", "hostPID: true\n  containers:"
+            ),
+            where: ESCAPED_APPS[where],
+        },
+    )
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    monkeypatch.chdir(tmp_path)
+    run = cli("check", ".", "--format", "json")
+    assert names(errors(run, "pss.host-namespaces")) == ["evil", "root-evil"], run.out
+
+
+def test_only_files_that_may_hold_an_application_are_parsed_for_one() -> None:
+    from servegate.deployed import may_hold_application
+
+    rollout = b"apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nregex: (\\d+)\n"
+    assert not may_hold_application(rollout)
+    assert may_hold_application(b"kind: Application\n")
+    assert may_hold_application(b'kind: "Applic\\x61tion"\n')
+    assert may_hold_application("kind: Application\n".encode("utf-16-le"))

@@ -304,3 +304,11 @@ def test_load_plain_refuses_what_kubernetes_refuses() -> None:
     assert load_plain("a: y\n---\nb: '0o10'\n---\n") == [{"a": True}, {"b": "0o10"}]
     with pytest.raises(Exception, match="JSON"):
         load_plain("a: .nan\n")
+
+
+def test_alias_expansion_is_counted_whenever_an_alias_is_written() -> None:
+    """Only text with a ``*`` can hold an alias; a ``*`` inside a string still gets the count."""
+    aliased = load_text("a: &x [1, 2, 3]\nb: *x\nc: '/v1/models/*'\n")
+    assert aliased.alias_nodes == 4  # the sequence and its three items, copied once
+    assert load_text("a: &x [1, 2, 3]\nc: '/v1/models/*'\n").alias_nodes == 0
+    assert load_text("a: &x [1, 2, 3]\nb: [1, 2, 3]\n").alias_nodes == 0
