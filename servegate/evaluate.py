@@ -151,6 +151,17 @@ class Dispatch:
         return self._pod_security
 
 
+def dispatch_of(plan: Plan) -> Dispatch:
+    """``plan``'s rules sorted for ``evaluate``, each with its context and check: built once,
+    shared by the plan's units, never by a copy of the plan (``Plan.dispatched``)."""
+    for owner, found in plan.dispatched:
+        if owner is plan and isinstance(found, Dispatch):
+            return found
+    built = Dispatch(plan.rules, plan.context)
+    plan.dispatched[:] = [(plan, built)]
+    return built
+
+
 _Checks = TypeVar("_Checks", bound=tuple[Rule, Any, Context])
 
 
@@ -405,7 +416,7 @@ def evaluate_unit(unit: Unit, plan: Plan, schemas: SchemaSet) -> UnitResult:
         if validate:
             found = schema_findings(resource, schemas, unit.id)
             findings.extend(marked(f, covered) if covered else f for f in found)
-    for hit in evaluate(plan.rules, unit.resources, plan.context, dispatch=plan.dispatch()):
+    for hit in evaluate(plan.rules, unit.resources, plan.context, dispatch=dispatch_of(plan)):
         finding = hit.finding(unit.id)
         covered = exempt.get(id(hit.resource), {})
         findings.append(marked(finding, covered) if covered else finding)

@@ -26,7 +26,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from servegate import trust
 from servegate.config import DEFAULT_POLICY_SET, Config, PolicySet, load_policy_set, load_profile
@@ -36,9 +36,6 @@ from servegate.options import CheckOptions
 from servegate.podsecurity import Version, profile_version
 from servegate.rules import all_rules, matches, unknown_ids
 from servegate.rules.base import ChangeRule, Context, Level, PodRule, ReportedRule, Rule
-
-if TYPE_CHECKING:
-    from servegate.evaluate import Dispatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +135,9 @@ class Plan:
     """The profile's ``podSecurityMinVersion``: the oldest ``enforce-version`` a Namespace of
     the environment may pin (None: any)."""
     _contexts: dict[str, Context] = field(default_factory=dict, compare=False, repr=False)
-    _dispatch: list[tuple[Plan, Dispatch]] = field(default_factory=list, compare=False, repr=False)
+    dispatched: list[tuple[Plan, Any]] = field(default_factory=list, compare=False, repr=False)
+    """This plan's rules as ``servegate.evaluate.dispatch_of`` sorted them: built once, kept
+    with the plan that built them (a copy of the plan, which carries the list, never uses it)."""
 
     def selects(self, rule: Rule) -> bool:
         """Whether this plan reports ``rule``'s findings."""
@@ -166,18 +165,6 @@ class Plan:
             )
             self._contexts[rule.id] = found
         return found
-
-    def dispatch(self) -> Dispatch:
-        """This plan's rules sorted for ``servegate.evaluate``, each with its context and
-        check: built once, shared by the plan's units (never by a copy of the plan)."""
-        for plan, found in self._dispatch:
-            if plan is self:
-                return found
-        from servegate.evaluate import Dispatch
-
-        built = Dispatch(self.rules, self.context)
-        self._dispatch[:] = [(self, built)]
-        return built
 
     @property
     def key(self) -> list[Any]:
@@ -475,7 +462,7 @@ class Planner:
                 assert config.file is not None
                 self.weakened(config.file, config.line("policy"), w.message)
         return replace(
-            base, environment=environment or None, params=params, _contexts={}, _dispatch=[]
+            base, environment=environment or None, params=params, _contexts={}, dispatched=[]
         )
 
     def _environment_plan(self, environment: str | None) -> Plan:

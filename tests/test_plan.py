@@ -17,6 +17,7 @@ from helpers import CLI, Run, Tree, write_tree
 
 from servegate.config import Config
 from servegate.errors import UsageError
+from servegate.evaluate import dispatch_of
 from servegate.plan import Operator, Plan, Planner, Trust, parse_k8s_version
 from servegate.rules import get_rule
 from servegate.rules.base import Context, Level
@@ -263,7 +264,7 @@ def test_context_carries_the_plan(tmp_path: Path) -> None:
 def test_the_rules_are_sorted_once_per_plan_and_never_shared_with_a_copy(
     tmp_path: Path,
 ) -> None:
-    """``Plan.dispatch``: built once and shared by the plan's units; a plan copied from another
+    """``evaluate.dispatch_of``: built once and shared by the plan's units; a plan copied from another
     (as a nested servegate.yaml's parameters make one) sorts its own, with its own contexts,
     even when the copy carries the original's cache."""
     plan = planner(tmp_path, policy={"requireDigest": True}).plan("prod")
@@ -271,13 +272,13 @@ def test_the_rules_are_sorted_once_per_plan_and_never_shared_with_a_copy(
     assert rule is not None
 
     def digest_context(p: Plan) -> Context:
-        [ctx] = [c for r, c in p.dispatch().pods if r is rule]
+        [ctx] = [c for r, c in dispatch_of(p).pods if r is rule]
         return ctx
 
-    assert plan.dispatch() is plan.dispatch(), "built once"
+    assert dispatch_of(plan) is dispatch_of(plan), "built once"
     assert digest_context(plan) is plan.context(rule)
     copy = replace(plan, params={**plan.params, "requireDigest": False}, _contexts={})
-    assert copy.dispatch() is not plan.dispatch()
+    assert dispatch_of(copy) is not dispatch_of(plan)
     assert digest_context(copy).param("requireDigest") is False
     assert digest_context(plan).param("requireDigest") is True
 

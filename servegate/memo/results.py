@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
-from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from servegate.memo.code import code_fingerprint
 from servegate.memo.plain import finding, finding_data
 from servegate.model import Unit, UnitResult
 
@@ -32,37 +31,6 @@ if TYPE_CHECKING:
 
 #: The stage and its format version (bump when the entry or the key recipe changes).
 STAGE, VERSION = "results", 4
-_DATA = ("schemas", "policies", "environments")
-
-
-@cache
-def code_fingerprint() -> str:
-    """servegate's package and data files by path, size and modification time: any edit to
-    the code, a rule, a schema or a shipped profile gives a new fingerprint."""
-    from servegate import __version__
-    from servegate.datafiles import data_dir
-
-    digest = hashlib.sha256(__version__.encode())
-    package = Path(__file__).resolve().parents[1]
-    folders = [package]
-    for name in _DATA:
-        try:
-            folder = data_dir(name)
-        except FileNotFoundError:
-            continue
-        if not folder.is_relative_to(package):  # a wheel keeps them in the package already
-            folders.append(folder)
-    for folder in folders:
-        for dirpath, dirnames, filenames in os.walk(folder):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in sorted(filenames):
-                path = os.path.join(dirpath, name)
-                try:
-                    st = os.stat(path)
-                except OSError:
-                    continue
-                digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
-    return digest.hexdigest()
 
 
 def tree_digest(folders: Sequence[Path]) -> str:

@@ -2,7 +2,7 @@
 roots, plain files, charts, findings, and what its Argo CD Applications deploy), by the repo's
 whole tree, so that a check of an unchanged repo reads no kustomization and no Application.
 
-Key: servegate's code fingerprint (``servegate.memo.results.code_fingerprint``), the stage
+Key: servegate's code fingerprint (``servegate.memo.code``), the stage
 version, the repo root, the operator's paths (repo-relative) and whether Applications are
 followed, and the **tree fingerprint** (``tree_fingerprint``): every entry below the root but
 the VCS folders, by path and type; each file's content digest (``servegate.memo.digests``: the
@@ -26,6 +26,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from servegate.memo.plain import document, document_data, finding, finding_data, ref, ref_data
+from servegate.rules.repo.kustomize_escape import RULE as KUSTOMIZE_ESCAPE
+from servegate.rules.repo.remote_base import RULE as REMOTE_BASE
+from servegate.rules.repo.symlink_escape import RULE as SYMLINK_ESCAPE
 
 if TYPE_CHECKING:
     from servegate.deployment import Deployment
@@ -39,7 +42,7 @@ _VCS = frozenset({".git", ".hg", ".svn"})
 #: Files discovery may read as text: their content is in the key (any other file: its stat).
 _READ_SUFFIXES = (".yaml", ".yml", ".json", "Kustomization")
 #: Findings that mean discovery looked outside the repo: such a discovery is never remembered.
-_OUTSIDE = frozenset({"repo.kustomize-escape", "repo.symlink-escape", "repo.remote-base"})
+_OUTSIDE = frozenset(r.id for r in (KUSTOMIZE_ESCAPE, SYMLINK_ESCAPE, REMOTE_BASE))
 #: A file changed this close to now may change again unseen by its stat ("racy git").
 _RACY_NS = 2_000_000_000
 
@@ -107,7 +110,7 @@ def scope_key(memo: Memo, root: Path, paths: list[str], applications: bool) -> s
     when the memo is off or the tree cannot be fingerprinted."""
     if not memo.enabled:
         return None
-    from servegate.memo.results import code_fingerprint
+    from servegate.memo.code import code_fingerprint
 
     tree = tree_fingerprint(root, memo.hasher(root))
     if tree is None:
