@@ -189,21 +189,27 @@ def _records(
 def may_hold_application(raw: bytes) -> bool:
     """Whether a file's bytes may hold an Argo CD Application or ApplicationSet once decoded
     (only those are parsed to find out). Its ``kind`` is written ``Application...`` in the
-    bytes unless something hides it from a byte search: an escape that yields a letter or joins
-    lines (``\\x``, ``\\u``, ``\\U`` or an escaped line break, in a double-quoted YAML or a
-    JSON string) or an encoding other than UTF-8 (a NUL byte, a UTF-16 byte-order mark); then
-    the file is parsed too. (Searching for ``argoproj.io`` instead matched every Argo Rollouts
-    manifest, and an escaped ``apiVersion`` slipped past it.)"""
+    bytes unless something hides it from a byte search, and then the file is parsed too: an
+    escape that yields a letter or joins lines (``\\x``, ``\\u``, ``\\U``, or a backslash before
+    a line break, NEL, LINE or PARAGRAPH SEPARATOR included, as go-yaml's ``is_break`` counts
+    them: ``gopkg.in/yaml.v2`` ``yamlh.go``), a YAML tag that is not local (``!!binary`` decodes
+    base64 into any text: go-yaml ``decode.go`` ``scalar``; ``!<...>`` verbatim tags and
+    ``%TAG`` handles name it otherwise), or an encoding other than UTF-8 (a NUL byte, a UTF-16
+    byte-order mark). Searching for ``argoproj.io`` instead matched every Argo Rollouts
+    manifest, and an escaped ``apiVersion`` slipped past it."""
     return (
         b"Application" in raw
-        or _LETTER_ESCAPE.search(raw) is not None
+        or _HIDING.search(raw) is not None
         or b"\x00" in raw
         or raw[:2] in (b"\xff\xfe", b"\xfe\xff")
     )
 
 
-#: YAML double-quoted (and JSON) escapes that can spell a letter or join two lines.
-_LETTER_ESCAPE = re.compile(rb"\\[xuU\r\n]")
+#: What can spell ``Application`` without its bytes: escapes that yield a letter or join two
+#: lines (any line break go-yaml knows), and tags other than local ones.
+_HIDING = re.compile(
+    rb"\\(?:[xuU\r\n]|\xc2\x85|\xe2\x80[\xa8\xa9])|!!|!<|%TAG",
+)
 
 
 def _below(rel: str, folder: str) -> bool:

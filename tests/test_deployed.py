@@ -834,6 +834,14 @@ ESCAPED_APPS = {
     "apps/folded.yaml": application("model-prod", "overlays/prod").replace(
         "kind: Application", 'kind: "Applic\\\n  ation"'
     ),
+    # !!binary decodes base64 (go-yaml decode.go scalar), and a backslash before a LINE
+    # SEPARATOR is an escaped line break (go-yaml yamlh.go is_break)
+    "apps/binary.yaml": application("model-prod", "overlays/prod").replace(
+        "kind: Application", "kind: !!binary QXBwbGljYXRpb24="
+    ),
+    "apps/separator.yaml": application("model-prod", "overlays/prod").replace(
+        "kind: Application", 'kind: "Appli\\\u2028cation"'
+    ),
 }
 
 
@@ -867,3 +875,6 @@ def test_only_files_that_may_hold_an_application_are_parsed_for_one() -> None:
     assert may_hold_application(b"kind: Application\n")
     assert may_hold_application(b'kind: "Applic\\x61tion"\n')
     assert may_hold_application("kind: Application\n".encode("utf-16-le"))
+    assert may_hold_application(b"kind: !!binary QXBwbGljYXRpb24=\n")
+    assert may_hold_application('kind: "Appli\\\u0085cation"\n'.encode())
+    assert not may_hold_application(b'expr: sum(rate(x{code!="200"}[5m]))\n')

@@ -232,3 +232,50 @@ def test_render_keys_are_reused_only_for_the_same_tree(
     changed = keys(Memo(cache))
     assert changed == keys(Memo(tmp_path / "third-cache"))
     assert changed["overlays/dev"] != computed["overlays/dev"]
+
+
+@pytest.mark.parametrize("folder", [".svn", ".hg", "vendor/.git"])
+def test_a_nested_vcs_folder_that_kustomize_reads_is_in_the_key(
+    tmp_path: Path, folder: str
+) -> None:
+    """Only the repo's own .git is left out of the walk: kustomize reads a ``.svn``/``.hg``
+    folder (or a vendored repo's ``.git``) a kustomization names like any other."""
+    repo = write_tree(
+        tmp_path / "repo",
+        {
+            "kustomization.yaml": KUSTOMIZATION + f"resources: [{folder}/base]\n",
+            f"{folder}/base/kustomization.yaml": KUSTOMIZATION + "resources: [pod.yaml]\n",
+            f"{folder}/base/pod.yaml": POD,
+        },
+    )
+    cache = tmp_path / "cache"
+
+    def keys() -> tuple[str | None, dict[str, str]]:
+        memo = Memo(cache)
+        found = _scope(repo, memo)
+        return scopes.scope_key(memo, repo.resolve(), ["."], True), render_keys(
+            found, found.roots, memo
+        )
+
+    before = keys()
+    (repo / f"{folder}/base/pod.yaml").write_text(POD.replace("name: p", "name: q"))
+    after = keys()
+    assert after[0] != before[0]
+    assert after[1]["."] != before[1]["."]
+    assert after[1] == render_keys(_fresh(repo), ["."], Memo(tmp_path / "fresh"))
+
+
+def test_a_discovery_that_reads_the_repo_s_git_folder_is_never_remembered(
+    tmp_path: Path,
+) -> None:
+    repo = write_tree(
+        tmp_path / "repo",
+        {
+            ".git/config": "[core]\n",
+            ".git/pod.yaml": POD,
+            "kustomization.yaml": KUSTOMIZATION + "resources: [.git/pod.yaml]\n",
+        },
+    )
+    cache = tmp_path / "cache"
+    assert _scope(repo, Memo(cache)) == _fresh(repo)
+    assert _entries(cache) == []

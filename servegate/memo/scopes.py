@@ -2,15 +2,17 @@
 roots, plain files, charts, findings, and what its Argo CD Applications deploy), by the repo's
 whole tree, so that a check of an unchanged repo reads no kustomization and no Application.
 
-Key: servegate's code fingerprint (``servegate.memo.code``), the stage
-version, the repo root, the operator's paths (repo-relative) and whether Applications are
-followed, and the **tree fingerprint** (``tree_fingerprint``): every entry below the root but
-the VCS folders, by path and type; each file's content digest (``servegate.memo.digests``: the
-stat index) or, for a file discovery never reads as text, its full stat; each symlink's target
-and real path; and ``.git/config`` (the remotes Applications are compared with). Any change to
-any of them is a miss. Not remembered (the gate fails closed): a repo whose discovery depends on
-what is outside it (a symlink leaving the root, a reference that escapes it), a tree that
-cannot be read in full or holds special files, and a narrowed check.
+Key: servegate's code fingerprint (``servegate.memo.code``), the stage version, the repo root,
+the operator's paths (repo-relative) and whether Applications are followed, and the **tree
+fingerprint** (``tree_fingerprint``): every entry below the root but the repo's own ``.git``
+folder (nested ``.git``, ``.hg`` and ``.svn`` folders are walked: kustomize and Argo CD read
+them like any other), by path and type; each file's content digest
+(``servegate.memo.digests``: the stat index) or, for a file discovery never reads as text, its
+full stat; each symlink's target and real path; and ``.git/config`` (the remotes Applications
+are compared with). Any change to any of them is a miss. Not remembered (the gate fails
+closed): a repo whose discovery depends on what is outside it (a symlink leaving the root or
+reaching into ``.git``, a reference that escapes it, anything it reads in ``.git``), a tree
+that cannot be read in full or holds special files, and a narrowed check.
 
 Entry: the ``Discovery`` as plain data (``servegate.memo.plain``).
 """
@@ -22,6 +24,7 @@ import json
 import os
 import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -38,7 +41,9 @@ if TYPE_CHECKING:
 
 #: The stage and its format version (bump when the entry or what discovery records changes).
 STAGE, VERSION = "scopes", 1
-_VCS = frozenset({".git", ".hg", ".svn"})
+#: The repo's own git folder (its objects can be large): the only folder the walk skips, so a
+#: discovery that reads anything in it is never remembered; ``.git/config`` is in the key.
+_GIT = ".git"
 #: Files discovery may read as text: their content is in the key (any other file: its stat).
 _READ_SUFFIXES = (".yaml", ".yml", ".json", "Kustomization")
 #: Findings that mean discovery looked outside the repo: such a discovery is never remembered.
@@ -53,6 +58,7 @@ def tree_fingerprint(root: Path, hasher: InputHasher) -> str | None:
     file, a symlink whose real path leaves the root."""
     base = str(root)
     base_real = os.path.realpath(base)
+    git_real = os.path.join(base_real, _GIT)
     now = time.time_ns()
     digest = hashlib.sha256(b"servegate-tree-v1")
 
@@ -84,12 +90,12 @@ def tree_fingerprint(root: Path, hasher: InputHasher) -> str | None:
                 real = os.path.realpath(entry.path)
                 if real != base_real and not real.startswith(base_real + os.sep):
                     return None  # what it reaches is outside the tree this key covers
-                if _VCS.intersection(real[len(base_real) :].split(os.sep)):
-                    return None  # or inside a VCS folder, which the walk skips
+                if real == git_real or real.startswith(git_real + os.sep):
+                    return None  # or inside the repo's .git, which the walk skips
                 add(rel, "l", target, real)
             elif stat.S_ISDIR(mode):
-                if entry.name in _VCS:
-                    continue
+                if not folder and entry.name == _GIT:
+                    continue  # nested .git, .hg and .svn folders are walked: kustomize reads them
                 add(rel, "d")
                 stack.append(rel)
             elif not stat.S_ISREG(mode):
@@ -178,11 +184,31 @@ def save(memo: Memo, key: str, discovery: Discovery) -> None:
     store = memo.store(STAGE, VERSION)
     if store is None or any(f.rule in _OUTSIDE for f in discovery.findings):
         return
+    if any(_in_git(p) for p in _paths_read(discovery)):
+        return  # it read the repo's .git, which the tree fingerprint does not cover
     try:
         data = _discovery_data(discovery)
     except ValueError:
         return
     store.put(key, data)
+
+
+def _paths_read(d: Discovery) -> Iterator[str]:
+    """Every repo-relative path discovery read or will have rendered or loaded."""
+    for k in d.kustomizations.values():
+        yield k.dir
+        yield from k.files
+        yield from k.data_files
+        yield from k.dirs
+    yield from d.yaml_files
+    yield from d.charts
+    if d.deployed is not None:
+        yield from d.deployed.roots
+        yield from (a.path for a in d.deployed.actions)
+
+
+def _in_git(rel: str) -> bool:
+    return rel == _GIT or rel.startswith(_GIT + "/")
 
 
 def _discovery_data(d: Discovery) -> list[Any]:
