@@ -279,3 +279,26 @@ def test_a_discovery_that_reads_the_repo_s_git_folder_is_never_remembered(
     cache = tmp_path / "cache"
     assert _scope(repo, Memo(cache)) == _fresh(repo)
     assert _entries(cache) == []
+
+
+def test_a_tree_edited_while_it_is_discovered_is_not_remembered(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The entry would hold what discovery read after the edit under the key of the tree
+    before it: a later revert of the edit would bring that discovery back."""
+    cache = tmp_path / "cache"
+    from servegate.discover import discover as real
+
+    target = repo / "overlays/prod/kustomization.yaml"
+    original = target.read_text()
+
+    def editing(*args: object, **kwargs: object) -> Discovery:
+        found = real(*args, **kwargs)  # type: ignore[arg-type]
+        target.write_text(original + "namePrefix: edited-\n")
+        return found
+
+    monkeypatch.setattr(scope, "discover", editing)
+    memo = Memo(cache)
+    _scope(repo, memo)
+    assert _entries(cache) == []
+    assert str(repo.resolve()) not in memo.trees, "no render keys remembered for it either"

@@ -73,6 +73,13 @@ class InputHasher:
         key = hashlib.sha256(os.fsencode(self._base)).hexdigest()
         self._index = _StatIndex(store, key) if store is not None else None
 
+    def again(self) -> InputHasher:
+        """A hasher of the same repo and stat index that has computed nothing yet: each file
+        is stat-checked anew (and hashed again when its stat changed since)."""
+        fresh = InputHasher(self.root)
+        fresh._index = self._index
+        return fresh
+
     def save(self) -> None:
         """Write the stat index (when anything in it changed)."""
         if self._index is not None:

@@ -179,13 +179,21 @@ def load(memo: Memo, key: str, root: Path) -> Discovery | None:
 
 
 def save(memo: Memo, key: str, discovery: Discovery) -> None:
-    """Remember ``discovery`` under ``key``, unless it looked outside the repo (or marshal
-    cannot hold it)."""
+    """Remember ``discovery`` under ``key``, unless it looked outside the repo, the tree
+    changed while it was discovered (then nothing is remembered for this tree in this run,
+    render keys included), or marshal cannot hold it."""
     store = memo.store(STAGE, VERSION)
     if store is None or any(f.rule in _OUTSIDE for f in discovery.findings):
         return
     if any(_in_git(p) for p in _paths_read(discovery)):
         return  # it read the repo's .git, which the tree fingerprint does not cover
+    root = str(discovery.root)
+    # the run's hasher keeps each digest as first computed: a fresh one stat-checks every
+    # file again, so a file edited while discovery ran changes the fingerprint
+    again = tree_fingerprint(discovery.root, memo.hasher(discovery.root).again())
+    if again is None or again != memo.trees.get(root):
+        memo.trees.pop(root, None)
+        return
     try:
         data = _discovery_data(discovery)
     except ValueError:
