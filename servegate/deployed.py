@@ -262,16 +262,19 @@ def _read_missing(
     if not missing:
         return
     copied: set[str] = set()
+    unread: list[str] = []
     for kdir in missing:
         if full is not None and kdir in full.kustomizations:
             for k in full.closure(kdir):
                 if k.dir not in discovery.kustomizations:
                     discovery.kustomizations[k.dir] = k
                     copied.update((k.file, *k.files, *k.data_files))
-            continue
+        else:
+            unread.append(kdir)
+    if unread:
         from servegate.discover import read_closure
 
-        read_closure(discovery.root, kdir, discovery.kustomizations, discovery.findings, memo)
+        read_closure(discovery.root, unread, discovery.kustomizations, discovery.findings, memo)
     if full is not None and copied:  # what reading them found, which narrowing had dropped
         known = set(discovery.findings)
         discovery.findings.extend(f for f in full.findings if f.file in copied and f not in known)

@@ -8,7 +8,7 @@ the repo root are findings (``repo.*``), never something to fetch or follow.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -392,14 +392,7 @@ def discover(paths: list[Path], root: Path | None = None, memo: Memo | None = No
                     yaml_files.append(scan.rel(full))
 
     kustomizations: dict[str, Kustomization] = {}
-    pending = list(kdirs)
-    while pending:
-        d = pending.pop()
-        if d in kustomizations:
-            continue
-        k = _read_kustomization(root, d, findings, scan)
-        kustomizations[d] = k
-        pending.extend(x for x in k.dirs if x not in kustomizations)
+    _read_closures(root, kdirs, kustomizations, findings, scan)
 
     roots = check_graph(kustomizations, set(kdirs), findings)
     referenced = {f for k in kustomizations.values() for f in (*k.files, *k.data_files)}
@@ -865,13 +858,26 @@ def discover_changed(
 
 
 def read_closure(
-    root: Path, kdir: str, known: dict[str, Kustomization], findings: list[Finding], memo: Memo
+    root: Path,
+    kdirs: Iterable[str],
+    known: dict[str, Kustomization],
+    findings: list[Finding],
+    memo: Memo,
 ) -> None:
-    """Read ``kdir``'s kustomization and every one it includes, as ``discover`` reads them,
+    """Read each of ``kdirs`` and every kustomization it includes, as ``discover`` reads them,
     into ``known`` (those already there are not read again); their findings go to
     ``findings``. For a narrowed discovery that lacks what an Application deploys."""
-    scan = _Paths(root, memo)
-    pending = [kdir]
+    _read_closures(root, kdirs, known, findings, _Paths(root, memo))
+
+
+def _read_closures(
+    root: Path,
+    kdirs: Iterable[str],
+    known: dict[str, Kustomization],
+    findings: list[Finding],
+    scan: _Paths,
+) -> None:
+    pending = list(kdirs)
     while pending:
         d = pending.pop()
         if d in known:

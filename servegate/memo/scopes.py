@@ -34,6 +34,7 @@ from servegate.rules.repo.remote_base import RULE as REMOTE_BASE
 from servegate.rules.repo.symlink_escape import RULE as SYMLINK_ESCAPE
 
 if TYPE_CHECKING:
+    from servegate.argocd_apps import AppSource
     from servegate.deployment import Deployment
     from servegate.discover import Discovery, Kustomization
     from servegate.memo import Memo
@@ -293,7 +294,7 @@ def _deployment(data: Any) -> Deployment:
     )
 
 
-def _source_data(s: Any) -> list[Any]:
+def _source_data(s: AppSource) -> list[Any]:
     return [
         ref_data(s.app),
         s.file,
@@ -306,7 +307,7 @@ def _source_data(s: Any) -> list[Any]:
     ]
 
 
-def _source(data: Any) -> Any:
+def _source(data: Any) -> AppSource:
     from servegate.argocd_apps import AppSource
 
     app, file, line, source, sources, namespace, via, lines = data

@@ -60,10 +60,7 @@ def merge_containers(
                 origins[("args", i)] = ("base", ("args", i))
             else:
                 origins[("args", i)] = ("overlay", ("args", i - len(base_args)))
-    _settle_env(merged, overlay)
-    if not merged.get("name") and base.get("name"):
-        merged["name"] = base["name"]
-    return merged, origins
+    return _settled(merged, base, overlay), origins
 
 
 def merge_storage_container(
@@ -73,10 +70,7 @@ def merge_storage_container(
     ClusterStorageContainer's ``spec.container`` (which wins). A field neither sets is blamed
     on the ClusterStorageContainer, the object a user can change."""
     merged, origins = traced_merge(dict(default), dict(storage), CONTAINER, absent="overlay")
-    _settle_env(merged, storage)
-    if not merged.get("name") and default.get("name"):
-        merged["name"] = default["name"]
-    return merged, origins
+    return _settled(merged, default, storage), origins
 
 
 def merge_pod_specs(
@@ -168,6 +162,17 @@ def _keyed(items: Any, merge_key: str, key: Any) -> tuple[int, Any] | None:
         if isinstance(item, dict) and item.get(merge_key) == key:
             return i, item
     return None
+
+
+def _settled(
+    merged: dict[str, Any], base: Mapping[str, Any], overlay: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``merged`` with its ``env`` settled as KServe's patch leaves it and the base's name
+    kept when the overlay has none."""
+    _settle_env(merged, overlay)
+    if not merged.get("name") and base.get("name"):
+        merged["name"] = base["name"]
+    return merged
 
 
 def _settle_env(merged: dict[str, Any], overlay: Mapping[str, Any]) -> None:
