@@ -38,6 +38,9 @@ class Memo:
         self.trees: dict[str, str] = {}
         """The tree fingerprint of each repo root (by its path) this run computed
         (``servegate.memo.scopes``): stages whose key covers only the repo's files may use it."""
+        self.render_keys: dict[str, dict[str, str]] = {}
+        """The render keys ``servegate.memo.scopes`` read or remembered this run, by entry key:
+        asked once per Application's settings too, read once."""
 
     @classmethod
     def off(cls) -> Memo:

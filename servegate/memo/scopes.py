@@ -147,12 +147,15 @@ def known_render_keys(memo: Memo, root: Path, common: tuple[str, ...]) -> dict[s
     store = memo.store(STAGE, VERSION)
     if tree is None or store is None:
         return None
-    found = store.get(_keys_key(tree, common))
-    if not isinstance(found, dict) or not all(
-        type(k) is str and type(v) is str for k, v in found.items()
-    ):
-        return {}
-    return found
+    entry = _keys_key(tree, common)
+    known = memo.render_keys.get(entry)
+    if known is None:
+        found = store.get(entry)
+        valid = isinstance(found, dict) and all(
+            type(k) is str and type(v) is str for k, v in found.items()
+        )
+        known = memo.render_keys[entry] = found if valid else {}
+    return known
 
 
 def remember_render_keys(
@@ -162,7 +165,9 @@ def remember_render_keys(
     tree = memo.trees.get(str(root))
     store = memo.store(STAGE, VERSION)
     if tree is not None and store is not None:
-        store.put(_keys_key(tree, common), keys)
+        entry = _keys_key(tree, common)
+        memo.render_keys[entry] = keys
+        store.put(entry, keys)
 
 
 def load(memo: Memo, key: str, root: Path) -> Discovery | None:
