@@ -1,5 +1,3 @@
-import sys
+from servegate.cli import run
 
-from servegate.cli import main
-
-sys.exit(main())
+run()
