@@ -156,7 +156,8 @@ def run() -> NoReturn:
     standard streams and leaves with ``os._exit``: every file servegate writes is closed,
     every child process reaped and the memo's background writes waited for before ``main``
     returns. The ordinary shutdown is kept when something may still need it: another thread
-    alive, or coverage measuring the run.
+    alive, or a profiler, tracer (a debugger) or coverage measuring the run, which write what
+    they measured at exit.
     """
     code = main()
     try:
@@ -164,6 +165,7 @@ def run() -> NoReturn:
         sys.stderr.flush()
     except (BrokenPipeError, ValueError):  # a reader that went away, or a closed stream
         pass
-    if threading.active_count() > 1 or "coverage" in sys.modules:
+    measured = sys.getprofile() is not None or sys.gettrace() is not None
+    if measured or threading.active_count() > 1 or "coverage" in sys.modules:
         sys.exit(code)
     os._exit(code)

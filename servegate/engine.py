@@ -20,7 +20,6 @@ from servegate.config import Config, load_config
 from servegate.deployed import attribute, is_app_unit
 from servegate.discover import YAML_SUFFIXES, Discovery, inside
 from servegate.errors import ConfigError, UsageError
-from servegate.evaluate import evaluate_unit
 from servegate.exemptions import finish
 from servegate.memo import Memo
 from servegate.model import Finding, Report, Unit, UnitResult
@@ -195,11 +194,9 @@ def _check(
     def meanwhile(roots: Sequence[str]) -> None:
         _prepare(roots, discovery, sources, schemas, planner)
 
-    evaluated: list[UnitResult] = []
+    from servegate.fanout import Evaluations
 
-    def check_unit(unit: Unit) -> None:  # while kustomize renders the roots after it
-        evaluated.append(evaluate_unit(unit, planner.plan(unit.environment), schemas))
-
+    evaluations = Evaluations(planner, schemas, sources, options.jobs)
     units, load_findings = loading.load(
         discovery,
         sources,
@@ -211,8 +208,9 @@ def _check(
         render_keys=render_keys,
         meanwhile=meanwhile,
         prefetch=prefetch,
-        each=check_unit,
+        each=evaluations.add,
     )
+    evaluated = evaluations.results()
     raw: list[Finding] = [*discovery.findings, *config.findings, *load_findings, *hidden]
     unreadable = sources.problems
     deployed: list[tuple[Unit, list[Finding]]] = []

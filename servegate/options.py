@@ -29,6 +29,9 @@ class CheckOptions:
     policies: Path | None = None
     """The operator's folder of policy sets (``<name>.yaml``), looked up before the bundled ones."""
     workers: int | None = None
+    jobs: int | None = None
+    """Processes that evaluate the units (``servegate.fanout``; None: one per CPU, at most
+    ``fanout.MAX_AUTO_JOBS``; 1: this process only)."""
     progress: Callable[[int, int], None] | None = None
     base: str | None = None
     """Diff-aware mode: only roots changed since this git ref, plus the change rules."""

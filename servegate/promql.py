@@ -11,8 +11,9 @@ and comments), and:
   operators) or longer than ``MAX_QUERY_CHARS``: refused without parsing (no query written
   for people comes near);
 - within ``INLINE_DEPTH``: parsed here, far below the crash depth even on a 1 MiB stack, and
-  charged ``max(depth, 8) ** 2`` against the process's ``RUN_COST`` (once spent, further
-  queries are refused, so a repo of many large queries still ends in seconds);
+  charged ``max(depth, 8) ** 2`` against the process's ``RUN_COST``, once per distinct query
+  (once spent, further queries are refused, so a repo of many large queries still ends in
+  seconds);
 - in between: parsed in a child process, on a thread with a large stack, so that a crash
   costs that query a finding and nothing else (at most ``MAX_CHILD_PARSES`` per process).
 """
@@ -23,7 +24,7 @@ import re
 import subprocess
 import sys
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 MAX_NESTING = 128
@@ -58,6 +59,24 @@ sys.stdout.write("ok" if out == [""] else "error:" + (out[0] if out else "no res
 """
 _children = 0
 _cost = 0
+_refused = False
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """What this process has spent of the run's PromQL budgets (``usage``)."""
+
+    cost: int
+    """Charged against ``RUN_COST``."""
+    children: int
+    """Queries parsed in a child process (at most ``MAX_CHILD_PARSES``)."""
+    refused: bool
+    """Whether a query was refused because a budget was spent."""
+
+
+def usage() -> Usage:
+    """What this process has spent so far: ``servegate.fanout`` adds up its children's."""
+    return Usage(_cost, _children, _refused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,13 +166,14 @@ def parse(query: str) -> Any | None:
     return _parse_here(query, measured)[0]
 
 
-@lru_cache(maxsize=4096)
+@cache  # unbounded: each distinct query is charged once
 def _parse_here(query: str, measured: Size) -> tuple[Any | None, Problem | None]:
-    global _cost
+    global _cost, _refused
     import promql_parser
 
     cost = max(measured.depth, 8) ** 2
     if _cost + cost > RUN_COST:
+        _refused = True
         return None, Problem(
             "servegate has already parsed as much PromQL as it parses in one run",
             parsed=False,
@@ -167,8 +187,9 @@ def _parse_here(query: str, measured: Size) -> tuple[Any | None, Problem | None]
 
 @lru_cache(maxsize=64)
 def _parse_apart(query: str, measured: Size) -> Problem | None:
-    global _children
+    global _children, _refused
     if _children >= MAX_CHILD_PARSES:
+        _refused = True
         return Problem(
             f"the query has {measured.operators:,} operators; servegate has already parsed "
             f"{MAX_CHILD_PARSES} queries that large in this run",

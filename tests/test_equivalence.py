@@ -1,5 +1,6 @@
-"""Cold, warm, uncached, sharded and incremental checks report exactly the same findings: on one
-synthetic monorepo (bench.synth, with seeded defects), and on every rule fixture."""
+"""Cold, warm, uncached, sharded, incremental and fanned-out (``--jobs N``) checks report exactly
+the same findings: on one synthetic monorepo (bench.synth, with seeded defects), and on every
+rule fixture."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from bench.synth import ENVS, Defect, scaffold_template, synth
+from servegate import fanout
 from servegate.commands.merge import merge_reports
 
 MODELS = 8
@@ -47,6 +49,23 @@ def run_json(cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch) -> Callab
     return run
 
 
+@pytest.fixture
+def forks(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Every check fans out however small (``fanout.MIN_RESOURCES`` 0); the children forked."""
+    monkeypatch.setattr(fanout, "MIN_RESOURCES", 0)
+    made: list[int] = []
+    real = os.fork
+
+    def fork() -> int:
+        pid = real()
+        if pid:
+            made.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", fork)
+    return made
+
+
 def keyed(report: Report) -> list[str]:
     return sorted(json.dumps(f, sort_keys=True) for f in report["findings"])
 
@@ -59,7 +78,9 @@ def namespaces(report: Report, wanted: set[str]) -> list[str]:
     )
 
 
-def test_all_modes_agree(world: tuple[Path, list[Defect], Path], run_json: Any) -> None:
+def test_all_modes_agree(
+    world: tuple[Path, list[Defect], Path], run_json: Any, forks: list[int]
+) -> None:
     repo, defects, cache = world
     assert not cache.exists()
     cold = run_json(repo, ".")
@@ -72,6 +93,13 @@ def test_all_modes_agree(world: tuple[Path, list[Defect], Path], run_json: Any) 
     assert keyed(warm) == keyed(cold) and warm["summary"] == cold["summary"]
     uncached = run_json(repo, ".", "--no-cache")
     assert keyed(uncached) == keyed(cold) and uncached["summary"] == cold["summary"]
+
+    for jobs in (1, 2, 3):
+        forks.clear()  # cold and uncached fanned out as this machine's CPUs allow
+        fanned = run_json(repo, ".", "--no-result-cache", "--jobs", str(jobs))
+        assert keyed(fanned) == keyed(cold) and fanned["summary"] == cold["summary"], jobs
+        assert fanned["suppressed"] == cold["suppressed"], jobs
+        assert len(forks) == (0 if jobs == 1 else jobs), jobs
 
     for count in (2, 3):
         parts = [run_json(repo, ".", "--shard", f"{i}/{count}") for i in range(1, count + 1)]
@@ -114,10 +142,18 @@ def test_after_an_edit_warm_equals_uncached(
 
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
-MODES = [(), ("--no-cache",), ("--no-result-cache",)]
+MODES = [
+    (),
+    ("--no-cache",),
+    ("--no-result-cache",),
+    ("--no-result-cache", "--jobs", "1"),
+    ("--no-result-cache", "--jobs", "3"),
+]
 
 
-def test_every_rule_fixture_agrees_in_every_mode(tmp_path: Path, run_json: Any) -> None:
+def test_every_rule_fixture_agrees_in_every_mode(
+    tmp_path: Path, run_json: Any, forks: list[int]
+) -> None:
     """Every fixture file in a folder of its own (a unit each), checked cold, warm, without the
     memo and without the result memo; the fixture repos (folders) one by one."""
     repo = tmp_path / "files"
@@ -135,7 +171,10 @@ def test_every_rule_fixture_agrees_in_every_mode(tmp_path: Path, run_json: Any) 
     found = {f["rule"] for f in cold["findings"]}
     assert len(found & fail_rules) > len(fail_rules) * 0.9, "the fixtures do find their rules"
     for mode in [(), *MODES]:  # the first () is warm
+        forks.clear()
         again = run_json(repo, ".", *mode)
+        if "--jobs" in mode:
+            assert len(forks) == (3 if "3" in mode else 0), mode
         assert keyed(again) == keyed(cold), mode
         assert again["summary"] == cold["summary"], mode
         assert again["suppressed"] == cold["suppressed"], mode

@@ -19,12 +19,13 @@ SERVEGATE = Path(sys.executable).parent / "servegate"
 @pytest.fixture(autouse=True)
 def fresh() -> Iterator[None]:
     """Each test with its own per-process counters and memo."""
-    saved = promql._children, promql._cost
+    saved = promql._children, promql._cost, promql._refused
     promql._children = promql._cost = 0
+    promql._refused = False
     for memo in (promql._problem, promql._parse_here, promql._parse_apart):
         memo.cache_clear()
     yield
-    promql._children, promql._cost = saved
+    promql._children, promql._cost, promql._refused = saved
     for memo in (promql._problem, promql._parse_here, promql._parse_apart):
         memo.cache_clear()
 
@@ -107,9 +108,25 @@ def test_children_and_parse_work_are_bounded(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(promql, "MAX_CHILD_PARSES", 0)
     found = promql.problem(" + ".join(["up"] * 300))
     assert found is not None and not found.parsed
+    assert promql.usage().refused  # servegate.fanout then evaluates in one process
     promql._cost = promql.RUN_COST
     found = promql.problem("sum(up)")
     assert found is not None and not found.parsed and "in one run" in found.message
+
+
+def test_usage_charges_each_distinct_query_once() -> None:
+    assert promql.usage() == promql.Usage(0, 0, False)
+    for _ in range(2):
+        assert promql.problem("sum(up)") is None
+        assert promql.problem("sum(rate(x[5m]))") is None
+    # depth max(1, 8) ** 2 each: two queries, charged once however often they are judged
+    assert promql.usage() == promql.Usage(2 * 64, 0, False)
+    promql._cost = promql.RUN_COST - 64
+    assert promql.problem("avg(up)") is None
+    assert not promql.usage().refused
+    found = promql.problem("max(up)")
+    assert found is not None and not found.parsed
+    assert promql.usage() == promql.Usage(promql.RUN_COST, 0, True)
 
 
 DEEP = "(" * 20_000 + "1" + ")" * 20_000

@@ -95,6 +95,14 @@ def _load_baseline(name: str) -> Baseline:
     is_flag=True,
     help="Check every root again, still reusing cached kustomize output.",
 )
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1, max=64),
+    metavar="N",
+    help="Processes that check the rendered objects (default: one per CPU, at most "
+    "4; 1: no other process). The report is the same whatever N is.",
+)
 @engine_options
 def check(
     paths: tuple[str, ...],
@@ -106,6 +114,7 @@ def check(
     no_cache: bool = False,
     no_result_cache: bool = False,
     baseline_file: str | None = None,
+    jobs: int | None = None,
     **engine: Any,
 ) -> int:
     """Render every kustomize root under PATHS with the real kustomize, then check schemas
@@ -127,6 +136,7 @@ def check(
         **check_options(engine),
         progress=_progress(),  # type: ignore[arg-type]
         cache=not no_cache,
+        jobs=jobs,
         # JUnit lists every resource, not only findings
         reuse_results=fmt != "junit" and not no_result_cache,
     )

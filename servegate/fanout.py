@@ -1,0 +1,281 @@
+"""Evaluate a check's units in forked copies of this process, one per CPU it may use.
+
+``servegate.evaluate.evaluate_unit`` is a function of a unit, its plan and the schema set,
+all in memory once the units are loaded; a child made with ``fork`` shares them without
+copying (copy-on-write) and sends back only its units' ``UnitResult`` values (pickled, through
+a pipe). The units are split in runs of about equal resource counts, and the results are
+put back in unit order, so the report is the one a single process writes.
+
+What one process would have done differently is checked, not assumed. The parent evaluates
+nothing while its children run, so it is still as it was; it evaluates every unit itself,
+in order, as ``--jobs 1`` does, when:
+
+- a child failed: it died, exited non-zero, wrote no well-formed result, or did not finish
+  within ``deadline`` (then it is killed);
+- the run's PromQL budget (``servegate.promql.usage``) could have run out in one process: a
+  child refused a query, or the children together charged more than one process may;
+- a child read a source file the parent had not (``SourceFiles.loaded``): the run's YAML
+  budget and the report's file count are the parent's to keep.
+
+Only on Linux (``fork`` is safe there with the memo's writer thread idle; macOS system
+libraries are not fork-safe, Windows has no ``fork``); elsewhere, and below
+``MIN_RESOURCES``, one process evaluates.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import selectors
+import signal
+import sys
+import time
+import warnings
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from servegate import promql
+from servegate.evaluate import evaluate_unit
+from servegate.model import Unit, UnitResult
+
+if TYPE_CHECKING:
+    from servegate.plan import Plan, Planner
+    from servegate.schema.validate import SchemaSet
+    from servegate.sources import SourceFiles
+
+#: Below this many resources one process evaluates: a fork and the results' round trip cost
+#: more than half the evaluation (about 0.3 ms per resource on the bench repo).
+MIN_RESOURCES = 1_000
+#: The most processes ``jobs=None`` uses, however many CPUs there are.
+MAX_AUTO_JOBS = 4
+
+
+def default_jobs() -> int:
+    """The CPUs this process may run on (its affinity mask), at most ``MAX_AUTO_JOBS``."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_AUTO_JOBS))
+
+
+def deadline(resources: int) -> float:
+    """Seconds the children of a fan-out over ``resources`` objects may take before they are
+    killed and the parent evaluates alone: far beyond a healthy child (about 0.3 ms per
+    resource), so only a stuck one is cut."""
+    return 30.0 + 0.01 * resources
+
+
+class Evaluations:
+    """The results of every unit given to ``add``, in that order (``results``), evaluated
+    with each unit's plan (resolved in this process, when the unit is added) by ``jobs``
+    processes (None: ``default_jobs()``), when there are at least ``min_resources`` objects
+    (None: ``MIN_RESOURCES``)."""
+
+    def __init__(
+        self,
+        planner: Planner,
+        schemas: SchemaSet,
+        sources: SourceFiles,
+        jobs: int | None = None,
+        min_resources: int | None = None,
+    ) -> None:
+        self._planner = planner
+        self._schemas = schemas
+        self._sources = sources
+        self._jobs = default_jobs() if jobs is None else max(1, jobs)
+        if not sys.platform.startswith("linux") or not hasattr(os, "fork"):
+            self._jobs = 1
+        self._min = MIN_RESOURCES if min_resources is None else min_resources
+        self._units: list[tuple[Unit, Plan]] = []
+        self._done: list[UnitResult] = []
+        self.forked = 0
+        """Children the last ``results`` made (0: it evaluated here); for tests and bench."""
+
+    def add(self, unit: Unit) -> None:
+        """Take ``unit``: evaluated now with one job, else when ``results`` is asked for."""
+        plan = self._planner.plan(unit.environment)  # any finding of the plan's is made here
+        if self._jobs == 1:
+            self._done.append(evaluate_unit(unit, plan, self._schemas))
+        else:
+            self._units.append((unit, plan))
+
+    def results(self) -> list[UnitResult]:
+        """The result of every unit added, in the order they were added."""
+        units, self._units = self._units, []
+        self.forked = 0
+        if units:
+            size = sum(len(u.resources) for u, _ in units)
+            found = None
+            if size >= self._min:
+                found = self._fan_out(units, min(self._jobs, len(units)), size)
+            if found is None:
+                found = [evaluate_unit(u, p, self._schemas) for u, p in units]
+            self._done.extend(found)
+        done, self._done = self._done, []
+        return done
+
+    def _fan_out(
+        self, units: list[tuple[Unit, Plan]], count: int, size: int
+    ) -> list[UnitResult] | None:
+        """The units evaluated by ``count`` children, or None when one process must do it."""
+        parts = _split(units, count)
+        before = promql.usage()
+        children: list[_Child] = []
+        try:
+            for part in parts:
+                children.append(self._fork(units, part))
+                self.forked += 1
+            replies = _collect(children, time.monotonic() + deadline(size))
+        finally:
+            for child in children:
+                child.reap()
+        if replies is None or not _within_budgets(before, [r.promql for r in replies]):
+            return None
+        if any(r.read_files for r in replies):
+            return None
+        results: list[UnitResult | None] = [None] * len(units)
+        for part, reply in zip(parts, replies, strict=True):
+            if len(reply.results) != len(part):
+                return None
+            for index, result in zip(part, reply.results, strict=True):
+                results[index] = result
+        if any(r is None for r in results):
+            return None
+        return [r for r in results if r is not None]
+
+    def _fork(self, units: list[tuple[Unit, Plan]], part: list[int]) -> _Child:
+        read_end, write_end = os.pipe()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns about fork() beside other threads: the memo's writer thread,
+            # which the child never uses
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:  # the child: evaluate, write, leave without running any cleanup
+            code = 1
+            try:
+                os.close(read_end)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                loaded = self._sources.count
+                results = [evaluate_unit(*units[i], self._schemas) for i in part]
+                reply = _Reply(results, promql.usage(), self._sources.count != loaded)
+                _write_all(write_end, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(write_end)
+        return _Child(pid, read_end)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reply:
+    """What one child sends back."""
+
+    results: list[UnitResult]
+    promql: promql.Usage
+    read_files: bool
+    """Whether it loaded a source file the parent had not loaded."""
+
+
+class _Child:
+    """One forked child: its pid and the read end of its pipe."""
+
+    def __init__(self, pid: int, fd: int) -> None:
+        self.pid = pid
+        self.fd = fd
+        self.data = bytearray()
+        self.reaped = False
+
+    def reap(self) -> None:
+        """Kill the child if it still runs, and wait for it (no zombie is left)."""
+        if self.reaped:
+            return
+        self.reaped = True
+        try:
+            done, _ = os.waitpid(self.pid, os.WNOHANG)
+            if done == 0:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        finally:
+            os.close(self.fd)
+
+    def status(self) -> int | None:
+        """The child's exit code once it has ended (it is then reaped), else None."""
+        try:
+            done, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            return None
+        self.reaped = True
+        os.close(self.fd)
+        return os.waitstatus_to_exitcode(status) if done else None
+
+
+def _split(units: list[tuple[Unit, Plan]], count: int) -> list[list[int]]:
+    """The indexes of ``units`` in at most ``count`` runs of consecutive units with about equal
+    resource counts. Consecutive: the overlays of one model are neighbours, and what one
+    child learnt from a base (its PromQL, its CEL outcomes, its effective pods) serves the
+    next overlay of it in the same child."""
+    weights = [len(unit.resources) + 1 for unit, _ in units]
+    total = sum(weights)
+    parts: list[list[int]] = [[]]
+    done = 0
+    for index, weight in enumerate(weights):
+        if parts[-1] and len(parts) < count and done + weight / 2 > total * len(parts) / count:
+            parts.append([])
+        parts[-1].append(index)
+        done += weight
+    return parts
+
+
+def _collect(children: list[_Child], until: float) -> list[_Reply] | None:
+    """Every child's reply, read as they come (so that no child blocks on a full pipe), or
+    None when one failed or the deadline passed."""
+    with selectors.DefaultSelector() as selector:
+        for child in children:
+            selector.register(child.fd, selectors.EVENT_READ, child)
+        open_ = len(children)
+        while open_:
+            left = until - time.monotonic()
+            if left <= 0:
+                return None
+            for key, _ in selector.select(timeout=left):
+                child = key.data
+                chunk = os.read(child.fd, 1 << 20)
+                if chunk:
+                    child.data += chunk
+                else:
+                    selector.unregister(child.fd)
+                    open_ -= 1
+    replies = []
+    for child in children:
+        if child.status() != 0:
+            return None
+        try:
+            # written by this program's own child through a pipe no one else holds
+            reply = pickle.loads(child.data)  # noqa: S301
+        except Exception:  # a truncated or foreign payload: the parent evaluates alone
+            return None
+        if not isinstance(reply, _Reply):
+            return None
+        replies.append(reply)
+    return replies
+
+
+def _within_budgets(before: promql.Usage, after: list[promql.Usage]) -> bool:
+    """Whether one process, charging what every child charged, would have refused nothing."""
+    if before.refused or any(u.refused for u in after):
+        return False
+    cost = before.cost + sum(u.cost - before.cost for u in after)
+    children = before.children + sum(u.children - before.children for u in after)
+    return cost <= promql.RUN_COST and children <= promql.MAX_CHILD_PARSES
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+    os.close(fd)

@@ -1,0 +1,239 @@
+"""servegate.fanout: units evaluated by forked children give exactly what one process gives, in
+unit order; a child that dies, hangs, reads a new file or could have changed the PromQL budget's
+outcome leaves the evaluation to the parent, and no child outlives the call."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import resources_of
+
+from servegate import fanout, promql
+from servegate.config import Config
+from servegate.evaluate import evaluate_unit
+from servegate.model import Unit, UnitResult
+from servegate.plan import Operator, Planner
+from servegate.schema.validate import SchemaSet
+from servegate.sources import SourceFiles
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="fork: Linux only")
+
+POD = """\
+apiVersion: v1
+kind: Pod
+metadata: {{name: {name}, namespace: ml}}
+spec:
+  containers:
+  - name: c
+    image: registry.example.com/c@sha256:{digest}
+    securityContext: {{privileged: {privileged}}}
+---
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata: {{name: {name}, namespace: ml}}
+spec:
+  groups:
+  - name: g
+    rules:
+    - alert: A
+      expr: {expr}
+"""
+
+
+def _units(count: int = 6) -> list[Unit]:
+    """``count`` units of a Pod and a PrometheusRule each: every other Pod privileged, every
+    third query broken, each query distinct."""
+    units = []
+    for i in range(count):
+        text = POD.format(
+            name=f"m{i}",
+            digest=f"{i:064x}",
+            privileged=str(i % 2 == 0).lower(),
+            expr=f"sum(rate(x{i}[5m]))" if i % 3 else f"sum(rate(x{i}[5m])",
+        )
+        unit = Unit(f"root:m{i}", f"m{i}", None, resources_of(text, f"m{i}/all.yaml"))
+        unit.files = {f"m{i}/all.yaml"}
+        units.append(unit)
+    return units
+
+
+@pytest.fixture(autouse=True)
+def fresh_promql() -> Iterator[None]:
+    """Each test with its own PromQL budget and memo (they are per process, per run)."""
+    saved = promql._children, promql._cost, promql._refused
+    promql._children = promql._cost = 0
+    promql._refused = False
+    for memo in (promql._problem, promql._parse_here, promql._parse_apart):
+        memo.cache_clear()
+    yield
+    promql._children, promql._cost, promql._refused = saved
+    for memo in (promql._problem, promql._parse_here, promql._parse_apart):
+        memo.cache_clear()
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> tuple[Planner, SchemaSet, SourceFiles]:
+    planner = Planner(tmp_path, Operator(), Config())
+    return planner, SchemaSet((1, 37), []), SourceFiles(tmp_path)
+
+
+def _evaluate(
+    world: tuple[Planner, SchemaSet, SourceFiles], units: list[Unit], jobs: int
+) -> tuple[list[UnitResult], int]:
+    evaluations = fanout.Evaluations(*world, jobs=jobs, min_resources=0)
+    for unit in units:
+        evaluations.add(unit)
+    return evaluations.results(), evaluations.forked
+
+
+def _shown(results: list[UnitResult]) -> list[Any]:
+    return [
+        (r.resources, r.files, [(f.rule, f.file, f.line, f.message, f.unit) for f in r.findings])
+        for r in results
+    ]
+
+
+Evaluate = Callable[..., UnitResult]
+
+
+def _here(monkeypatch: pytest.MonkeyPatch, real: Evaluate = evaluate_unit) -> list[str]:
+    """The units evaluated in this process (a child's evaluations are not seen here), each by
+    ``real``."""
+    seen: list[str] = []
+    parent = os.getpid()
+
+    def counted(unit: Unit, *args: Any) -> UnitResult:
+        if os.getpid() == parent:
+            seen.append(unit.id)
+        return real(unit, *args)
+
+    monkeypatch.setattr(fanout, "evaluate_unit", counted)
+    return seen
+
+
+def _no_child_left() -> None:
+    with pytest.raises(ChildProcessError):
+        os.waitpid(-1, os.WNOHANG)
+
+
+def test_children_give_what_one_process_gives(
+    world: tuple[Planner, SchemaSet, SourceFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    units = _units()
+    alone, forked = _evaluate(world, units, jobs=1)
+    assert forked == 0
+    rules = {f.rule for r in alone for f in r.findings}
+    assert {"pss.privileged", "monitoring.promql"} <= rules  # the fixtures find something
+    here = _here(monkeypatch)
+    for jobs in (2, 3):
+        together, forked = _evaluate(world, units, jobs=jobs)
+        assert forked == jobs
+        assert _shown(together) == _shown(alone)
+    assert here == []  # the children did the work
+    _no_child_left()
+
+
+def test_a_small_check_stays_in_one_process(world: tuple[Planner, SchemaSet, SourceFiles]) -> None:
+    evaluations = fanout.Evaluations(*world, jobs=2)  # MIN_RESOURCES: far more than 12
+    for unit in _units():
+        evaluations.add(unit)
+    assert len(evaluations.results()) == 6 and evaluations.forked == 0
+
+
+def test_a_child_that_dies_leaves_the_work_to_the_parent(
+    world: tuple[Planner, SchemaSet, SourceFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    units = _units()
+    alone, _ = _evaluate(world, units, jobs=1)
+    parent = os.getpid()
+
+    def dying(unit: Unit, *args: Any) -> UnitResult:
+        if os.getpid() != parent and unit.id == "root:m4":
+            os._exit(3)
+        return evaluate_unit(unit, *args)
+
+    here = _here(monkeypatch, dying)
+    together, forked = _evaluate(world, units, jobs=2)
+    assert forked == 2
+    assert _shown(together) == _shown(alone)
+    assert here == [u.id for u in units]  # every unit again, in order, here
+    _no_child_left()
+
+
+def test_a_stuck_child_is_killed_at_the_deadline(
+    world: tuple[Planner, SchemaSet, SourceFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    units = _units()
+    alone, _ = _evaluate(world, units, jobs=1)
+    real = evaluate_unit
+    parent = os.getpid()
+
+    def stuck(unit: Unit, *args: Any) -> UnitResult:
+        if os.getpid() != parent:
+            time.sleep(120)
+        return real(unit, *args)
+
+    monkeypatch.setattr(fanout, "evaluate_unit", stuck)
+    monkeypatch.setattr(fanout, "deadline", lambda resources: 1.0)
+    started = time.monotonic()
+    together, forked = _evaluate(world, units, jobs=2)
+    assert time.monotonic() - started < 30
+    assert forked == 2 and _shown(together) == _shown(alone)
+    _no_child_left()
+
+
+def test_a_promql_budget_one_process_would_spend_is_not_split(
+    world: tuple[Planner, SchemaSet, SourceFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six distinct queries of cost 64: one process may charge five. Each of two children
+    charges three and refuses nothing; the parent sees that together they charged six."""
+    monkeypatch.setattr(promql, "RUN_COST", 5 * 64)
+    units = _units()
+    alone, _ = _evaluate(world, units, jobs=1)
+    refused = [f for r in alone for f in r.findings if "PromQL not parsed" in f.message]
+    assert [f.unit for f in refused] == ["root:m5"]  # the sixth query, in unit order
+    for memo in (promql._problem, promql._parse_here):
+        memo.cache_clear()
+    promql._cost, promql._refused = 0, False
+    here = _here(monkeypatch)
+    together, forked = _evaluate(world, units, jobs=2)
+    assert forked == 2
+    assert _shown(together) == _shown(alone)
+    assert len(here) == len(units)  # evaluated again here, after the children
+
+
+def test_a_child_that_reads_a_new_file_leaves_the_work_to_the_parent(
+    world: tuple[Planner, SchemaSet, SourceFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run's YAML budget and the report's file count belong to the parent."""
+    _, _, sources = world
+    (sources.root / "extra.yaml").write_text("a: 1\n", encoding="utf-8")
+    units = _units()
+    real = evaluate_unit
+
+    def reading(unit: Unit, *args: Any) -> UnitResult:
+        sources.load("extra.yaml")
+        return real(unit, *args)
+
+    monkeypatch.setattr(fanout, "evaluate_unit", reading)
+    _, forked = _evaluate(world, units, jobs=2)
+    assert forked == 2
+    assert sources.loaded("extra.yaml")  # only the parent's own evaluation loads it here
+
+
+def test_units_split_in_consecutive_runs_of_about_equal_size() -> None:
+    sizes = [5, 1, 1, 1, 1, 1, 10, 1]  # weights (resources + 1): 6 2 2 2 2 2 11 2, 29 in all
+    config_map = resources_of("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n")
+    units: list[Any] = [
+        (Unit(f"u{i}", "", None, config_map * n), None) for i, n in enumerate(sizes)
+    ]
+    assert fanout._split(units, 2) == [[0, 1, 2, 3, 4], [5, 6, 7]]  # 14 and 15
+    assert fanout._split(units, 1) == [list(range(8))]
+    assert [i for part in fanout._split(units, 5) for i in part] == list(range(8))
+    assert len(fanout._split(units[:2], 5)) == 2
