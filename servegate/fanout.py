@@ -51,12 +51,45 @@ MAX_AUTO_JOBS = 4
 
 
 def default_jobs() -> int:
-    """The CPUs this process may run on (its affinity mask), at most ``MAX_AUTO_JOBS``."""
+    """The CPUs this process may use, at most ``MAX_AUTO_JOBS``: its affinity mask, and its
+    cgroup's CPU quota when there is one (a container's CPU limit, as Go 1.25 sets
+    ``GOMAXPROCS`` from it): a pod limited to one CPU evaluates in one process."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         cpus = os.cpu_count() or 1
+    quota = cgroup_cpus()
+    if quota is not None:
+        cpus = min(cpus, quota)
     return max(1, min(cpus, MAX_AUTO_JOBS))
+
+
+def cgroup_cpus(root: str = "/sys/fs/cgroup") -> int | None:
+    """Whole CPUs of this process's cgroup quota (at least 1), or None when unlimited or
+    unknown: cgroup v2's ``cpu.max`` (``<quota> <period>`` or ``max <period>``), else v1's
+    ``cpu.cfs_quota_us`` / ``cpu.cfs_period_us`` (-1: unlimited)."""
+    for quota_file, period_file in (
+        ("cpu.max", None),
+        ("cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us"),
+    ):
+        try:
+            with open(os.path.join(root, quota_file), encoding="ascii") as f:
+                fields = f.read().split()
+            if period_file is not None:
+                with open(os.path.join(root, period_file), encoding="ascii") as f:
+                    fields += f.read().split()
+        except (OSError, ValueError):
+            continue
+        if len(fields) != 2 or fields[0] in ("max", "-1"):
+            return None
+        try:
+            quota, period = int(fields[0]), int(fields[1])
+        except ValueError:
+            return None
+        if quota <= 0 or period <= 0:
+            return None
+        return max(1, quota // period)
+    return None
 
 
 def deadline(resources: int) -> float:
@@ -124,7 +157,10 @@ class Evaluations:
         children: list[_Child] = []
         try:
             for part in parts:
-                children.append(self._fork(units, part))
+                try:
+                    children.append(self._fork(units, part))
+                except OSError:  # no process or pipe to be had (a pids or files limit)
+                    return None
                 self.forked += 1
             replies = _collect(children, time.monotonic() + deadline(size))
         finally:
@@ -146,11 +182,16 @@ class Evaluations:
 
     def _fork(self, units: list[tuple[Unit, Plan]], part: list[int]) -> _Child:
         read_end, write_end = os.pipe()
-        with warnings.catch_warnings():
-            # Python 3.12+ warns about fork() beside other threads: the memo's writer thread,
-            # which the child never uses
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12+ warns about fork() beside other threads: the memo's writer
+                # thread, which the child never uses
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            raise
         if pid == 0:  # the child: evaluate, write, leave without running any cleanup
             code = 1
             try:

@@ -237,3 +237,47 @@ def test_units_split_in_consecutive_runs_of_about_equal_size() -> None:
     assert fanout._split(units, 1) == [list(range(8))]
     assert [i for part in fanout._split(units, 5) for i in part] == list(range(8))
     assert len(fanout._split(units[:2], 5)) == 2
+
+
+def test_no_fork_to_be_had_leaves_the_work_to_the_parent(
+    world: tuple[Planner, SchemaSet, SourceFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    units = _units()
+    alone, _ = _evaluate(world, units, jobs=1)
+    real = os.fork
+    made: list[int] = []
+
+    def second_fails() -> int:
+        if made:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        pid = real()
+        if pid:
+            made.append(pid)
+        return pid
+
+    monkeypatch.setattr(os, "fork", second_fails)
+    together, forked = _evaluate(world, units, jobs=2)
+    assert forked == 1 and _shown(together) == _shown(alone)
+    _no_child_left()
+
+
+@pytest.mark.parametrize(
+    ("files", "cpus"),
+    [
+        ({"cpu.max": "max 100000\n"}, None),
+        ({"cpu.max": "150000 100000\n"}, 1),
+        ({"cpu.max": "400000 100000\n"}, 4),
+        ({"cpu.max": "50000 100000\n"}, 1),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({"cpu/cpu.cfs_quota_us": "200000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 2),
+        ({"cpu.max": "garbage\n"}, None),
+        ({}, None),
+    ],
+)
+def test_a_cgroup_cpu_quota_bounds_the_jobs(
+    tmp_path: Path, files: dict[str, str], cpus: int | None
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="ascii")
+    assert fanout.cgroup_cpus(str(tmp_path)) == cpus
