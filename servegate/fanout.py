@@ -3,8 +3,9 @@
 ``servegate.evaluate.evaluate_unit`` is a function of a unit, its plan and the schema set,
 all in memory once the units are loaded; a child made with ``fork`` shares them without
 copying (copy-on-write) and sends back only its units' ``UnitResult`` values (pickled, through
-a pipe). The units are split in runs of about equal resource counts, and the results are
-put back in unit order, so the report is the one a single process writes.
+a pipe). The units are split in runs of consecutive units of about equal resource counts,
+several per child, which the children take from one queue as they go; the results are put
+back in unit order, so the report is the one a single process writes.
 
 What one process would have done differently is checked, not assumed. The parent evaluates
 nothing while its children run, so it is still as it was; it evaluates every unit itself,
@@ -28,9 +29,11 @@ import os
 import pickle
 import selectors
 import signal
+import struct
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -152,18 +155,28 @@ class Evaluations:
         self, units: list[tuple[Unit, Plan]], count: int, size: int
     ) -> list[UnitResult] | None:
         """The units evaluated by ``count`` children, or None when one process must do it."""
-        parts = _split(units, count)
+        chunks = _split(units, count * CHUNKS_PER_JOB)
+        if len(chunks) < 2:
+            return None  # one run of units: a child would only add its fork to the time
         before = promql.usage()
         children: list[_Child] = []
         try:
-            for part in parts:
+            queue = _queue(len(chunks))
+        except OSError:  # no pipe to be had (a files limit)
+            return None
+        try:
+            for _ in range(min(count, len(chunks))):
                 try:
-                    children.append(self._fork(units, part))
+                    children.append(self._fork(units, chunks, queue))
                 except OSError:  # no process or pipe to be had (a pids or files limit)
                     return None
                 self.forked += 1
+            os.close(queue)
+            queue = -1
             replies = _collect(children, time.monotonic() + deadline(size))
         finally:
+            if queue >= 0:
+                os.close(queue)
             for child in children:
                 child.reap()
         if replies is None or not _within_budgets(before, [r.promql for r in replies]):
@@ -171,16 +184,17 @@ class Evaluations:
         if any(r.read_files for r in replies):
             return None
         results: list[UnitResult | None] = [None] * len(units)
-        for part, reply in zip(parts, replies, strict=True):
-            if len(reply.results) != len(part):
-                return None
-            for index, result in zip(part, reply.results, strict=True):
-                results[index] = result
+        for reply in replies:
+            for chunk, found in reply.results:
+                if not 0 <= chunk < len(chunks) or len(found) != len(chunks[chunk]):
+                    return None
+                for index, result in zip(chunks[chunk], found, strict=True):
+                    results[index] = result
         if any(r is None for r in results):
-            return None
+            return None  # a chunk no child sent back
         return [r for r in results if r is not None]
 
-    def _fork(self, units: list[tuple[Unit, Plan]], part: list[int]) -> _Child:
+    def _fork(self, units: list[tuple[Unit, Plan]], chunks: list[list[int]], queue: int) -> _Child:
         read_end, write_end = os.pipe()
         try:
             with warnings.catch_warnings():
@@ -199,8 +213,11 @@ class Evaluations:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 loaded = self._sources.count
-                results = [evaluate_unit(*units[i], self._schemas) for i in part]
-                reply = _Reply(results, promql.usage(), self._sources.count != loaded)
+                done = []
+                for chunk in _taken(queue):
+                    found = [evaluate_unit(*units[i], self._schemas) for i in chunks[chunk]]
+                    done.append((chunk, found))
+                reply = _Reply(done, promql.usage(), self._sources.count != loaded)
                 _write_all(write_end, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
                 code = 0
             finally:
@@ -209,11 +226,41 @@ class Evaluations:
         return _Child(pid, read_end)
 
 
+#: The chunks of consecutive units per job: the children take them from one queue as they
+#: finish the last, so a run of costly units (InferenceServices, many PromQL queries) does
+#: not leave one child working alone at the end.
+CHUNKS_PER_JOB = 8
+_INDEX = struct.Struct("<I")
+
+
+def _queue(count: int) -> int:
+    """The read end of a pipe that holds the chunk numbers 0..count-1 (4 bytes each, written
+    at once, the write end closed: a reader sees the end once they are all taken). Linux reads
+    a pipe under its lock, so two children reading 4 bytes at a time never split a number."""
+    read_end, write_end = os.pipe()
+    try:
+        _write_all(write_end, b"".join(_INDEX.pack(i) for i in range(count)))
+    except OSError:
+        os.close(read_end)
+        raise
+    return read_end
+
+
+def _taken(queue: int) -> Iterator[int]:
+    """The chunk numbers this child takes from ``queue``, until it is empty."""
+    while True:
+        data = os.read(queue, _INDEX.size)
+        if len(data) < _INDEX.size:
+            return
+        yield _INDEX.unpack(data)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class _Reply:
     """What one child sends back."""
 
-    results: list[UnitResult]
+    results: list[tuple[int, list[UnitResult]]]
+    """(chunk number, the results of its units in order), for each chunk it took."""
     promql: promql.Usage
     read_files: bool
     """Whether it loaded a source file the parent had not loaded."""
@@ -315,8 +362,11 @@ def _within_budgets(before: promql.Usage, after: list[promql.Usage]) -> bool:
 
 
 def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        written = os.write(fd, view)
-        view = view[written:]
-    os.close(fd)
+    """``data`` to ``fd``, which is then closed."""
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+    finally:
+        os.close(fd)

@@ -281,3 +281,8 @@ def test_a_cgroup_cpu_quota_bounds_the_jobs(
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text(text, encoding="ascii")
     assert fanout.cgroup_cpus(str(tmp_path)) == cpus
+
+
+def test_one_unit_is_not_sent_to_a_child(world: tuple[Planner, SchemaSet, SourceFiles]) -> None:
+    results, forked = _evaluate(world, _units(1), jobs=2)
+    assert len(results) == 1 and forked == 0
