@@ -286,3 +286,27 @@ def test_a_cgroup_cpu_quota_bounds_the_jobs(
 def test_one_unit_is_not_sent_to_a_child(world: tuple[Planner, SchemaSet, SourceFiles]) -> None:
     results, forked = _evaluate(world, _units(1), jobs=2)
     assert len(results) == 1 and forked == 0
+
+
+def test_a_child_holds_no_descriptor_of_the_parent(
+    world: tuple[Planner, SchemaSet, SourceFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pipe the parent has open (kustomize's output, another child's results) is closed in
+    every child: its reader sees its end when the parent's writer closes it."""
+    read_end, write_end = os.pipe()
+    parent = os.getpid()
+
+    def checking(unit: Unit, *args: Any) -> UnitResult:
+        if os.getpid() != parent:
+            for fd in (read_end, write_end):
+                with pytest.raises(OSError):
+                    os.fstat(fd)
+        return evaluate_unit(unit, *args)
+
+    here = _here(monkeypatch, checking)
+    try:
+        _, forked = _evaluate(world, _units(), jobs=2)
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert forked == 2 and here == []  # no child failed the check
