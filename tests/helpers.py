@@ -10,7 +10,8 @@ import json
 import os
 import textwrap
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -305,3 +306,23 @@ def serving_runtime(
         "metadata": meta,
         "spec": {"supportedModelFormats": formats, "containers": containers, **spec},
     }
+
+
+@contextmanager
+def fresh_promql() -> Iterator[None]:
+    """Within the block, servegate.promql as at the start of a run: no budget spent, nothing
+    remembered; as it was after."""
+    from servegate import promql
+
+    memos = (promql._problem, promql._parse_here, promql._parse_apart)
+    saved = promql._children, promql._cost, promql._refused
+    promql._children = promql._cost = 0
+    promql._refused = False
+    for memo in memos:
+        memo.cache_clear()
+    try:
+        yield
+    finally:
+        promql._children, promql._cost, promql._refused = saved
+        for memo in memos:
+            memo.cache_clear()

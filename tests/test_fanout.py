@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import resources_of
+from helpers import fresh_promql, resources_of
 
 from servegate import fanout, promql
 from servegate.config import Config
@@ -64,17 +64,10 @@ def _units(count: int = 6) -> list[Unit]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_promql() -> Iterator[None]:
+def fresh() -> Iterator[None]:
     """Each test with its own PromQL budget and memo (they are per process, per run)."""
-    saved = promql._children, promql._cost, promql._refused
-    promql._children = promql._cost = 0
-    promql._refused = False
-    for memo in (promql._problem, promql._parse_here, promql._parse_apart):
-        memo.cache_clear()
-    yield
-    promql._children, promql._cost, promql._refused = saved
-    for memo in (promql._problem, promql._parse_here, promql._parse_apart):
-        memo.cache_clear()
+    with fresh_promql():
+        yield
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers import fresh_promql
 
 from servegate import promql
 
@@ -19,15 +20,8 @@ SERVEGATE = Path(sys.executable).parent / "servegate"
 @pytest.fixture(autouse=True)
 def fresh() -> Iterator[None]:
     """Each test with its own per-process counters and memo."""
-    saved = promql._children, promql._cost, promql._refused
-    promql._children = promql._cost = 0
-    promql._refused = False
-    for memo in (promql._problem, promql._parse_here, promql._parse_apart):
-        memo.cache_clear()
-    yield
-    promql._children, promql._cost, promql._refused = saved
-    for memo in (promql._problem, promql._parse_here, promql._parse_apart):
-        memo.cache_clear()
+    with fresh_promql():
+        yield
 
 
 def test_size_skips_strings_and_comments() -> None:
