@@ -165,7 +165,17 @@ def run() -> NoReturn:
         sys.stderr.flush()
     except (BrokenPipeError, ValueError):  # a reader that went away, or a closed stream
         pass
-    measured = sys.getprofile() is not None or sys.gettrace() is not None
+    measured = sys.getprofile() is not None or sys.gettrace() is not None or _monitored()
     if measured or threading.active_count() > 1 or "coverage" in sys.modules:
         sys.exit(code)
     os._exit(code)
+
+
+def _monitored() -> bool:
+    """Whether a tool (cProfile, a debugger, coverage) measures the run through
+    ``sys.monitoring`` (Python 3.12+, PEP 669), where ``sys.getprofile`` and ``sys.gettrace``
+    say nothing of it."""
+    monitoring = getattr(sys, "monitoring", None)
+    if monitoring is None:
+        return False
+    return any(monitoring.get_tool(tool) is not None for tool in range(6))

@@ -15,14 +15,17 @@ in order, as ``--jobs 1`` does, when:
   within ``deadline`` (then it is killed);
 - the run's PromQL budget (``servegate.promql.usage``) could have run out in one process: a
   child refused a query, or the children together charged more than one process may;
-- a child read a source file the parent had not (``SourceFiles.loaded``): the run's YAML
-  budget and the report's file count are the parent's to keep.
+- a child needed a source file the parent had not read (``SourceFiles.close``: it stops at
+  once): the run's YAML budget, the memo and the report's file count are the parent's.
+
+The first ``MIN_RESOURCES`` objects are evaluated by the parent as their units load (while
+kustomize renders the next roots), so a small check never forks.
 
 Only on Linux, where a child may use what it inherits: CPython takes its import lock and glibc
 its allocator's locks around ``fork``, and the child closes every descriptor it does not need,
 touches nothing of the one other thread (the memo's writer) and leaves with ``os._exit``.
-macOS system libraries are not fork-safe and Windows has no ``fork``: there, and below
-``MIN_RESOURCES``, one process evaluates.
+macOS system libraries are not fork-safe and Windows has no ``fork``: there, one process
+evaluates.
 
 The children start once every unit is loaded, not in waves while the parent loads the rest:
 after a fork, every page the parent writes (a reference count is a write) is copied, and a
@@ -53,8 +56,9 @@ if TYPE_CHECKING:
     from servegate.schema.validate import SchemaSet
     from servegate.sources import SourceFiles
 
-#: Below this many resources one process evaluates: a fork and the results' round trip cost
-#: more than half the evaluation (about 0.3 ms per resource on the bench repo).
+#: The objects a check's first units hold that the parent evaluates as they load: below this
+#: a fork and the results' round trip cost more than half the evaluation (about 0.3 ms per
+#: object on the bench repo), and evaluating beside kustomize costs no wall time.
 MIN_RESOURCES = 1_000
 #: The most processes ``jobs=None`` uses, however many CPUs there are.
 MAX_AUTO_JOBS = 4
@@ -132,13 +136,20 @@ class Evaluations:
         self._min = MIN_RESOURCES if min_resources is None else min_resources
         self._units: list[tuple[Unit, Plan]] = []
         self._done: list[UnitResult] = []
+        self._seen = 0
+        """Objects of the units added so far."""
         self.forked = 0
         """Children the last ``results`` made (0: it evaluated here); for tests and bench."""
 
     def add(self, unit: Unit) -> None:
-        """Take ``unit``: evaluated now with one job, else when ``results`` is asked for."""
+        """Take ``unit``: evaluated now (while kustomize renders the next roots) with one job
+        and until the check has ``min_resources`` objects; from then on by children, when
+        ``results`` is asked for. Units are evaluated here in order, and never one after a
+        unit that was left to the children (so ``results``, should the children fail,
+        evaluates the rest in order too)."""
         plan = self._planner.plan(unit.environment)  # any finding of the plan's is made here
-        if self._jobs == 1:
+        self._seen += len(unit.resources)
+        if self._jobs == 1 or (not self._units and self._seen < self._min):
             self._done.append(evaluate_unit(unit, plan, self._schemas))
         else:
             self._units.append((unit, plan))
@@ -146,12 +157,10 @@ class Evaluations:
     def results(self) -> list[UnitResult]:
         """The result of every unit added, in the order they were added."""
         units, self._units = self._units, []
-        self.forked = 0
-        if units:
+        self.forked, self._seen = 0, 0
+        if units:  # left to children: the check has min_resources objects
             size = sum(len(u.resources) for u, _ in units)
-            found = None
-            if size >= self._min:
-                found = self._fan_out(units, min(self._jobs, len(units)), size)
+            found = self._fan_out(units, min(self._jobs, len(units)), size)
             if found is None:
                 found = [evaluate_unit(u, p, self._schemas) for u, p in units]
             self._done.extend(found)
@@ -188,8 +197,6 @@ class Evaluations:
                 child.reap()
         if replies is None or not _within_budgets(before, [r.promql for r in replies]):
             return None
-        if any(r.read_files for r in replies):
-            return None
         results: list[UnitResult | None] = [None] * len(units)
         for reply in replies:
             for chunk, found in reply.results:
@@ -219,12 +226,12 @@ class Evaluations:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 _close_inherited(keep={write_end, queue})
-                loaded = self._sources.count
+                self._sources.close()  # a file the parent had not read: exit 1, below
                 done = []
                 for chunk in _taken(queue):
                     found = [evaluate_unit(*units[i], self._schemas) for i in chunks[chunk]]
                     done.append((chunk, found))
-                reply = _Reply(done, promql.usage(), self._sources.count != loaded)
+                reply = _Reply(done, promql.usage())
                 _write_all(write_end, pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
                 code = 0
             finally:
@@ -283,8 +290,6 @@ class _Reply:
     results: list[tuple[int, list[UnitResult]]]
     """(chunk number, the results of its units in order), for each chunk it took."""
     promql: promql.Usage
-    read_files: bool
-    """Whether it loaded a source file the parent had not loaded."""
 
 
 class _Child:
@@ -340,13 +345,13 @@ def _split(units: list[tuple[Unit, Plan]], count: int) -> list[list[int]]:
 
 
 def _collect(children: list[_Child], until: float) -> list[_Reply] | None:
-    """Every child's reply, read as they come (so that no child blocks on a full pipe), or
-    None when one failed or the deadline passed."""
+    """Every child's reply, in ``children``'s order, read as they come (so that no child
+    blocks on a full pipe); None as soon as one fails, or when the deadline passes."""
+    replies: dict[int, _Reply] = {}
     with selectors.DefaultSelector() as selector:
         for child in children:
             selector.register(child.fd, selectors.EVENT_READ, child)
-        open_ = len(children)
-        while open_:
+        while len(replies) < len(children):
             left = until - time.monotonic()
             if left <= 0:
                 return None
@@ -355,22 +360,25 @@ def _collect(children: list[_Child], until: float) -> list[_Reply] | None:
                 chunk = os.read(child.fd, 1 << 20)
                 if chunk:
                     child.data += chunk
-                else:
-                    selector.unregister(child.fd)
-                    open_ -= 1
-    replies = []
-    for child in children:
-        if child.status() != 0:
-            return None
-        try:
-            # written by this program's own child through a pipe no one else holds
-            reply = pickle.loads(child.data)  # noqa: S301
-        except Exception:  # a truncated or foreign payload: the parent evaluates alone
-            return None
-        if not isinstance(reply, _Reply):
-            return None
-        replies.append(reply)
-    return replies
+                    continue
+                selector.unregister(child.fd)
+                reply = _reply_of(child)
+                if reply is None:
+                    return None  # the others are killed; the parent evaluates
+                replies[child.pid] = reply
+    return [replies[child.pid] for child in children]
+
+
+def _reply_of(child: _Child) -> _Reply | None:
+    """What ``child`` sent, once its pipe has ended: None unless it exited 0 and sent one."""
+    if child.status() != 0:
+        return None
+    try:
+        # written by this program's own child through a pipe no one else holds
+        reply = pickle.loads(child.data)  # noqa: S301
+    except Exception:  # a truncated or foreign payload: the parent evaluates alone
+        return None
+    return reply if isinstance(reply, _Reply) else None
 
 
 def _within_budgets(before: promql.Usage, after: list[promql.Usage]) -> bool:

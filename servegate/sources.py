@@ -36,6 +36,10 @@ def dialect_for(name: str | None) -> str:
     return KUSTOMIZE
 
 
+class NotLoaded(Exception):
+    """A file not read before ``SourceFiles.close`` was asked for."""
+
+
 class SourceFiles:
     """Strictly parsed YAML files of one repo, by path relative to its root; ``plain`` names
     the files the cluster receives as they are (decoded as Kubernetes decodes them)."""
@@ -48,16 +52,27 @@ class SourceFiles:
         self._plain = frozenset(plain)
         self._loaded: dict[str, LoadResult] = {}
         self._parses = (memo or Memo.off()).parses
+        self._closed = False
 
     def dialect_of(self, rel: str) -> str:
         return KUBERNETES if rel in self._plain else dialect_for(rel)
 
     def load(self, rel: str) -> LoadResult:
+        """``rel`` parsed (read once per run). ``NotLoaded`` after ``close`` when it was not
+        read before."""
         found = self._loaded.get(rel)
         if found is None:
+            if self._closed:
+                raise NotLoaded(rel)
             found = self._read(rel)
             self._loaded[rel] = found
         return found
+
+    def close(self) -> None:
+        """From now on, serve only the files already read: a forked child of the check
+        (``servegate.fanout``) may not spend the run's YAML budget, read the memo, or load a
+        file the parent would not count."""
+        self._closed = True
 
     def _read(self, rel: str) -> LoadResult:
         path = str(self.root / rel) if rel.endswith(("/", "/.")) else os.path.join(self._base, rel)

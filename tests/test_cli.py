@@ -129,3 +129,22 @@ def test_fast_exit_leaves_with_os_exit_when_nothing_else_runs(
     with pytest.raises(_Left):
         cli.run()
     assert quick == [3]
+
+
+def test_fast_exit_is_kept_off_while_a_tool_monitors_the_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """cProfile and debuggers hook in through sys.monitoring from Python 3.12 (PEP 669)."""
+
+    class Monitoring:
+        @staticmethod
+        def get_tool(tool: int) -> str | None:
+            return "cProfile" if tool == 2 else None
+
+    quick: list[int] = []
+    monkeypatch.setattr(sys, "monitoring", Monitoring, raising=False)
+    monkeypatch.setattr(cli, "main", lambda: 0)
+    monkeypatch.setattr(os, "_exit", quick.append)
+    with pytest.raises(SystemExit) as done:
+        cli.run()
+    assert done.value.code == 0 and quick == []

@@ -303,3 +303,42 @@ def test_a_child_holds_no_descriptor_of_the_parent(
         os.close(read_end)
         os.close(write_end)
     assert forked == 2 and here == []  # no child failed the check
+
+
+def test_a_check_is_evaluated_here_until_it_is_large(
+    world: tuple[Planner, SchemaSet, SourceFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Units are evaluated as they come (beside kustomize) until the check holds
+    min_resources objects; the rest go to children."""
+    units = _units()  # 2 objects each
+    alone, _ = _evaluate(world, units, jobs=1)
+    here = _here(monkeypatch)
+    evaluations = fanout.Evaluations(*world, jobs=2, min_resources=5)
+    for unit in units:
+        evaluations.add(unit)
+    assert here == ["root:m0", "root:m1"]  # 2 and 4 objects: under 5
+    together = evaluations.results()
+    assert evaluations.forked == 2 and here == ["root:m0", "root:m1"]
+    assert _shown(together) == _shown(alone)
+
+
+def test_one_failed_child_ends_the_wait_for_the_others(
+    world: tuple[Planner, SchemaSet, SourceFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    units = _units()
+    alone, _ = _evaluate(world, units, jobs=1)
+    parent = os.getpid()
+
+    def one_dies_one_hangs(unit: Unit, *args: Any) -> UnitResult:
+        if os.getpid() != parent:
+            if unit.id == "root:m0":
+                os._exit(3)
+            time.sleep(120)
+        return evaluate_unit(unit, *args)
+
+    monkeypatch.setattr(fanout, "evaluate_unit", one_dies_one_hangs)
+    started = time.monotonic()
+    together, forked = _evaluate(world, units, jobs=2)
+    assert time.monotonic() - started < 20  # not the 30 s deadline
+    assert forked == 2 and _shown(together) == _shown(alone)
+    _no_child_left()

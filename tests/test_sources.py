@@ -141,3 +141,18 @@ def test_a_bomb_split_over_documents_is_refused(tmp_path: Path, documents: int) 
     loaded = Memo.off().parses.load(text.encode(), "bomb.yaml", KUBERNETES)
     assert ["yaml." + p.kind.value for p in loaded.problems] == ["yaml.alias-bomb"]
     assert str(MAX_ALIAS_NODES // 1000) in loaded.problems[0].message.replace(",", "")
+
+
+def test_closed_sources_serve_only_what_was_read(tmp_path: Path) -> None:
+    """What a forked child of the check gets (servegate.fanout): no new read, no memo."""
+    from servegate.sources import NotLoaded, SourceFiles
+
+    (tmp_path / "a.yaml").write_text("a: 1\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text("b: 1\n", encoding="utf-8")
+    sources = SourceFiles(tmp_path)
+    first = sources.load("a.yaml")
+    sources.close()
+    assert sources.load("a.yaml") is first
+    with pytest.raises(NotLoaded):
+        sources.load("b.yaml")
+    assert not sources.loaded("b.yaml")
