@@ -185,3 +185,23 @@ def test_every_rule_fixture_agrees_in_every_mode(
         first = run_json(copy, ".")
         for mode in [(), ("--no-cache",)]:  # warm, and without the memo
             assert keyed(run_json(copy, ".", *mode)) == keyed(first), (folder, mode)
+
+
+def test_every_format_is_byte_identical_whatever_the_jobs(
+    world: tuple[Path, list[Defect], Path],
+    cli: Callable[..., Any],
+    monkeypatch: pytest.MonkeyPatch,
+    forks: list[int],
+) -> None:
+    """``--jobs`` changes who evaluates, never a byte of any report."""
+    repo, _, _ = world
+    monkeypatch.chdir(repo)
+    for fmt in ("text", "json", "sarif", "junit", "github"):
+        outputs = []
+        for jobs in ("1", "3"):
+            forks.clear()
+            done = cli("check", ".", "--no-result-cache", "--jobs", jobs, "--format", fmt)
+            assert done.code == 1, done.err
+            assert len(forks) == (0 if jobs == "1" else 3), (fmt, jobs)
+            outputs.append((done.out, done.err))
+        assert outputs[0] == outputs[1], fmt
