@@ -209,6 +209,7 @@ class Evaluations:
         return [r for r in results if r is not None]
 
     def _fork(self, units: list[tuple[Unit, Plan]], chunks: list[list[int]], queue: int) -> _Child:
+        parent = os.getpid()
         read_end, write_end = os.pipe()
         try:
             with warnings.catch_warnings():
@@ -225,6 +226,7 @@ class Evaluations:
             try:
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                _die_with(parent)
                 _close_inherited(keep={write_end, queue})
                 self._sources.close()  # a file the parent had not read: exit 1, below
                 done = []
@@ -258,6 +260,21 @@ def _queue(count: int) -> int:
         os.close(read_end)
         raise
     return read_end
+
+
+def _die_with(parent: int) -> None:
+    """Have the kernel kill this child when the thread that forked it ends (``prctl``
+    ``PR_SET_PDEATHSIG``, Linux): a parent killed outright (the OOM killer, SIGKILL) leaves no
+    child working for nobody. Leave at once if the parent is already gone."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _close_inherited(keep: set[int]) -> None:

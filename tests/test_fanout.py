@@ -342,3 +342,61 @@ def test_one_failed_child_ends_the_wait_for_the_others(
     assert time.monotonic() - started < 20  # not the 30 s deadline
     assert forked == 2 and _shown(together) == _shown(alone)
     _no_child_left()
+
+
+STUCK_PARENT = """\
+import os, sys, time
+from pathlib import Path
+sys.path[:0] = [sys.argv[2]]
+import test_fanout
+from servegate import fanout
+from servegate.config import Config
+from servegate.plan import Operator, Planner
+from servegate.schema.validate import SchemaSet
+from servegate.sources import SourceFiles
+
+def stuck(unit, *args):
+    print(os.getpid(), flush=True)
+    time.sleep(120)
+
+fanout.evaluate_unit = stuck
+root = Path(sys.argv[1])
+world = (Planner(root, Operator(), Config()), SchemaSet((1, 37), []), SourceFiles(root))
+evaluations = fanout.Evaluations(*world, jobs=2, min_resources=0)
+for unit in test_fanout._units():
+    evaluations.add(unit)
+evaluations.results()
+"""
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for a reaper does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status
+
+
+def test_children_die_with_their_parent(tmp_path: Path) -> None:
+    """A parent killed outright (the OOM killer) leaves no child evaluating for nobody."""
+    import signal
+    import subprocess
+
+    tests = str(Path(__file__).parent)
+    parent = subprocess.Popen(
+        [sys.executable, "-c", STUCK_PARENT, str(tmp_path), tests],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(Path(tests).parent)},
+    )
+    assert parent.stdout is not None
+    with parent.stdout:
+        children = [int(parent.stdout.readline()) for _ in range(2)]
+        assert all(_alive(pid) for pid in children)
+        parent.send_signal(signal.SIGKILL)
+        parent.wait()
+    until = time.monotonic() + 10
+    while any(_alive(pid) for pid in children) and time.monotonic() < until:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in children)
