@@ -17,6 +17,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from types import FrameType
@@ -42,8 +43,12 @@ _stopping = False
 
 def run(argv: Sequence[str], *, timeout: float, env: dict[str, str]) -> tuple[int | None, str, str]:
     """Run ``argv`` in a new process group: (exit code, stdout, stderr); the exit code is
-    None when ``timeout`` (seconds) passed first, and the whole group was killed. Raises
-    Cancelled when servegate is stopping, OSError when ``argv[0]`` cannot be run."""
+    None when ``timeout`` (seconds, counted from the start of the process) passed first, and
+    the whole group was killed, or when the process ended only after it (a thread that
+    waited for the GIL between the start and the wait would otherwise see a late end as in
+    time). Raises Cancelled when servegate is stopping, OSError when ``argv[0]`` cannot be
+    run."""
+    started = time.monotonic()
     with _lock:
         if _stopping:
             raise Cancelled
@@ -60,7 +65,8 @@ def run(argv: Sequence[str], *, timeout: float, env: dict[str, str]) -> tuple[in
         _running[proc.pid] = proc
     try:
         try:
-            out, err = proc.communicate(timeout=max(timeout, 0.001))
+            left = timeout - (time.monotonic() - started)
+            out, err = proc.communicate(timeout=max(left, 0.001))
         except subprocess.TimeoutExpired:
             _stop(proc)
             out, err = proc.communicate()
@@ -73,6 +79,8 @@ def run(argv: Sequence[str], *, timeout: float, env: dict[str, str]) -> tuple[in
             _running.pop(proc.pid, None)
     if _stopping:
         raise Cancelled
+    if time.monotonic() - started > timeout:
+        return None, out, err  # it ended, but after its time
     return proc.returncode, out, err
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,6 +47,22 @@ def test_a_timeout_kills_the_whole_group() -> None:
     while not _gone(grandchild) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _gone(grandchild)
+
+
+def test_a_process_that_ends_after_its_time_is_a_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The timeout counts from the start of the process: a thread held up between the start
+    and the wait (by the GIL, on a loaded machine) does not see a late end as in time."""
+    real = subprocess.Popen.communicate
+
+    def late(self: subprocess.Popen[str], *args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)  # the process (``true``) has ended by now, after its 0.05 s
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess.Popen, "communicate", late)
+    code, _, _ = procs.run(["true"], timeout=0.05, env={"PATH": os.environ["PATH"]})
+    assert code is None
+    code, _, _ = procs.run(["true"], timeout=10, env={"PATH": os.environ["PATH"]})
+    assert code == 0
 
 
 def test_stop_all_kills_running_children_and_refuses_new_ones() -> None:
