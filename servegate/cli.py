@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 from collections.abc import Sequence
+from contextlib import suppress
 from typing import NoReturn
 
 import click
@@ -141,10 +142,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result if isinstance(result, int) else 0
 
 
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
-
-
 def run() -> NoReturn:
     """The ``servegate`` command (console script and ``python -m servegate``): ``main``, then
     exit without tearing the heap down.
@@ -160,11 +157,9 @@ def run() -> NoReturn:
     they measured at exit.
     """
     code = main()
-    try:
+    with suppress(BrokenPipeError, ValueError):  # a reader that went away, a closed stream
         sys.stdout.flush()
         sys.stderr.flush()
-    except (BrokenPipeError, ValueError):  # a reader that went away, or a closed stream
-        pass
     measured = sys.getprofile() is not None or sys.gettrace() is not None or _monitored()
     if measured or threading.active_count() > 1 or "coverage" in sys.modules:
         sys.exit(code)
@@ -179,3 +174,7 @@ def _monitored() -> bool:
     if monitoring is None:
         return False
     return any(monitoring.get_tool(tool) is not None for tool in range(6))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()

@@ -114,10 +114,10 @@ def deadline(resources: int) -> float:
 
 
 class Evaluations:
-    """The results of every unit given to ``add``, in that order (``results``), evaluated
-    with each unit's plan (resolved in this process, when the unit is added) by ``jobs``
-    processes (None: ``default_jobs()``), when there are at least ``min_resources`` objects
-    (None: ``MIN_RESOURCES``)."""
+    """The results of every unit given to ``add``, in that order (``results``), each with its
+    plan (resolved in this process, when the unit is added): the units of the first
+    ``min_resources`` objects (None: ``MIN_RESOURCES``) evaluated here as they come, the rest
+    by ``jobs`` processes (None: ``default_jobs()``)."""
 
     def __init__(
         self,

@@ -92,19 +92,20 @@ def _shown(results: list[UnitResult]) -> list[Any]:
     ]
 
 
-Evaluate = Callable[..., UnitResult]
-
-
-def _here(monkeypatch: pytest.MonkeyPatch, real: Evaluate = evaluate_unit) -> list[str]:
-    """The units evaluated in this process (a child's evaluations are not seen here), each by
-    ``real``."""
+def _here(
+    monkeypatch: pytest.MonkeyPatch, in_child: Callable[[Unit], None] | None = None
+) -> list[str]:
+    """The units evaluated in this process (a child's evaluations are not seen here); in a
+    child, ``in_child(unit)`` runs before each unit is evaluated (to die, hang, look)."""
     seen: list[str] = []
     parent = os.getpid()
 
     def counted(unit: Unit, *args: Any) -> UnitResult:
         if os.getpid() == parent:
             seen.append(unit.id)
-        return real(unit, *args)
+        elif in_child is not None:
+            in_child(unit)
+        return evaluate_unit(unit, *args)
 
     monkeypatch.setattr(fanout, "evaluate_unit", counted)
     return seen
@@ -144,12 +145,10 @@ def test_a_child_that_dies_leaves_the_work_to_the_parent(
 ) -> None:
     units = _units()
     alone, _ = _evaluate(world, units, jobs=1)
-    parent = os.getpid()
 
-    def dying(unit: Unit, *args: Any) -> UnitResult:
-        if os.getpid() != parent and unit.id == "root:m4":
+    def dying(unit: Unit) -> None:
+        if unit.id == "root:m4":
             os._exit(3)
-        return evaluate_unit(unit, *args)
 
     here = _here(monkeypatch, dying)
     together, forked = _evaluate(world, units, jobs=2)
@@ -164,15 +163,7 @@ def test_a_stuck_child_is_killed_at_the_deadline(
 ) -> None:
     units = _units()
     alone, _ = _evaluate(world, units, jobs=1)
-    real = evaluate_unit
-    parent = os.getpid()
-
-    def stuck(unit: Unit, *args: Any) -> UnitResult:
-        if os.getpid() != parent:
-            time.sleep(120)
-        return real(unit, *args)
-
-    monkeypatch.setattr(fanout, "evaluate_unit", stuck)
+    _here(monkeypatch, lambda unit: time.sleep(120))
     monkeypatch.setattr(fanout, "deadline", lambda resources: 1.0)
     started = time.monotonic()
     together, forked = _evaluate(world, units, jobs=2)
@@ -287,14 +278,11 @@ def test_a_child_holds_no_descriptor_of_the_parent(
     """A pipe the parent has open (kustomize's output, another child's results) is closed in
     every child: its reader sees its end when the parent's writer closes it."""
     read_end, write_end = os.pipe()
-    parent = os.getpid()
 
-    def checking(unit: Unit, *args: Any) -> UnitResult:
-        if os.getpid() != parent:
-            for fd in (read_end, write_end):
-                with pytest.raises(OSError):
-                    os.fstat(fd)
-        return evaluate_unit(unit, *args)
+    def checking(unit: Unit) -> None:
+        for fd in (read_end, write_end):
+            with pytest.raises(OSError):
+                os.fstat(fd)
 
     here = _here(monkeypatch, checking)
     try:
@@ -327,16 +315,13 @@ def test_one_failed_child_ends_the_wait_for_the_others(
 ) -> None:
     units = _units()
     alone, _ = _evaluate(world, units, jobs=1)
-    parent = os.getpid()
 
-    def one_dies_one_hangs(unit: Unit, *args: Any) -> UnitResult:
-        if os.getpid() != parent:
-            if unit.id == "root:m0":
-                os._exit(3)
-            time.sleep(120)
-        return evaluate_unit(unit, *args)
+    def one_dies_one_hangs(unit: Unit) -> None:
+        if unit.id == "root:m0":
+            os._exit(3)
+        time.sleep(120)
 
-    monkeypatch.setattr(fanout, "evaluate_unit", one_dies_one_hangs)
+    _here(monkeypatch, one_dies_one_hangs)
     started = time.monotonic()
     together, forked = _evaluate(world, units, jobs=2)
     assert time.monotonic() - started < 20  # not the 30 s deadline
