@@ -69,7 +69,7 @@ def test_alias_bomb_ends_fast(cli: CLI, tree: Tree) -> None:
     elapsed = time.perf_counter() - started
     assert run.code == 1
     assert findings(run) == [("yaml.alias-bomb", "bomb.yaml", 1)]
-    assert elapsed < 1.0
+    assert elapsed < 5.0  # expanded, 9**9 nodes take minutes and gigabytes
 
 
 def test_python_tag_refused(cli: CLI, tree: Tree) -> None:

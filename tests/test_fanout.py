@@ -341,7 +341,7 @@ from servegate.schema.validate import SchemaSet
 from servegate.sources import SourceFiles
 
 def stuck(unit, *args):
-    print(os.getpid(), flush=True)
+    os.write(1, b"%d\\n" % os.getpid())  # one write: two children never interleave
     time.sleep(120)
 
 fanout.evaluate_unit = stuck
@@ -376,9 +376,11 @@ def test_children_die_with_their_parent(tmp_path: Path) -> None:
         env={**os.environ, "PYTHONPATH": str(Path(tests).parent)},
     )
     assert parent.stdout is not None
-    with parent.stdout:
-        children = [int(parent.stdout.readline()) for _ in range(2)]
-        assert all(_alive(pid) for pid in children)
+    try:
+        with parent.stdout:
+            children = [int(parent.stdout.readline()) for _ in range(2)]
+            assert all(_alive(pid) for pid in children)
+    finally:
         parent.send_signal(signal.SIGKILL)
         parent.wait()
     until = time.monotonic() + 10
