@@ -264,6 +264,18 @@ def parse_k8s_version(text: str) -> tuple[int, int]:
     return major, minor
 
 
+def target_k8s_version(operator: tuple[int, int] | None, repo: str | None) -> tuple[int, int]:
+    """The Kubernetes version a check targets: the operator's, else the root servegate.yaml's
+    ``k8sVersion``, else the newest servegate supports. UsageError for one it does not."""
+    if operator is not None:
+        return operator
+    if repo:
+        return parse_k8s_version(repo)
+    from servegate.schema.validate import newest_version
+
+    return newest_version()
+
+
 #: Separates a plan key's environment from the folder of the nested servegate.yaml whose
 #: policy it adds (``prod@models/fraud``).
 LAYER = "@"
@@ -296,14 +308,7 @@ class Planner:
         self.operator = operator
         self.repo = repo
         self.trust = trust or Trust()
-        if operator.k8s_version is not None:
-            self.k8s_version = operator.k8s_version
-        elif repo.k8s_version:
-            self.k8s_version = parse_k8s_version(repo.k8s_version)
-        else:
-            from servegate.schema.validate import newest_version
-
-            self.k8s_version = newest_version()
+        self.k8s_version = target_k8s_version(operator.k8s_version, repo.k8s_version)
         # the schemas of the operator's KServe version, else the repo's kserveVersion
         # (servegate.yaml, where the generator writes it), else of the newest
         from servegate.schema.validate import KSERVE_DEFAULT, kserve_schema_version

@@ -4,6 +4,7 @@ parameters in the environment, manifests on stdout, findings on stderr, the exit
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -179,6 +180,30 @@ def test_a_plugin_env_that_tightens_is_applied(repo: Path) -> None:
         overlay, ARGOCD_ENV_SERVEGATE_PSS_LEVEL="restricted", ARGOCD_ENV_SERVEGATE_ENV="prod"
     )
     assert done.returncode == 1 and "pss.run-as-non-root" in done.stderr
+
+
+def test_an_application_cannot_pick_an_older_kubernetes_version(repo: Path, tmp_path: Path) -> None:
+    """An older Kubernetes version judges pods at an older Pod Security version, which admits
+    more (the probe/lifecycle host check exists from v1.34): the Application's K8S_VERSION
+    counts only when it is no older than what the operator (else servegate.yaml) targets."""
+    from servegate.schema.validate import newest_version
+
+    newest = ".".join(map(str, newest_version()))
+    overlay = repo / "overlays/prod"
+    for name in ("K8S_VERSION", "SERVEGATE_K8S_VERSION"):
+        older = generate(overlay, **{f"ARGOCD_ENV_{name}": "1.33"})
+        assert older.returncode == 2 and older.stdout == ""
+        assert f"{name}=1.33 is older than the Kubernetes version the gate targets" in older.stderr
+    assert generate(overlay, ARGOCD_ENV_K8S_VERSION=newest).returncode == 0
+    pinned = tmp_path / "operator.yaml"
+    pinned.write_text('version: 1\nk8sVersion: "1.33"\n', encoding="utf-8")
+    same = generate(overlay, ARGOCD_ENV_K8S_VERSION="1.33", SERVEGATE_OPERATOR_CONFIG=str(pinned))
+    assert same.returncode == 0, same.stderr
+    config = repo / "servegate.yaml"
+    text = config.read_text(encoding="utf-8")
+    config.write_text(re.sub(r"(?m)^k8sVersion: .*$", 'k8sVersion: "1.34"', text), "utf-8")
+    assert generate(overlay, ARGOCD_ENV_K8S_VERSION="1.34").returncode == 0
+    assert generate(overlay, ARGOCD_ENV_K8S_VERSION="1.33").returncode == 2
 
 
 def test_a_broken_operator_configuration_is_a_usage_error(repo: Path, tmp_path: Path) -> None:

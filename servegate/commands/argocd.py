@@ -19,11 +19,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from servegate.discover import kustomization_file
+
+if TYPE_CHECKING:
+    from servegate.options import CheckOptions
 
 
 @click.group()
@@ -58,15 +61,15 @@ def repo_root(app_dir: Path, env: Mapping[str, str]) -> Path:
     return find_repo_root(here)
 
 
-def refused_env(env: Mapping[str, str]) -> list[str]:
+def refused_env(env: Mapping[str, str], k8s_version: tuple[int, int]) -> list[str]:
     """Why each of the Application's plugin parameters would relax the gate
-    (``servegate.pluginenv``)."""
+    (``servegate.pluginenv``; ``k8s_version``: the version the check targets without them)."""
     from servegate.pluginenv import weakening
 
     out = []
     for key in sorted(env):
         if key.startswith("ARGOCD_ENV_"):
-            why = weakening(key[len("ARGOCD_ENV_") :], env[key])
+            why = weakening(key[len("ARGOCD_ENV_") :], env[key], k8s_version)
             if why is not None:
                 out.append(why)
     return out
@@ -96,11 +99,12 @@ def generate(path: str) -> int:
 
     env = os.environ
     app = env.get("ARGOCD_APP_NAME") or Path(path).resolve().name
+    root = repo_root(Path(path), env)
     try:
         operator = operator_options(CheckOptions())
-    except UsageError as err:
+        refused = refused_env(env, _k8s_version(root, operator))
+    except (UsageError, ConfigError) as err:
         return fail(f"app {app}: {err}")
-    refused = refused_env(env)
     trusting = Trust.from_options(operator).plugin_env
     if refused and not trusting:
         return fail(
@@ -121,7 +125,7 @@ def generate(path: str) -> int:
         pss_level=level,
         select=_ids(_param(env, "SERVEGATE_SELECT")),
         ignore=_ids(_param(env, "SERVEGATE_IGNORE")),
-        root=repo_root(Path(path), env),
+        root=root,
         operator_config=operator.operator_config,
         applications=False,  # the Applications this app holds are rendered by their sources
     )
@@ -143,6 +147,17 @@ def generate(path: str) -> int:
     bodies = [r.body for unit in report.units for r in unit.resources]
     click.echo(manifests(bodies), nl=False)
     return 0
+
+
+def _k8s_version(root: Path, operator: CheckOptions) -> tuple[int, int]:
+    """The Kubernetes version the check targets without the Application's parameters: the
+    operator's, else the root servegate.yaml's, else the newest (``plan.target_k8s_version``)."""
+    from servegate.config import load_config
+    from servegate.plan import parse_k8s_version, target_k8s_version
+
+    given = operator.k8s_version
+    repo = None if given else load_config(root, operator.config).k8s_version
+    return target_k8s_version(parse_k8s_version(given) if given else None, repo)
 
 
 @argocd.command("discover")

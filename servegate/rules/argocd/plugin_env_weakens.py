@@ -3,7 +3,9 @@ Flags an Argo CD Application or ApplicationSet whose plugin environment
 (`spec.source.plugin.env`, an entry of `spec.sources`, the ApplicationSet's template or a
 generator's template override) sets a servegate parameter that
 would relax the gate: `SERVEGATE_IGNORE`, `SERVEGATE_SELECT`, a `SERVEGATE_PSS_LEVEL` other
-than `restricted`, any `SERVEGATE_*` name the plugin does not read, or a `SERVEGATE_ENV` other
+than `restricted`, a `K8S_VERSION` (or `SERVEGATE_K8S_VERSION`) older than the version the
+check targets (older Pod Security versions admit more), any `SERVEGATE_*` name the plugin
+does not read, or a `SERVEGATE_ENV` other
 than the environment `servegate.yaml` gives the Application's file (the plugin applies that one
 only when it is no weaker than the app folder's).
 
@@ -75,7 +77,7 @@ def check(r: Resource, ctx: Context) -> Iterator[Violation]:
         for i, entry in enumerate(items(plugin.get("env"))):
             entry = mapping(entry)
             name, value = str(entry.get("name") or ""), str(entry.get("value") or "").strip()
-            why = weakening(name, value)
+            why = weakening(name, value, ctx.k8s_version)
             mapped = ctx.environment.get("name")
             if name == "SERVEGATE_ENV" and value and value != mapped:
                 why = (
