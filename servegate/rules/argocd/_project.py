@@ -45,6 +45,8 @@ PRIVILEGED_CLUSTER_KINDS = (
 def breadth(pattern: str, probe: str, sensitive: tuple[str, ...] = ()) -> str | None:
     """Why the destination pattern ``pattern`` is too broad, or None."""
     if is_deny(pattern):
+        if not glob_match(pattern, probe):
+            return None  # the negated glob matches any name: the entry admits (almost) nothing
         return f"{pattern!r} is a deny pattern: it admits everything but {pattern[1:]!r}"
     if glob_match(pattern, probe):
         return f"{pattern!r} admits any value"

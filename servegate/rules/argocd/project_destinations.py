@@ -2,10 +2,10 @@
 Flags an Argo CD AppProject destination that admits more than named clusters and namespaces,
 matched the way Argo CD matches them (`globMatch`, gobwas globs without separators, so `*`
 crosses dots and slashes): a `server`, `name` or `namespace` that is a deny pattern (`!x`
-admits every value but `x`), a glob that admits any value (`*`, `**`, `?*`, `{*,x}`...), or a
-namespace glob that admits a system namespace (`kube-system`, `kube-public`,
-`kube-node-lease`, `argocd`, `istio-system`, `knative-serving`, `kserve`, `cert-manager`,
-`default`), such as `kube-*` or `*-system`.
+admits every value but `x`; `!*`, whose glob matches every value, admits none), a glob
+that admits any value (`*`, `**`, `?*`, `{*,x}`...), or a namespace glob that admits a
+system namespace (`kube-system`, `kube-public`, `kube-node-lease`, `argocd`, `istio-system`,
+`knative-serving`, `kserve`, `cert-manager`, `default`), such as `kube-*` or `*-system`.
 
 ## Why is this bad?
 The destinations are what the project lets its applications deploy into. A deny-list is not

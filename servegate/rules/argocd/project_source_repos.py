@@ -1,9 +1,10 @@
 """## What it does
 Flags an Argo CD AppProject `sourceRepos` entry that admits more than the repositories it
 names, matched the way Argo CD matches them (`IsSourcePermitted`: URLs normalised, gobwas globs
-with `/` as separator): a deny pattern (`!x` admits every repository but `x`), a glob that
-admits any repository (`*`, `**`, `https://**`...), or a glob in the host or the owner part of
-the URL (`https://github.com/*/fraud-model`, `https://git*.com/acme/*`), which admits forks and
+with `/` as separator): a deny pattern (`!x` admits every repository but `x`; `!**` admits
+none, while `!*` admits every URL with a `/`, since `*` stops at `/` here), a glob that admits
+any repository (`*`, `**`, `https://**`...), or a glob in the host or the owner part of the
+URL (`https://github.com/*/fraud-model`, `https://git*.com/acme/*`), which admits forks and
 look-alike organisations.
 
 ## Why is this bad?
@@ -66,6 +67,8 @@ def normalize(repo: str) -> str:
 
 def breadth(pattern: str) -> str | None:
     if is_deny(pattern):
+        if not any(glob_match("!" + normalize(pattern[1:]), p, "/") for p in _PROBES):
+            return None  # the negated glob matches any repository: it admits none
         return f"{pattern!r} is a deny pattern: it admits every repository but {pattern[1:]!r}"
     normalized = normalize(pattern)
     if any(glob_match(normalized, probe, "/") for probe in _PROBES):

@@ -25,6 +25,16 @@ class PolicyRule:
     def core(self) -> bool:
         return "" in self.api_groups or "*" in self.api_groups
 
+    def names_resource(self, resource: str) -> bool:
+        """Whether the rule names ``resource`` (``pods/exec``) itself or through a
+        ``*/<subresource>`` entry, as Kubernetes' RBAC authorizer matches it
+        (kubernetes/kubernetes ``pkg/apis/rbac/v1/evaluation_helpers.go``, ``ResourceMatches``:
+        ``*/exec`` grants ``exec`` of every resource). A bare ``*`` is ``rbac.wildcard``'s."""
+        if resource in self.resources:
+            return True
+        _, slash, sub = resource.partition("/")
+        return bool(slash) and f"*/{sub}" in self.resources
+
 
 def _strings(value: object) -> frozenset[str]:
     return frozenset(str(v) for v in value) if isinstance(value, list) else frozenset()

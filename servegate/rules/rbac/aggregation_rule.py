@@ -111,6 +111,12 @@ def _why(selector: dict[str, Any]) -> str | None:
     return None
 
 
+def gathers_builtin(r: Resource) -> bool:
+    """Whether ClusterRole ``r``'s aggregationRule can gather the built-in roles' rules."""
+    rule_ = as_dict(r.body.get("aggregationRule"))
+    return any(_why(as_dict(s)) is not None for s in as_list(rule_.get("clusterRoleSelectors")))
+
+
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
     rule_ = as_dict(r.body.get("aggregationRule"))
     for i, selector in enumerate(as_list(rule_.get("clusterRoleSelectors"))):

@@ -1,13 +1,19 @@
 """## What it does
 Flags a RoleBinding or ClusterRoleBinding that grants a powerful role to a broad subject:
 
-- the role: the built-in ClusterRoles `cluster-admin`, `admin` and `edit`, or a Role or
-  ClusterRole in the checked set with a wildcard (`*`) verb or resource, or the `escalate`,
-  `bind` or `impersonate` verbs;
+- the role: the built-in ClusterRoles `cluster-admin`, `admin` and `edit` (and the
+  `system:aggregate-to-admin` and `system:aggregate-to-edit` parts they are made of), or a
+  Role or ClusterRole in the checked set that grants what makes those powerful: a wildcard
+  (`*`) verb or resource, the `escalate`, `bind` or `impersonate` verbs, `pods/exec` or
+  `pods/attach` (also as `*/exec`), or reading Secrets (`list`, `watch`, or `get` without
+  `resourceNames`); or a ClusterRole whose `aggregationRule` gathers the built-in roles
+  (`rbac.aggregation-rule`), which the controller manager fills with their rules;
 - the subject: the groups `system:authenticated` (every user and service account),
   `system:unauthenticated` (anonymous requests), `system:serviceaccounts` (every service
   account in the cluster) and `system:serviceaccounts:<namespace>` (every service account of a
-  namespace, present and future), or the user `system:anonymous`.
+  namespace, present and future), the user `system:anonymous`, or a namespace's `default`
+  service account (as a ServiceAccount, or the user `system:serviceaccount:<ns>:default`),
+  which every pod of the namespace that names no service account runs as.
 
 Any role bound to `system:unauthenticated` or `system:anonymous` is flagged.
 
@@ -40,6 +46,10 @@ subjects:
 - https://kubernetes.io/docs/reference/access-authn-authz/rbac/#service-account-permissions
   (binding to `system:serviceaccounts` "is not recommended")
 - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#least-privilege
+- https://kubernetes.io/docs/reference/access-authn-authz/rbac/#aggregated-clusterroles
+- https://kubernetes.io/docs/reference/access-authn-authz/rbac/#service-account-permissions
+  (permissions of the `default` service account "are available to any pod in the namespace
+  that does not specify a serviceAccountName")
 """
 
 from __future__ import annotations
@@ -49,11 +59,15 @@ from collections.abc import Iterator, Sequence
 from servegate.model import Severity
 from servegate.resource import Resource, as_dict, as_list
 from servegate.rules.base import Context, Scope, Violation, rule
-from servegate.rules.rbac._rules import BINDING_KINDS, policy_rules
+from servegate.rules.rbac._rules import BINDING_KINDS, PolicyRule, policy_rules
+from servegate.rules.rbac.aggregation_rule import gathers_builtin
 
-BUILTIN_POWERFUL = frozenset({"cluster-admin", "admin", "edit"})
+BUILTIN_POWERFUL = frozenset(
+    {"cluster-admin", "admin", "edit", "system:aggregate-to-admin", "system:aggregate-to-edit"}
+)
 _ESCALATION = frozenset({"escalate", "bind", "impersonate"})
 _ANONYMOUS = frozenset({"system:unauthenticated", "system:anonymous"})
+_READ = frozenset({"list", "watch"})
 
 
 def broad_subject(subject: dict[str, object]) -> str | None:
@@ -69,18 +83,37 @@ def broad_subject(subject: dict[str, object]) -> str | None:
         return "every service account in the cluster"
     if kind == "Group" and name.startswith("system:serviceaccounts:"):
         return f"every service account in namespace {name.rpartition(':')[2]!r}"
+    if kind == "ServiceAccount" and name == "default":
+        return "every pod of its namespace that names no service account"
+    if kind == "User" and name.startswith("system:serviceaccount:") and name.endswith(":default"):
+        return "every pod of its namespace that names no service account"
     return None
 
 
+def _powerful(pr: PolicyRule) -> bool:
+    """Whether one policy rule grants what makes ``admin`` and ``edit`` powerful."""
+    if "*" in pr.verbs or "*" in pr.resources or pr.verbs & _ESCALATION:
+        return True
+    if pr.core() and pr.verbs and any(pr.names_resource(r) for r in ("pods/exec", "pods/attach")):
+        return True
+    return (
+        pr.core()
+        and pr.names_resource("secrets")
+        and bool(pr.verbs & _READ or ("get" in pr.verbs and not pr.resource_names))
+    )
+
+
 def _powerful_roles(resources: Sequence[Resource]) -> set[tuple[str, str | None, str]]:
-    """(kind, namespace, name) of the roles in the set that grant wildcards or escalation."""
+    """(kind, namespace, name) of the roles in the set that grant wildcards, escalation, a
+    shell in pods or Secrets, or gather the built-in roles by aggregation."""
     found: set[tuple[str, str | None, str]] = set()
     for r in resources:
         if r.kind not in ("Role", "ClusterRole"):
             continue
-        for pr in policy_rules(r):
-            if "*" in pr.verbs or "*" in pr.resources or pr.verbs & _ESCALATION:
-                found.add((r.kind, r.namespace if r.kind == "Role" else None, r.name))
+        if r.kind == "ClusterRole" and gathers_builtin(r):
+            found.add((r.kind, None, r.name))
+        elif any(_powerful(pr) for pr in policy_rules(r)):
+            found.add((r.kind, r.namespace if r.kind == "Role" else None, r.name))
     return found
 
 

@@ -1,5 +1,7 @@
 """## What it does
-Flags Role and ClusterRole rules on `pods/exec` or `pods/attach`.
+Flags Role and ClusterRole rules on `pods/exec` or `pods/attach`, named as such or through a
+`*/exec` or `*/attach` entry (which Kubernetes matches against the subresource of every
+resource).
 
 ## Why is this bad?
 Exec into a pod is a shell with that pod's service account, mounted secrets and network
@@ -20,6 +22,8 @@ Drop the rule; use `kubectl debug` with a short-lived, audited grant when needed
 
 ## References
 - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#pod-exec-attach
+- kubernetes/kubernetes `pkg/apis/rbac/v1/evaluation_helpers.go` (`ResourceMatches`:
+  `*/subresource`)
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ _EXEC = frozenset({"pods/exec", "pods/attach"})
 
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
     for pr in policy_rules(r):
-        found = pr.resources & _EXEC
+        found = {r for r in _EXEC if pr.names_resource(r)}
         if found and pr.core() and pr.verbs:
             yield Violation(
                 pr.field("resources"),

@@ -42,7 +42,7 @@ from servegate.rules.rbac._rules import ROLE_KINDS, policy_rules, who
 
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
     for pr in policy_rules(r):
-        if "secrets" not in pr.resources or not pr.core():
+        if not pr.names_resource("secrets") or not pr.core():
             continue
         broad = pr.verbs & {"list", "watch", "*"}
         if not pr.resource_names and "get" in pr.verbs:

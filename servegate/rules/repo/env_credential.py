@@ -3,8 +3,9 @@ Flags a credential written as a literal `value` in a container's `env`, in every
 servegate knows (Deployments, Jobs, Argo Workflows, InferenceService components and their
 workers, ServingRuntimes, ClusterStorageContainers...):
 
-- a variable whose name says it holds a credential: a word `PASSWORD`, `PASSWD`,
-  `PASSPHRASE`, `SECRET`, `TOKEN`, `CREDENTIAL(S)`, or a key such as `API_KEY`,
+- a variable whose name says it holds a credential: a word `PASSWORD`, `PASSWD`, `PASS`,
+  `PWD` (not the shell's own `PWD`), `PASSPHRASE`, `SECRET`, `TOKEN`, `CREDENTIAL(S)`, or a
+  key such as `API_KEY`,
   `ACCESS_KEY`, `SECRET_KEY`, `PRIVATE_KEY`, `AUTH_KEY`, `SIGNING_KEY`, `ENCRYPTION_KEY`
   (also written `apiKey`, `APIKEY`...), unless the name ends in a word that makes it a
   reference or a setting (`_FILE`, `_PATH`, `_NAME`, `_REF`, `_URL`, `_ENABLED`...);
@@ -37,6 +38,10 @@ env:
 - https://kubernetes.io/docs/concepts/security/secrets-good-practices/
 - https://kubernetes.io/docs/tasks/inject-data-application/distribute-credentials-secure/#define-container-environment-variables-using-secret-data
 - https://cwe.mitre.org/data/definitions/798.html (use of hard-coded credentials)
+- kserve/kserve `pkg/credentials/gcs/gcs_secret.go` (`GCSCredentialEnvKey`:
+  `GOOGLE_APPLICATION_CREDENTIALS` is the path of the mounted key file)
+- https://learn.microsoft.com/en-us/azure/storage/common/storage-configure-connection-string
+  (`AccountKey=` in a connection string)
 """
 
 from __future__ import annotations
@@ -51,8 +56,11 @@ from servegate.resource import as_dict, as_list
 from servegate.rules.base import Context, Scope, Violation, rule
 
 _SECRET_WORDS = frozenset(
-    {"PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL", "CREDENTIALS"}
+    {"PASSWORD", "PASSWD", "PASS", "PWD", "PASSPHRASE", "SECRET", "TOKEN", "CREDENTIAL"}
+    | {"CREDENTIALS"}
 )
+_SHELL = frozenset({"PWD", "OLDPWD"})
+"""The shell's working-directory variables, whose names merely contain ``PWD``."""
 _SECRET_SUFFIXES = ("PASSWORD", "PASSWD", "SECRET", "TOKEN")
 """Run-together names such as ``DBPASSWORD`` or ``AUTHTOKEN``."""
 _KEY_QUALIFIERS = frozenset(
@@ -68,6 +76,12 @@ _NOT_A_VALUE = frozenset(
 _WORD = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|[0-9]+")
 _REFERENCE = re.compile(r"^(\$\([^)]*\)|\$\{[^}]*\}|\{\{[^}]*\}\}|\s)+$")
 _URL_PASSWORD = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@")
+_CONNECTION_SECRET = re.compile(
+    r"(?:^|;)\s*(?:password|pwd|accountkey|sharedaccesskey|sharedaccesssignature)\s*=\s*[^;\s]",
+    re.I,
+)
+_FILE_PATH = re.compile(r"^(?:/[\w.@+-]+){2,}/?$")
+"""An absolute path of two or more parts: where a credential is, not the credential."""
 _SETTING = re.compile(r"^(true|false|yes|no|on|off|enabled|disabled|[-+]?[0-9]+(\.[0-9]+)?)$", re.I)
 
 
@@ -79,7 +93,7 @@ def words(name: str) -> list[str]:
 def credential_name(name: str) -> bool:
     """True when an env var called ``name`` reads as holding a credential itself."""
     parts = words(name)
-    if not parts or parts[-1] in _NOT_A_VALUE:
+    if not parts or parts[-1] in _NOT_A_VALUE or name.upper() in _SHELL:
         return False
     if any(p in _SECRET_WORDS or p.endswith(_SECRET_SUFFIXES) for p in parts):
         return True
@@ -95,7 +109,10 @@ def literal_credential(name: str, value: str) -> str | None:
         return None
     if _URL_PASSWORD.match(value):
         return "its value is a URL with a password"
-    if credential_name(name) and not _SETTING.match(value.strip()):
+    if _CONNECTION_SECRET.search(value):
+        return "its value is a connection string with a password or key"
+    text = value.strip()
+    if credential_name(name) and not _SETTING.match(text) and not _FILE_PATH.match(text):
         return "its name says it holds a credential"
     return None
 
