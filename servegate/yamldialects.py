@@ -6,7 +6,8 @@ as JSON. A kustomize resource is read by kustomize's kyaml, a go-yaml v3 fork. T
 plain scalars with the same code (``resolve.go``) except for YAML 1.1's boolean words: v2 reads
 ``y``, ``n``, ``yes``, ``no``, ``on``, ``off`` (in their listed spellings) as booleans, v3 as
 strings. Both read ``0o10``, ``010``, ``0x1F``, ``0b11`` and ``1_000`` as integers (Go's
-``strconv.ParseInt`` with base 0, after removing every ``_``), ``1e3`` and ``08`` as floats,
+``strconv.ParseInt`` with base 0, after removing every ``_``), and then ``0b`` (both) and
+``0o`` (v3 only) with a sign after the prefix (``0b-1`` is -1), ``1e3`` and ``08`` as floats,
 ``1:20`` as a string (no sexagesimal numbers), and timestamps as strings. PyYAML agrees with
 neither, so servegate resolves scalars itself, here.
 
@@ -106,7 +107,45 @@ def resolve(value: str, dialect: str) -> tuple[str, Any]:
         number = _go_float(plain)
         if number is not None:
             return FLOAT, number
+    integer = _prefixed_int(plain, dialect)
+    if integer is not None:
+        return INT, integer
     return STR, value
+
+
+def _prefixed_int(plain: str, dialect: str) -> int | None:
+    """resolve.go's last try: ``0b`` (both), ``0o`` (go-yaml v3 only) and their ``-`` forms
+    read with ``strconv.ParseInt(plain[2:], base, 64)``, which takes a sign of its own, so
+    ``0b+1`` is 1, ``0b-1`` is -1 and, for kustomize, ``0o-7`` is -7 (``-0b-1`` is a string)."""
+    for prefix, base in (("0b", 2), ("0o", 8)):
+        if base == 8 and dialect != KUSTOMIZE:
+            break
+        if plain.startswith(prefix):
+            digits = plain[2:]
+            found = _parse_int_base(digits, base)
+            if found is None and digits[:1] not in ("+", "-"):
+                found = _parse_uint_base(digits, base)
+            return found
+        if plain.startswith("-" + prefix):
+            return _parse_int_base("-" + plain[3:], base)
+    return None
+
+
+def _parse_int_base(text: str, base: int) -> int | None:
+    """``strconv.ParseInt(text, base, 64)`` for base 2 or 8: one optional sign, then digits."""
+    body = text[1:] if text[:1] in ("+", "-") else text
+    if not body or not _DIGITS[base].issuperset(body):
+        return None
+    number = -int(body, base) if text[0] == "-" else int(body, base)
+    return number if _INT64_MIN <= number <= _INT64_MAX else None
+
+
+def _parse_uint_base(text: str, base: int) -> int | None:
+    """``strconv.ParseUint(text, base, 64)`` for base 2 or 8: digits only, no sign."""
+    if not text or not _DIGITS[base].issuperset(text):
+        return None
+    number = int(text, base)
+    return number if number <= _UINT64_MAX else None
 
 
 def go_parse_int(text: str) -> int | None:

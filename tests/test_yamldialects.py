@@ -54,6 +54,15 @@ from servegate.yamldialects import (
         ("0x1FFFFFFFFFFFFFFFFF", (STR, "0x1FFFFFFFFFFFFFFFFF"), (STR, "0x1FFFFFFFFFFFFFFFFF")),
         ("2024-01-01", (TIMESTAMP, "2024-01-01"), (TIMESTAMP, "2024-01-01T00:00:00Z")),
         ("<<", (STR, "<<"), (STR, "<<")),
+        # resolve.go's last try: ParseInt(plain[2:], 2 or 8, 64) takes a sign after the prefix
+        ("0b+1", (INT, 1), (INT, 1)),
+        ("0b-1_0", (INT, -2), (INT, -2)),
+        ("-0b-1", (STR, "-0b-1"), (STR, "-0b-1")),
+        ("0o-7", (STR, "0o-7"), (INT, -7)),
+        ("0o+7", (STR, "0o+7"), (INT, 7)),
+        ("-0o+7", (STR, "-0o+7"), (STR, "-0o+7")),
+        ("0B+1", (STR, "0B+1"), (STR, "0B+1")),
+        ("0x+1", (STR, "0x+1"), (STR, "0x+1")),
     ],
 )
 def test_resolve(text: str, kubernetes: tuple[str, object], kustomize: tuple[str, object]) -> None:

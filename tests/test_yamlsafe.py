@@ -38,6 +38,8 @@ FALSE null Null NULL nULL ~ 0o10 0O10 -0o7 +0o7 0o8 0x1F 0X1f 0x_1F 0xG 0b101 0B
 2024-13-01 2024-02-30 2023-02-29 2024-02-29 2024-01-01T10:00:00Z 2024-01-01t1:2:3.5+01:00
 2024-01-01T10:00:00 2024-1-2T3:4:5,25Z 12345-01-01 2024-01-01x + = < > <<x .inf? Infinity
 nan NaN +inf 0.1.2 1,000 $1 1e 1e+ 0x 0o 0b -- ++1 +-1
+0b+1 0b-1 -0b-1 -0b+1 0b+1_0 0b- 0b+11 0o+7 0o-7 -0o-7 -0o+7 0o_-7 0o+ 0x+1 0B+1 0O-7
+0b-1000000000000000000000000000000000000000000000000000000000000000
 """)
 
 #: Specials that decode (in the KUBERNETES dialect they are refused: JSON has no NaN).
