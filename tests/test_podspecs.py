@@ -25,9 +25,20 @@ def containers(resource: Resource) -> list[tuple[str, tuple[str | int, ...]]]:
     return [(c.name, c.path) for pod in pod_specs(resource) for c in pod.containers]
 
 
-@pytest.mark.parametrize("kind", ["Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"])
-def test_workload_templates(kind: str) -> None:
-    r = res(kind, {"template": {"spec": {"containers": [C], "initContainers": [C]}}}, "apps/v1")
+@pytest.mark.parametrize(
+    ("kind", "api"),
+    [
+        ("Deployment", "apps/v1"),
+        ("StatefulSet", "apps/v1"),
+        ("DaemonSet", "apps/v1"),
+        ("ReplicaSet", "apps/v1"),
+        ("DaemonSet", "extensions/v1beta1"),
+        ("Job", "batch/v1"),
+        ("ReplicationController", "v1"),
+    ],
+)
+def test_workload_templates(kind: str, api: str) -> None:
+    r = res(kind, {"template": {"spec": {"containers": [C], "initContainers": [C]}}}, api)
     assert containers(r) == [
         ("c", ("spec", "template", "spec", "initContainers", 0)),
         ("c", ("spec", "template", "spec", "containers", 0)),
@@ -375,6 +386,39 @@ CARRIERS: list[tuple[str, str, str, Callable[..., Spec]]] = [
             ],
         },
     ),
+    # a kind named like one servegate walks, in another group: searched by shape, not walked
+    # as the namesake (a Volcano Job holds its pods under spec.tasks[].template)
+    (
+        "foreign-job",
+        "batch.volcano.sh/v1alpha1",
+        "Job",
+        lambda c, **f: {"tasks": [{"name": "w", "template": {"spec": pod(c, **f)}}]},
+    ),
+    (
+        "foreign-deployment",
+        "apps.example.com/v1",
+        "Deployment",
+        lambda c, **f: {"components": [{"podSpec": pod(c, **f)}]},
+    ),
+    (
+        "foreign-pod",
+        "example.com/v1",
+        "Pod",
+        lambda c, **f: {"runtime": {"pod": pod(c, **f)}},
+    ),
+    (
+        "foreign-workflow",
+        "core.oam.dev/v1alpha1",
+        "Workflow",
+        lambda c, **f: {"steps": [{"name": "s", "properties": pod(c, **f)}]},
+    ),
+    # a CRD in a *.k8s.io group that Kubernetes does not serve
+    (
+        "k8s-io-crd",
+        "runners.k8s.io/v1",
+        "Runner",
+        lambda c, **f: {"template": {"spec": pod(c, **f)}},
+    ),
     (
         "unknown-kind",
         "example.com/v1",
@@ -423,6 +467,13 @@ def test_shared_kind_names_dispatch_by_group() -> None:
     assert [p.label for p in pod_specs(knative)] == ["Knative Service revision template"]
     assert pod_specs(core, inferred=True) == []
     assert pod_specs(iter8, inferred=True) == []  # a shipped-schema kind: known, no pods
+    volcano = carrier("batch.volcano.sh/v1alpha1", "Job", {"template": {"spec": pod(SAFE)}})
+    assert pod_specs(volcano) == []  # not batch's Job: only the search finds its pods
+    [found] = pod_specs(volcano, inferred=True)
+    assert found.inferred and "location inferred" in found.label
+    assert "batch.volcano.sh/v1alpha1 Job" in found.label
+    networking = carrier("networking.k8s.io/v1", "Ingress", {"rules": [{"host": "a"}]})
+    assert pod_specs(networking, inferred=True) == []  # built in: known, not searched
 
 
 def test_prometheus_operator_merges_its_own_containers() -> None:

@@ -4,8 +4,9 @@ Rules never walk kinds themselves. They call :func:`pod_specs` and get one :clas
 per pod-like spec, with its path, whether it carries pod-level fields, and every container in it
 (including KServe's model and framework shortcuts, which are containers in disguise).
 
-Kinds are dispatched by kind and, where a kind name is shared (Knative's ``Service``, Argo
-Rollouts' ``Experiment``), by API group. A kind servegate does not know is searched by shape
+Kinds are dispatched by kind and API group: a kind is walked only in the group whose
+controller makes its pods (Knative's ``Service`` is not the core one; a Volcano ``Job`` is not
+batch's). A kind servegate does not know, whatever its name, is searched by shape
 (:mod:`servegate.podspecs.inferred`); built-in kinds and the kinds servegate ships schemas for
 are known, so the search costs nothing for them.
 """
@@ -228,36 +229,57 @@ def _llm_inference_service(r: Resource) -> Iterator[PodSpecView]:
                 yield found
 
 
-_WALKERS: dict[str, Walker | dict[str, Walker]] = {
-    "Pod": _pod,
-    "CronJob": _cronjob,
-    "InferenceService": _inference_service,
-    "ServingRuntime": _serving_runtime,
-    "ClusterServingRuntime": _serving_runtime,
-    "ClusterStorageContainer": _storage_container,
-    "Rollout": _workload,
-    "PodTemplate": lambda r: filter(
-        None, [template_view(r, "PodTemplate", ("template",), r.body.get("template"))]
-    ),
-    "LLMInferenceService": {"serving.kserve.io": _llm_inference_service},
-    "LLMInferenceServiceConfig": {"serving.kserve.io": _llm_inference_service},
-    "Service": {"serving.knative.dev": _knative},
-    "Configuration": {"serving.knative.dev": _knative},
-    "Revision": {"serving.knative.dev": _knative},
-    "Experiment": {"argoproj.io": _experiment},
-    "AnalysisTemplate": {"argoproj.io": _analysis},
-    "ClusterAnalysisTemplate": {"argoproj.io": _analysis},
-    "AnalysisRun": {"argoproj.io": _analysis},
+_KSERVE = "serving.kserve.io"
+_KNATIVE = "serving.knative.dev"
+_ARGO = "argoproj.io"
+_CORE, _APPS, _BATCH = ("",), ("apps", "extensions"), ("batch",)
+
+
+def _pod_template(r: Resource) -> Iterator[PodSpecView]:
+    found = template_view(r, "PodTemplate", ("template",), r.body.get("template"))
+    if found is not None:
+        yield found
+
+
+#: kind -> {API group: walker}. A kind is walked only in the groups whose controller makes
+#: its pods: ``batch.volcano.sh`` ``Job`` or ``example.com`` ``Deployment`` is another kind
+#: under the same name, searched by shape like any kind servegate does not know.
+_WALKERS: dict[str, dict[str, Walker]] = {
+    "Pod": dict.fromkeys(_CORE, _pod),
+    "PodTemplate": dict.fromkeys(_CORE, _pod_template),
+    "ReplicationController": dict.fromkeys(_CORE, _workload),
+    **{k: dict.fromkeys(_APPS, _workload) for k in ("Deployment", "StatefulSet", "DaemonSet")},
+    "ReplicaSet": dict.fromkeys(_APPS, _workload),
+    "Job": dict.fromkeys(_BATCH, _workload),
+    "CronJob": dict.fromkeys(_BATCH, _cronjob),
+    "InferenceService": {_KSERVE: _inference_service},
+    "ServingRuntime": {_KSERVE: _serving_runtime},
+    "ClusterServingRuntime": {_KSERVE: _serving_runtime},
+    "ClusterStorageContainer": {_KSERVE: _storage_container},
+    "LLMInferenceService": {_KSERVE: _llm_inference_service},
+    "LLMInferenceServiceConfig": {_KSERVE: _llm_inference_service},
+    "Service": {_KNATIVE: _knative},
+    "Configuration": {_KNATIVE: _knative},
+    "Revision": {_KNATIVE: _knative},
+    "Rollout": {_ARGO: _workload},
+    "Experiment": {_ARGO: _experiment},
+    "AnalysisTemplate": {_ARGO: _analysis},
+    "ClusterAnalysisTemplate": {_ARGO: _analysis},
+    "AnalysisRun": {_ARGO: _analysis},
+    **{kind: {_ARGO: argo.workflow_pods} for kind in ARGO_WORKFLOW_KINDS},
+    **{kind: {prometheus.GROUP: prometheus.operator_pods} for kind in prometheus.KINDS},
 }
-_WALKERS.update(dict.fromkeys(WORKLOAD_KINDS, _workload))
-_WALKERS.update(dict.fromkeys(ARGO_WORKFLOW_KINDS, argo.workflow_pods))
-_WALKERS.update({k: {prometheus.GROUP: prometheus.operator_pods} for k in prometheus.KINDS})
 
 
 def _walker(resource: Resource) -> Walker | None:
-    found = _WALKERS.get(resource.kind)
-    if isinstance(found, dict):
-        return found.get(resource.group)
+    walkers = _WALKERS.get(resource.kind)
+    if walkers is None:
+        return None
+    found = walkers.get(resource.group)
+    if found is None and _built_in(resource.group):
+        # a built-in kind under another built-in group (``v1`` Deployment, a list item that
+        # took its list's apiVersion): the API server refuses it, but judge it as its namesake
+        found = next((w for group, w in walkers.items() if _built_in(group)), None)
     return found
 
 
@@ -342,12 +364,43 @@ def _search(resource: Resource) -> tuple[list[PodSpecView], str | None]:
 _SEARCHED: dict[int, tuple[dict[str, Any], list[PodSpecView], str | None]] = {}
 
 
+#: The API groups Kubernetes itself serves with a dot in their name (kubernetes/api: one package
+#: per group; metrics.k8s.io from metrics-server). Any other ``*.k8s.io`` group is a CRD's (an
+#: unapproved one needs only an annotation), so its kinds are searched like any other CRD's.
+_BUILT_IN_GROUPS = frozenset(
+    {
+        "admissionregistration.k8s.io",
+        "apiextensions.k8s.io",
+        "apiregistration.k8s.io",
+        "authentication.k8s.io",
+        "authorization.k8s.io",
+        "certificates.k8s.io",
+        "coordination.k8s.io",
+        "discovery.k8s.io",
+        "events.k8s.io",
+        "flowcontrol.apiserver.k8s.io",
+        "internal.apiserver.k8s.io",
+        "metrics.k8s.io",
+        "networking.k8s.io",
+        "node.k8s.io",
+        "rbac.authorization.k8s.io",
+        "resource.k8s.io",
+        "scheduling.k8s.io",
+        "storage.k8s.io",
+        "storagemigration.k8s.io",
+    }
+)
+
+
 def _known(resource: Resource) -> bool:
-    """A built-in kind, or one whose CRD servegate ships: its pods (if any) have a walker."""
-    group = resource.group
-    if "." not in group or group.endswith(".k8s.io"):
-        return True  # the core API, apps, batch... and *.k8s.io
-    return (group, resource.kind) in _shipped_kinds()
+    """A built-in kind, or one whose CRD servegate ships: its pods (if any) have a walker.
+    A group without a dot is built in (a CRD's group must hold one: apiextensions-apiserver
+    ``validation.go``, "should be a domain with at least one dot")."""
+    return _built_in(resource.group) or (resource.group, resource.kind) in _shipped_kinds()
+
+
+def _built_in(group: str) -> bool:
+    return "." not in group or group in _BUILT_IN_GROUPS
 
 
 @cache
