@@ -100,9 +100,25 @@ class Hit:
     def finding(self, unit: str = "") -> Finding:
         path = self.violation.path if self.path is None else self.path
         file, line = (self.located or self.resource).locate(path)
+        if self.violation.alternatives and self.located in (None, self.resource):
+            file, line = _removal(self.resource, path, self.violation.alternatives) or (file, line)
         shown = dotted(path) or None
         found = self.rule.finding(self.message, file, line, self.resource.ref, shown, unit)
         return found if self.at_most is None else replace(found, at_most=self.at_most)
+
+
+def _removal(
+    resource: Resource, path: FieldPath, alternatives: tuple[FieldPath, ...]
+) -> tuple[str, int] | None:
+    """The patch that removed one of ``alternatives`` when ``path`` itself was not removed:
+    where a violation that either field would fix belongs."""
+    if resource.removed(path) is not None:
+        return None
+    for alternative in alternatives:
+        found = resource.removed(alternative)
+        if found is not None:
+            return found
+    return None
 
 
 class Dispatch:

@@ -183,6 +183,10 @@ class _GeneratorEntry:
                         return self.file, self.document.line_of(at)
         return self.file, self.document.line_of((*self.within, "name"))
 
+    def removed(self, path: FieldPath) -> tuple[str, int] | None:
+        """A generated object's fields are written by its entry: none was removed."""
+        return None
+
 
 def _supplies(field_name: str, value: str, key: str) -> bool:
     if field_name == "literals":

@@ -18,6 +18,10 @@ class Locator(Protocol):
         source document."""
         ...
 
+    def removed(self, path: FieldPath) -> tuple[str, int] | None:
+        """File and line of the patch that removed ``path`` (or a part of it), or None."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class ResourceRef:
@@ -82,6 +86,13 @@ class Origin:
             return self.file, 1
         return self.file, self.document.line_of(path)
 
+    def removed(self, path: FieldPath) -> tuple[str, int] | None:
+        """File and line of the patch that removed the field at ``path`` (or a part of it),
+        or None: nothing did, or no replay can say (``servegate.provenance``)."""
+        if self.trace is None:
+            return None
+        return self.trace.removed((*self.within, *path) if self.within else path)
+
 
 @dataclass(frozen=True, slots=True)
 class Resource:
@@ -123,6 +134,9 @@ class Resource:
 
     def locate(self, path: FieldPath) -> tuple[str, int]:
         return self.origin.locate(path)
+
+    def removed(self, path: FieldPath) -> tuple[str, int] | None:
+        return self.origin.removed(path)
 
     @classmethod
     def from_body(cls, body: dict[str, Any], origin: Origin) -> Resource:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import Tree
+from helpers import CLI, Tree
 
 from servegate.discover import discover
 from servegate.provenance import Trace, Tracer
@@ -637,3 +637,89 @@ def test_a_patch_allowed_to_rename_and_a_base_reached_twice(tree: Tree) -> None:
     assert blue.at("spec.template.spec.hostPID") == ("prod/kustomization.yaml", 8)
     assert green.at("spec.template.spec.hostIPC") == ("green/kustomization.yaml", 6)
     assert green.at("spec.template.spec.hostNetwork") == ("prod/kustomization.yaml", 13)
+
+
+def test_removed_names_the_patch_that_removed_a_field_only(tree: Tree) -> None:
+    root = with_base(
+        tree,
+        {
+            "prod/kustomization.yaml": """\
+                resources: [../base]
+                patches:
+                - target: {kind: Deployment, name: model}
+                  patch: |-
+                    - op: remove
+                      path: /spec/template/spec/securityContext/runAsNonRoot
+                """,
+        },
+    )
+    r = replay(root, "prod", "base/deploy.yaml", "Deployment", "model")
+    assert r.trace.removed(_path("spec.template.spec.securityContext.runAsNonRoot")) == (
+        "prod/kustomization.yaml",
+        6,  # the operation's path
+    )
+    # a field that is there, or that no patch removed, was removed by nobody
+    assert r.trace.removed(_path("spec.template.spec.securityContext")) is None
+    unset = _path("spec.template.spec.containers[0].securityContext.runAsUser")
+    assert r.trace.removed(unset) is None
+
+
+SECCOMP_DEPLOY = DEPLOY.replace(
+    "        runAsNonRoot: true\n",
+    "        runAsNonRoot: true\n        seccompProfile: {type: RuntimeDefault}\n",
+).replace(
+    "          allowPrivilegeEscalation: false\n",
+    "          allowPrivilegeEscalation: false\n          capabilities: {drop: [ALL]}\n",
+)
+
+
+@pytest.mark.parametrize(
+    ("patch", "line", "rules"),
+    [
+        (  # JSON 6902 remove
+            "- target: {kind: Deployment, name: model}\n  patch: |-\n    - op: remove\n"
+            "      path: /spec/template/spec/securityContext/runAsNonRoot\n",
+            6,
+            {"pss.run-as-non-root"},
+        ),
+        (  # strategic merge $patch: delete of the whole pod securityContext
+            "- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: model}\n"
+            "    spec:\n      template:\n        spec:\n          securityContext:\n"
+            "            $patch: delete\n",
+            10,
+            {"pss.run-as-non-root", "pss.seccomp-restricted"},
+        ),
+        (  # strategic merge null
+            "- patch: |-\n    apiVersion: apps/v1\n    kind: Deployment\n    metadata: {name: model}\n"
+            "    spec:\n      template:\n        spec:\n          securityContext:\n"
+            "            seccompProfile: null\n",
+            11,
+            {"pss.seccomp-restricted"},
+        ),
+    ],
+)
+def test_a_pod_or_container_violation_points_at_the_patch_that_removed_the_pod_field(
+    cli: CLI, tree: Tree, patch: str, line: int, rules: set[str]
+) -> None:
+    """PSA's runAsNonRoot and seccompProfile may be set on the pod or the container: when a
+    patch removed the pod's, the finding (reported on the container, which lacks it too) is
+    the patch's to fix, not the base container's."""
+    root = tree(
+        {
+            "base/kustomization.yaml": "resources: [deploy.yaml]\n",
+            "base/deploy.yaml": SECCOMP_DEPLOY.replace(
+                "        args: [--one, --two]\n",
+                "        args: [--one, --two]\n        securityContext:\n"
+                "          allowPrivilegeEscalation: false\n          capabilities: {drop: [ALL]}\n"
+                "          runAsNonRoot: true\n          seccompProfile: {type: RuntimeDefault}\n",
+            ),
+            "prod/kustomization.yaml": "resources: [../base]\npatches:\n" + patch,
+        }
+    )
+    found = [
+        f
+        for f in cli("check", root, "--format", "json").json()["findings"]
+        if f["rule"] in {"pss.run-as-non-root", "pss.seccomp-restricted"}
+    ]
+    assert {f["rule"] for f in found} == rules
+    assert {(f["file"], f["line"]) for f in found} == {("prod/kustomization.yaml", line)}

@@ -108,11 +108,7 @@ class Trace:
     def within(self) -> FieldPath:
         return self._within
 
-    def locate(self, path: FieldPath) -> Loc | None:
-        """File and line of the source that wrote ``path`` (a path in the source document,
-        the object's ``within`` first); None when the replay cannot say."""
-        if path[: len(self._within)] != self._within:
-            return None
+    def _replayed(self) -> Node | None:
         if not self._done:
             self._done = True
             try:
@@ -121,8 +117,28 @@ class Trace:
                 )
             except _give_up():
                 self._root = None
-        if self._root is None:
+        return self._root
+
+    def locate(self, path: FieldPath) -> Loc | None:
+        """File and line of the source that wrote ``path`` (a path in the source document,
+        the object's ``within`` first); None when the replay cannot say."""
+        if path[: len(self._within)] != self._within:
+            return None
+        root = self._replayed()
+        if root is None:
             return None
         from servegate.provenance import tree
 
-        return tree.locate(self._root, path[len(self._within) :], self._body)
+        return tree.locate(root, path[len(self._within) :], self._body)
+
+    def removed(self, path: FieldPath) -> Loc | None:
+        """File and line of the patch that removed the field at ``path`` (or a part of it);
+        None when nothing removed it or the replay cannot say."""
+        if path[: len(self._within)] != self._within:
+            return None
+        root = self._replayed()
+        if root is None:
+            return None
+        from servegate.provenance import tree
+
+        return tree.removed(root, path[len(self._within) :], self._body)

@@ -140,6 +140,24 @@ def locate(root: Node, path: FieldPath, rendered: Any) -> Loc | None:
     return node.loc
 
 
+def removed(root: Node, path: FieldPath, rendered: Any) -> Loc | None:
+    """Where a patch removed the field at ``path`` (or the part of it that is gone); None when
+    the field exists, was never there, or the replay disagrees with ``rendered``."""
+    node = root
+    actual = rendered
+    for part in path:
+        child = node.get(part)
+        there = child_of(actual, part)
+        if child is None:
+            if there is not MISSING:
+                return None
+            return node.gone.get(part) if node.gone else None
+        if there is MISSING or not _same_shape(child, there):
+            return None
+        node, actual = child, there
+    return None
+
+
 class _Missing:
     def __repr__(self) -> str:
         return "MISSING"

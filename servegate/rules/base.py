@@ -65,6 +65,10 @@ class Violation:
     detail: str = ""
     resource: Resource | None = None
     """Set by UNIT-scope checks, which see many resources."""
+    alternatives: tuple[FieldPath, ...] = ()
+    """Other fields of the same object whose setting would also satisfy the rule (a pod-level
+    ``securityContext`` field for a container's): when a patch removed one of them, the
+    finding points at that patch, where the fix belongs."""
 
     @property
     def message(self) -> str:

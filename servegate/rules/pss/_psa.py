@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from servegate.podspecs import ContainerView, PodSpecView
-from servegate.resource import as_dict
+from servegate.resource import FieldPath, as_dict
 from servegate.rules.base import Context, Level, PodCheck, Violation
 
 
@@ -55,6 +55,12 @@ def exempt_when(name: str, exempt: Callable[[PodSpecView], bool], check: PodChec
 def pod_security_context(pod: PodSpecView) -> dict[str, Any]:
     """The pod-level securityContext, empty for kinds that have none (ServingRuntime...)."""
     return pod.security_context if pod.pod_level else {}
+
+
+def pod_level_field(pod: PodSpecView, *parts: str) -> tuple[FieldPath, ...]:
+    """The pod-level ``securityContext`` field that would satisfy a container's violation as
+    well (``Violation.alternatives``): none for kinds without a pod-level securityContext."""
+    return (pod.at("securityContext", *parts),) if pod.pod_level else ()
 
 
 def is_windows(pod: PodSpecView) -> bool:

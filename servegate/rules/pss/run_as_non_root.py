@@ -40,7 +40,13 @@ from collections.abc import Iterator
 from servegate.model import Severity
 from servegate.podspecs import PodSpecView
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import exempt_when, in_user_namespace, pod_security_context, who
+from servegate.rules.pss._psa import (
+    exempt_when,
+    in_user_namespace,
+    pod_level_field,
+    pod_security_context,
+    who,
+)
 
 
 def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
@@ -64,6 +70,7 @@ def check_v1_0(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
                 c.at("securityContext", "runAsNonRoot"),
                 "pod or container must set securityContext.runAsNonRoot: true",
                 who(pod, c),
+                alternatives=pod_level_field(pod, "runAsNonRoot"),
             )
 
 

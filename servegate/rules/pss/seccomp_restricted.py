@@ -41,7 +41,14 @@ from collections.abc import Iterator
 from servegate.model import Severity
 from servegate.podspecs import PodSpecView
 from servegate.rules.base import Context, Level, Scope, Violation, rule
-from servegate.rules.pss._psa import exempt_when, is_windows, pod_security_context, unchecked, who
+from servegate.rules.pss._psa import (
+    exempt_when,
+    is_windows,
+    pod_level_field,
+    pod_security_context,
+    unchecked,
+    who,
+)
 
 ALLOWED_TYPES = frozenset({"RuntimeDefault", "Localhost"})
 
@@ -72,6 +79,7 @@ def check_v1_19(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
                 "pod or container must set securityContext.seccompProfile.type to "
                 "RuntimeDefault or Localhost",
                 who(pod, c),
+                alternatives=pod_level_field(pod, "seccompProfile", "type"),
             )
 
 
