@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from servegate.argocd_apps import AppSource, Repo, records, sources_of
 from servegate.deployment import Action, Deployment
 from servegate.model import Finding, Unit
+from servegate.patched_apps import patched
 from servegate.resource import Origin, as_dict, as_list
 from servegate.rules.argocd.source_external import RULE as EXTERNAL
 from servegate.rules.argocd.source_unchecked import RULE as UNCHECKED
@@ -642,6 +643,7 @@ def _load_kustomize(
             origin = replace(origin, file=action.source.file)
         unit.resources.extend(resources(body, origin))
     unit.files.update(r.origin.file for r in unit.resources)
+    unit.findings.extend(patched(unit.resources, unit.id))
 
 
 def _shadow_key(

@@ -22,6 +22,7 @@ from servegate.model import Finding, Unit
 from servegate.objects import resources
 from servegate.options import CheckOptions
 from servegate.origins import origin_for, take_build_origin
+from servegate.patched_apps import patched
 from servegate.provenance import Tracer
 from servegate.resource import Origin, Resource, is_k8s_object
 from servegate.rules.repo.kustomize_error import RULE as KUSTOMIZE_ERROR
@@ -227,6 +228,7 @@ def _units(
                 )
             )
             unit.files.update(r.origin.file for r in unit.resources)
+            unit.findings.extend(patched(unit.resources, unit.id))
         yield unit
 
 

@@ -878,3 +878,103 @@ def test_only_files_that_may_hold_an_application_are_parsed_for_one() -> None:
     assert may_hold_application(b"kind: !!binary QXBwbGljYXRpb24=\n")
     assert may_hold_application('kind: "Appli\\\u0085cation"\n'.encode())
     assert not may_hold_application(b'expr: sum(rate(x{code!="200"}[5m]))\n')
+
+
+CHILD_PATCHES = {
+    "kustomize patches": (
+        "patches:\n- target: {kind: Application}\n  patch: |-\n    - op: add\n"
+        "      path: /spec/source/kustomize\n      value:\n        patches:\n"
+        "        - target: {kind: Pod}\n"
+        '          patch: \'[{"op": "add", "path": "/spec/hostPID", "value": true}]\'\n',
+        "spec.source.kustomize",
+    ),
+    "a replacement of the path": (
+        "resources: [paths.yaml]\nreplacements:\n"
+        "- source: {kind: ConfigMap, name: paths, fieldPath: data.path}\n"
+        "  targets:\n  - select: {kind: Application}\n    fieldPaths: [spec.source.path]\n",
+        "spec.source.path",
+    ),
+    "a strategic merge adding a source": (
+        "patches:\n- patch: |-\n    apiVersion: argoproj.io/v1alpha1\n    kind: Application\n"
+        "    metadata: {name: model-prod, namespace: argocd}\n    spec:\n"
+        "      destination: {namespace: kube-system}\n",
+        "spec.destination.namespace",
+    ),
+    "the generator of an ApplicationSet": (
+        "patches:\n- target: {kind: ApplicationSet}\n  patch: |-\n    - op: replace\n"
+        "      path: /spec/generators/0/list/elements/0/env\n      value: evil\n",
+        "spec.generators.0.list.elements.0.env",
+    ),
+}
+
+CHILD_APPSET = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: envs, namespace: argocd}
+spec:
+  generators:
+  - list:
+      elements: [{env: prod}]
+  template:
+    metadata: {name: 'model-{{env}}'}
+    spec:
+      project: ml
+      source: {repoURL: 'https://git.example.com/ml/model.git', path: 'overlays/{{env}}'}
+      destination: {server: 'https://kubernetes.default.svc', namespace: ml}
+"""
+
+
+def _app_of_apps(tmp_path: Path, kustomization: str) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "overlays/prod/kustomization.yaml": "resources: [pod.yaml]\n",
+            "overlays/prod/pod.yaml": restricted_pod("evil"),
+            "overlays/evil/kustomization.yaml": "resources: [pod.yaml]\n",
+            "overlays/evil/pod.yaml": restricted_pod("evil"),
+            "apps/app.yaml": application("model-prod", "overlays/prod"),
+            "apps/appset.yaml": CHILD_APPSET,
+            "apps/paths.yaml": "apiVersion: v1\nkind: ConfigMap\n"
+            "metadata: {name: paths, namespace: argocd}\ndata: {path: overlays/evil}\n",
+            "apps/kustomization.yaml": "resources: [app.yaml, appset.yaml]\n" + kustomization,
+        },
+    )
+
+
+@pytest.mark.parametrize("how", sorted(CHILD_PATCHES))
+def test_an_application_that_kustomize_changes_is_an_error(
+    tmp_path: Path, cli: Callable[..., Run], how: str
+) -> None:
+    """An app-of-apps folder's kustomization that changes what a child Application deploys
+    (Argo CD applies the child as rendered) is an error at the line that changes it."""
+    kustomization, field = CHILD_PATCHES[how]
+    if kustomization.startswith("resources:"):  # two resources: lists would be a duplicate key
+        kustomization = kustomization.replace("resources: [paths.yaml]\n", "")
+        _app_of_apps(tmp_path, kustomization)
+        (tmp_path / "apps/kustomization.yaml").write_text(
+            "resources: [app.yaml, appset.yaml, paths.yaml]\n" + kustomization, encoding="utf-8"
+        )
+    else:
+        _app_of_apps(tmp_path, kustomization)
+    run = cli("check", tmp_path, "--format", "json")
+    assert run.code == 1
+    (found,) = errors(run, "argocd.source-unchecked")
+    assert f"({field} differs from apps/app" in found["message"]
+    assert found["file"] == "apps/kustomization.yaml" and found["line"] > 1
+    warm = cli("check", tmp_path, "--format", "json")  # the render and result memo keep it
+    assert errors(warm, "argocd.source-unchecked") == [found]
+
+
+def test_what_does_not_change_a_deployment_is_no_error(
+    tmp_path: Path, cli: Callable[..., Run]
+) -> None:
+    """Names, labels, annotations, the Application's own namespace and the revision do not
+    change what servegate checks (the working tree)."""
+    _app_of_apps(
+        tmp_path,
+        "namespace: argocd\nnamePrefix: x-\ncommonLabels: {team: ml}\n"
+        "commonAnnotations: {owner: ml}\npatches:\n- target: {kind: Application}\n"
+        "  patch: |-\n    - op: add\n      path: /spec/source/targetRevision\n      value: v2\n",
+    )
+    run = cli("check", tmp_path, "--format", "json")
+    assert errors(run, "argocd.") == []

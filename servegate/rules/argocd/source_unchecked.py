@@ -3,7 +3,11 @@ An Argo CD Application (or ApplicationSet) in the repo deploys content that serv
 render and check as Argo CD would: a `.jsonnet` file of a directory source, a Config
 Management Plugin other than servegate's, a Helm chart when no `helm` binary is on PATH or
 whose dependencies are not vendored in `charts/`, a source path that leaves the repo, a file
-Argo CD would apply that does not decode, or a source that names more than one tool.
+Argo CD would apply that does not decode, a source that names more than one tool, or an
+Application (or ApplicationSet) that a kustomization lists and changes: a patch, replacement
+or component that alters its sources (other than `targetRevision`), its destination namespace,
+or an ApplicationSet's generators or template. servegate reads what an Application deploys
+from its file, and Argo CD applies the child Application as kustomize renders it.
 
 ## Why is this bad?
 servegate is a gate: a green check must mean that what the cluster receives was checked.
@@ -22,13 +26,16 @@ spec:
 ```
 
 ## Use instead
-Commit plain manifests or a kustomization, install `helm` where servegate runs, vendor chart
-dependencies (`helm dependency build`), or deploy through servegate's own plugin.
+Write an Application's sources in its own file (one file per environment rather than a patch
+per overlay), commit plain manifests or a kustomization, install `helm` where servegate runs,
+vendor chart dependencies (`helm dependency build`), or deploy through servegate's own plugin.
 
 ## References
 - argoproj/argo-cd `reposerver/repository/repository.go` (`GenerateManifests`, `findManifests`)
 - argoproj/argo-cd `util/app/discovery/discovery.go` (`AppType`: Kustomize, Helm, Directory)
 - argoproj/argo-cd `docs/user-guide/directory.md`, `docs/user-guide/helm.md`
+- argoproj/argo-cd `docs/operator-manual/cluster-bootstrapping.md` (app of apps: child
+  Applications are resources of the parent's rendered manifests)
 """
 
 from __future__ import annotations
