@@ -16,6 +16,11 @@ and comments), and:
   seconds);
 - in between: parsed in a child process, on a thread with a large stack, so that a crash
   costs that query a finding and nothing else (at most ``MAX_CHILD_PARSES`` per process).
+
+The parser also compiles every ``=~``/``!~`` regular expression, at a cost the depth does not
+show (``up{job=~"\\\\w{300}"}`` takes half a second): ``servegate.regexcost`` estimates it, a
+query whose regular expressions would cost more than ``MAX_REGEX_COST`` microseconds is
+refused without parsing, and the estimate is charged against ``RUN_COST`` with the depth.
 """
 
 from __future__ import annotations
@@ -27,12 +32,15 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Any
 
+from servegate import regexcost
+
 MAX_NESTING = 128
 MAX_DEPTH = 1_000
 MAX_QUERY_CHARS = 256 * 1024
 INLINE_DEPTH = 256
 RUN_COST = 2_000_000
 MAX_CHILD_PARSES = 4
+MAX_REGEX_COST = 500_000
 CHILD_TIMEOUT_S = 10
 
 _STRINGS_AND_COMMENTS = re.compile(r"\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|`[^`]*`|#[^\n]*")
@@ -149,8 +157,17 @@ def _problem(query: str) -> Problem | None:
             "or stall parsers)",
             parsed=False,
         )
+    regex = regexcost.query_cost(query)
+    if regex > MAX_REGEX_COST:
+        return Problem(
+            f"compiling its regular expressions would take about {regex // 1000:,} ms "
+            f"(servegate's estimate); servegate parses PromQL whose regular expressions take up "
+            f"to {MAX_REGEX_COST // 1000} ms (a repetition of a Unicode class such as "
+            "\\w{300} builds a huge automaton)",
+            parsed=False,
+        )
     if measured.depth <= INLINE_DEPTH:
-        return _parse_here(query, measured)[1]
+        return _parse_here(query, measured, regex)[1]
     return _parse_apart(query, measured)
 
 
@@ -163,15 +180,18 @@ def parse(query: str) -> Any | None:
     measured = size(query)
     if measured.nesting > MAX_NESTING or measured.depth > INLINE_DEPTH:
         return None
-    return _parse_here(query, measured)[0]
+    regex = regexcost.query_cost(query)
+    if regex > MAX_REGEX_COST:
+        return None
+    return _parse_here(query, measured, regex)[0]
 
 
 @cache  # unbounded: each distinct query is charged once
-def _parse_here(query: str, measured: Size) -> tuple[Any | None, Problem | None]:
+def _parse_here(query: str, measured: Size, regex: int) -> tuple[Any | None, Problem | None]:
     global _cost, _refused
     import promql_parser
 
-    cost = max(measured.depth, 8) ** 2
+    cost = max(measured.depth, 8) ** 2 + regex
     if _cost + cost > RUN_COST:
         _refused = True
         return None, Problem(

@@ -1,7 +1,8 @@
 """## What it does
 Parses the PromQL expression (`expr`) of every alerting and recording rule in a Prometheus
 Operator PrometheusRule with a real PromQL parser. An expression too deeply nested or too
-large to parse safely (it would crash or stall the parser) is reported without parsing it.
+large to parse safely (it would crash or stall the parser), or whose regular expressions would
+take too long to compile (`up{job=~"\\\\w{1000}"}`), is reported without parsing it.
 
 ## Why is this bad?
 The Prometheus Operator's validating webhook refuses a PrometheusRule that is not a valid

@@ -1,8 +1,9 @@
 """## What it does
 Parses every Prometheus query of an analysis metric with a real PromQL parser
 (`promql-parser`), after replacing `{{...}}` placeholders with a stand-in value. A query too
-deeply nested or too large to parse safely (it would crash or stall the parser) is reported
-too, without parsing it (`servegate.promql`).
+deeply nested or too large to parse safely (it would crash or stall the parser), or whose
+regular expressions would take too long to compile, is reported too, without parsing it
+(`servegate.promql`).
 
 ## Why is this bad?
 A query that does not parse fails every measurement; after `consecutiveErrorLimit` errors the
