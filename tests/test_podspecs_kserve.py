@@ -215,6 +215,41 @@ def test_merge_takes_the_runtime_fields_the_model_leaves_out() -> None:
     assert where(agent.at("image"))[1] == runtime_doc.line_of(("spec", "containers", 1, "image"))
     assert where(pod.at("volumes", 0))[1] == runtime_doc.line_of(("spec", "volumes", 0))
     assert where(pod.at("securityContext", "runAsNonRoot"))[0] == "repo.yaml"
+    # the model's own fields are the InferenceService's, never the runtime's container's
+    assert where(main.at("modelFormat"))[1] == isvc_doc.line_of(
+        ("spec", "predictor", "model", "modelFormat")
+    )
+    source, at = pod.source_of(main.at("storageUri"))
+    assert source is not None and source.resource is resources[0]
+    assert at == ("spec", "predictor", "model", "storageUri")
+
+
+def test_default_storage_initializer_warning_is_located_at_the_storage_uri() -> None:
+    """kserve.storage-initializer on a pod with a runtime merged in: at the InferenceService's
+    storageUri (it was at the runtime's container, the longest source prefix)."""
+    from servegate.rules.base import Context
+    from servegate.rules.kserve.storage_initializer import RULE
+
+    bodies = [
+        isvc(
+            "iris",
+            {
+                "model": {
+                    "runtime": "rt",
+                    "modelFormat": {"name": "sklearn"},
+                    "storageUri": "gs://models/iris",
+                }
+            },
+        ),
+        runtime("rt", [SKLEARN]),
+    ]
+    resources = objects(*bodies)
+    pod = predictor_pod(UnitPods(resources, UnitSettings(mesh="none")), resources[0])
+    assert pod.built is not None and pod.built.runtime is resources[1]
+    (hit,) = list(RULE.check(pod, Context((1, 33))))
+    source, at = pod.source_of(hit.path)
+    assert (source.resource if source else pod.resource) is resources[0]
+    assert at == ("spec", "predictor", "model", "storageUri")
 
 
 def test_runtime_version_retags_the_runtime_image() -> None:

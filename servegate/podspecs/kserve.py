@@ -94,6 +94,16 @@ _LEGACY_V2 = frozenset({"triton", "onnx", "huggingface"})
 _FORMAT_V2 = frozenset({"triton", "vLLM"})
 _PROTOCOL_ORDER = {"v1": 1, "v2": 2, "grpc-v1": 3, "grpc-v2": 4}
 _UNKNOWN_PROTOCOL = 5
+#: ModelSpec / PredictorExtensionSpec fields that are not Container fields (v1beta1
+#: ``predictor_model.go``, ``predictor.go``).
+_MODEL_FIELDS = (
+    "modelFormat",
+    "runtime",
+    "storageUri",
+    "storage",
+    "protocolVersion",
+    "runtimeVersion",
+)
 
 #: KServe's default storage-initializer (``CreateInitContainerWithConfig`` with the
 #: ``storageInitializer`` settings of ``config/configmap/inferenceservice.yaml``, v0.20.0).
@@ -349,6 +359,14 @@ def container_fields(body: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k in known}
 
 
+def model_fields(body: Mapping[str, Any]) -> list[str]:
+    """The fields of a model spec that are the model's, not its container's (``storageUri``,
+    ``modelFormat``, ``runtime``, ``protocolVersion``...), and the ones KServe's ModelSpec
+    always has room for even when unset."""
+    known = _properties(CONTAINER) or {}
+    return sorted({*(k for k in body if k not in known), *_MODEL_FIELDS})
+
+
 def pod_fields(component: Mapping[str, Any]) -> dict[str, Any]:
     """The PodSpec fields of a component (its containers apart)."""
     known = _properties(POD_SPEC) or {}
@@ -454,7 +472,7 @@ class Builder:
         assert found is not None
         key, model = found
         rt_spec = runtime.spec
-        return self._assemble(
+        merged = self._assemble(
             r,
             pod,
             component,
@@ -473,6 +491,10 @@ class Builder:
             ],
             runtime_version=model.get("runtimeVersion"),
         )
+        # the model's own fields (storageUri, modelFormat, runtime...) are no container's:
+        # a finding about them belongs to the InferenceService, not to the runtime merged in
+        own = {(*pod.path, key, k): Source(r, (*pod.path, key, k)) for k in model_fields(model)}
+        return replace(merged, sources={**merged.sources, **own})
 
     def _worker(
         self,

@@ -4,11 +4,11 @@ predictor and Standard-mode canaries) against KServe's default ClusterServingRun
 configured KServe version (parameter `kserveVersion`, default the newest servegate knows) and
 the ServingRuntimes and ClusterServingRuntimes checked with it. Flags a model whose
 `modelFormat` (name and version) and `protocolVersion` (default `v1`) no runtime serves, and a
-model whose explicit `runtime` is one of those runtimes but does not serve its format or
-protocol. A model without `protocolVersion` asks for `v1` (`v2` for the `triton` format, as
-KServe's webhook defaults it); with an explicit `runtime` and no `protocolVersion`, KServe takes
-the runtime's own protocol. A `runtime` servegate does not see (installed separately) is not
-judged.
+model whose explicit `runtime` is one of those runtimes but is disabled or does not serve its
+format or protocol. A model without `protocolVersion` asks for `v1` (`v2` for the `triton`
+format, as KServe's webhook defaults it); with an explicit `runtime` and no
+`protocolVersion`, KServe takes the runtime's own protocol. A `runtime` servegate does not see
+(installed separately) is not judged.
 
 ## Why is this bad?
 KServe picks the runtime when it reconciles, not when the object is admitted: a model no
@@ -42,7 +42,7 @@ spec:
   (`IsProtocolVersionSupported`)
 - kserve/kserve `config/runtimes/` (default runtimes, v0.15.2 to main@aaac4e29)
 - kserve/kserve `pkg/controller/v1beta1/inferenceservice/components/predictor.go`
-  (`NoSupportingRuntime`)
+  (`reconcileModel`: `RuntimeDisabled`, `NoSupportingRuntime`)
 """
 
 from __future__ import annotations
@@ -103,7 +103,15 @@ def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
             where = (*path, "model", "protocolVersion" if protocol else "modelFormat")
             if isinstance(runtime, str) and runtime:
                 named = [r for r in runtimes if r.name == runtime]
-                if named and not kserve_runtimes.supporting_runtimes(
+                if named and named[0].disabled:
+                    yield Violation(
+                        (*path, "model", "runtime"),
+                        f"runtime {runtime!r} is disabled (spec.disabled: true): KServe refuses "
+                        'the model (RuntimeDisabled, "Specified runtime is disabled")',
+                        who(isvc, label),
+                        isvc,
+                    )
+                elif named and not kserve_runtimes.supporting_runtimes(
                     named[:1], name, fversion, protocol, runtime
                 ):
                     yield Violation(
