@@ -59,7 +59,7 @@ SCHEMA_RULES = (SCHEMA_INVALID, UNKNOWN_KIND, SCHEMA_CEL, CEL_NOT_EVALUATED)
 
 if TYPE_CHECKING:
     from servegate.plan import Plan
-    from servegate.schema.validate import SchemaSet
+    from servegate.schema.validate import SchemaSet, Verdict
 
 #: A rule's context in the unit being checked.
 ContextOf = Callable[[Rule], Context]
@@ -424,24 +424,35 @@ def evaluate_unit(unit: Unit, plan: Plan, schemas: SchemaSet) -> UnitResult:
         plan.selects(r) for r in (SCHEMA_INVALID, UNKNOWN_KIND, SCHEMA_CEL, CEL_NOT_EVALUATED)
     )
     exempt: dict[int, dict[str, str]] = {}
+    judged: list[Resource] = []
     for resource in unit.resources:
         covered, invalid = inline(resource, unit.id)
         findings.extend(invalid)
+        if validate:
+            verdict = schemas.check(resource.body)
+            found = schema_findings(resource, verdict, unit.id)
+            findings.extend(marked(f, covered) if covered else f for f in found)
+            stored = verdict.stored if verdict is not None else None
+        else:
+            stored = schemas.stored(resource.body)
+        if stored is not None:
+            # the rules judge what the API server stores (nulls pruned and defaulted)
+            resource = replace(resource, body=stored)
+        judged.append(resource)
         if covered:
             exempt[id(resource)] = covered
-        if validate:
-            found = schema_findings(resource, schemas, unit.id)
-            findings.extend(marked(f, covered) if covered else f for f in found)
-    for hit in evaluate(plan.rules, unit.resources, plan.context, dispatch=dispatch_of(plan)):
+    for hit in evaluate(plan.rules, judged, plan.context, dispatch=dispatch_of(plan)):
         finding = hit.finding(unit.id)
         covered = exempt.get(id(hit.resource), {})
         findings.append(marked(finding, covered) if covered else finding)
     return UnitResult(findings, len(unit.resources), sorted(unit.files))
 
 
-def schema_findings(resource: Resource, schemas: SchemaSet, unit: str = "") -> Iterator[Finding]:
-    """The object against its kind's schema (``servegate.schema.validate``)."""
-    verdict = schemas.check(resource.body)
+def schema_findings(
+    resource: Resource, verdict: Verdict | None, unit: str = ""
+) -> Iterator[Finding]:
+    """The findings of ``verdict``, the object's check against its kind's schema
+    (``SchemaSet.check``; None: no schema known for its kind)."""
     if verdict is None:
         file, line = resource.locate(())
         message = (

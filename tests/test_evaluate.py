@@ -397,6 +397,69 @@ def test_the_runtime_supplies_what_the_model_leaves_out(
     assert ("pss.privileged", "m-debug") in errors
 
 
+STORED = """\
+apiVersion: serving.kserve.io/v1alpha1
+kind: ClusterStorageContainer
+metadata:
+  name: s3
+spec:
+  workloadType:
+  container:
+    name: storage-initializer
+    image: registry.example.com/kserve/storage-initializer:v0.15.2
+    resources: {requests: {cpu: 100m, memory: 100Mi}, limits: {cpu: "1", memory: 1Gi}}
+    securityContext:
+      allowPrivilegeEscalation: false
+      runAsNonRoot: true
+      capabilities: {drop: [ALL]}
+      seccompProfile: {type: RuntimeDefault}
+  supportedUriFormats:
+  - prefix: s3://
+---
+apiVersion: serving.kserve.io/v1beta1
+kind: InferenceService
+metadata:
+  name: iris
+spec:
+  predictor:
+    serviceAccountName: iris-sa
+    model:
+      runtime: sklearn
+      modelFormat: {name: sklearn}
+      storageUri: s3://models/iris
+      securityContext:
+      resources:
+      env:
+"""
+
+
+@pytest.mark.parametrize("validate", [True, False])
+def test_rules_judge_custom_resources_as_the_api_server_stores_them(
+    tmp_path: Path, validate: bool
+) -> None:
+    """A null the apiextensions server prunes (``securityContext:`` left empty in the model) is
+    no override that deletes the runtime's hardening, and a null with a default is that default
+    (a ClusterStorageContainer's ``workloadType``: initContainer), with or without the schema
+    rules selected (prunenulls.go, defaulting/algorithm.go)."""
+    select = ("pss", "kserve", "schema") if validate else ("pss", "kserve")
+    plan = Planner(tmp_path, Operator(select=select), Config()).plan(None)
+    text = RUNTIME.format(security=HARDENED) + "---\n" + STORED
+    unit = Unit("plain:.:", ".", None, load(text))
+    result = evaluate_unit(unit, plan, SchemaSet((1, 37), []))
+    assert [(f.rule, f.path) for f in result.findings if f.severity is not Severity.NOTE] == []
+    # the control: an unhardened storage container is judged in the pod (it is used)
+    hardened = "    securityContext:\n      allowPrivilegeEscalation: false\n"
+    assert hardened in STORED
+    unit = Unit("plain:.:", ".", None, load(text.replace(hardened, "    securityContext:\n")))
+    result = evaluate_unit(unit, plan, SchemaSet((1, 37), []))
+    assert {(f.rule, f.path) for f in result.findings} == {
+        (
+            "pss.allow-privilege-escalation",
+            "spec.container.securityContext.allowPrivilegeEscalation",
+        )
+    }
+
+
 def test_a_runtime_of_another_namespace_is_not_selected(cli: CLI, tree: Tree) -> None:
     """KServe looks up a ServingRuntime in the InferenceService's own namespace: one elsewhere
     does not harden it (a note says the named runtime was not checked)."""

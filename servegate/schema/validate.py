@@ -11,7 +11,9 @@ even counting its compile time in a run's first pass.
 Nulls are judged as the API server judges them: a custom resource is validated after the
 nulls it prunes are gone (:func:`servegate.schema.structural.prune_nulls`), a built-in object
 without its null fields, which Go decodes to unset. Both are re-validated that way only when
-the plain validation fails and the object holds a null, so valid objects cost nothing more.
+the plain validation fails and the object holds a null, so valid objects cost nothing more;
+that form (``Verdict.stored``) is also what the rules judge (``servegate.evaluate``), as the
+controllers (KServe merging a runtime, Istio) only ever see what the API server stored.
 After the schema, a custom resource's CEL rules run (:mod:`servegate.schema.cel`) unless a
 blocking schema error stops them, as upstream.
 """
@@ -45,6 +47,9 @@ class Verdict:
     errors: list[SchemaError]
     rules: list[SchemaError] = field(default_factory=list)
     unsupported: list[SchemaError] = field(default_factory=list)
+    stored: dict[str, Any] | None = None
+    """The object as the API server stores it, when that differs from the object as written
+    (its nulls pruned and defaulted, :meth:`SchemaSet.stored`): what the rules judge."""
 
 
 @dataclass(slots=True)
@@ -201,24 +206,49 @@ class SchemaSet:
         if isinstance(compiled, str):  # the schema itself could not be compiled
             return Verdict([((), compiled)])
         errors, blocking = _errors(compiled.validator, body)
+        stored = None
         if errors:
-            from servegate.schema.structural import drop_null_fields, has_null, prune_nulls
-
-            if has_null(body):
-                if compiled.schema is None:
-                    errors, blocking = _errors(compiled.validator, drop_null_fields(body))
-                else:
-                    pruned = prune_nulls(body, compiled.tree)
-                    errors, blocking = _errors(compiled.validator, pruned)
+            stored = self._stored(body, compiled)
+            if stored is not None:
+                errors, blocking = _errors(compiled.validator, stored)
         if not compiled.has_rules or blocking:
-            return Verdict(errors)
+            return Verdict(errors, stored=stored)
         from servegate.schema import cel
 
         rules: list[SchemaError] = []
         unsupported: list[SchemaError] = []
         for failure in cel.check(body, compiled.tree, self._outcomes):
             (unsupported if failure.unsupported else rules).append((failure.path, failure.message))
-        return Verdict(errors, rules, unsupported)
+        return Verdict(errors, rules, unsupported, stored)
+
+    def stored(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """``body`` as the API server stores it, or None when that is ``body`` itself (or its
+        kind is unknown): a custom resource without the nulls the apiextensions server prunes
+        and with the defaults it gives a null (``prune_nulls``), a built-in object without its
+        null fields (Go's decoding leaves them unset). :meth:`check` gives the same as
+        ``Verdict.stored`` for an object that holds such a null, which its schema rejects."""
+        api_version, kind = body.get("apiVersion"), body.get("kind")
+        if not isinstance(api_version, str) or not isinstance(kind, str):
+            return None
+        key = (api_version, kind)
+        if key not in self._validators:
+            self._validators[key] = self._compile(api_version, kind)
+        compiled = self._validators[key]
+        if compiled is None or isinstance(compiled, str):
+            return None
+        return self._stored(body, compiled)
+
+    @staticmethod
+    def _stored(body: dict[str, Any], compiled: _Kind) -> dict[str, Any] | None:
+        from servegate.schema.structural import drop_null_fields, has_null, prune_nulls
+
+        if not has_null(body):
+            return None
+        if compiled.schema is None:
+            out = drop_null_fields(body)
+        else:
+            out = prune_nulls(body, compiled.tree)
+        return out if isinstance(out, dict) else None
 
     def knows(self, api_version: str, kind: str) -> bool:
         """Whether a schema is known for the kind; compiles it (and its CEL rules) on the way,
