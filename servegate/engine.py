@@ -10,7 +10,7 @@ returns a Report and never prints: the commands and report formats decide what u
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -232,6 +232,7 @@ def _check(
         planner.register(unit_id, environments[unit_id], hit.files)
         raw.extend(hit.findings)
     raw.extend(attribute(deployed, raw))
+    raw = _cluster_settled(raw, units, evaluated, environments, hits)
     if options.base is not None:
         from servegate.changes import change_findings
 
@@ -250,6 +251,25 @@ def _check(
     report.findings, report.suppressed = finish(raw, planner.plans_for, config.exemptions, matcher)
     report.baseline = matcher.use() if matcher is not None else None
     return report
+
+
+def _cluster_settled(
+    raw: list[Finding],
+    units: Sequence[Unit],
+    evaluated: Sequence[UnitResult],
+    environments: Mapping[str, str | None],
+    hits: Mapping[str, UnitResult],
+) -> list[Finding]:
+    """``raw`` without the findings another unit of the same environment voids
+    (``servegate.clusterfacts``: a STRICT mesh-wide PeerAuthentication deployed elsewhere)."""
+    if not any(f.unless is not None for f in raw):
+        return raw
+    from servegate.clusterfacts import settle
+
+    facts = {unit.id: result.facts for unit, result in zip(units, evaluated, strict=True)}
+    facts.update((unit_id, hit.facts) for unit_id, hit in hits.items())
+    environment = {**environments, **{unit.id: unit.environment for unit in units}}
+    return settle(raw, facts, environment.get)
 
 
 def _whole_repo(options: CheckOptions, discovery: Discovery) -> bool:

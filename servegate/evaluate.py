@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from servegate import podsecurity
+from servegate import clusterfacts, podsecurity
 from servegate.exemptions import inline, marked
 from servegate.model import Finding, Severity, Unit, UnitResult
 from servegate.podspecs.unit import UnitPods, UnitSettings
@@ -104,6 +104,8 @@ class Hit:
             file, line = _removal(self.resource, path, self.violation.alternatives) or (file, line)
         shown = dotted(path) or None
         found = self.rule.finding(self.message, file, line, self.resource.ref, shown, unit)
+        if self.violation.unless is not None:
+            found = replace(found, unless=self.violation.unless)
         return found if self.at_most is None else replace(found, at_most=self.at_most)
 
 
@@ -445,7 +447,9 @@ def evaluate_unit(unit: Unit, plan: Plan, schemas: SchemaSet) -> UnitResult:
         finding = hit.finding(unit.id)
         covered = exempt.get(id(hit.resource), {})
         findings.append(marked(finding, covered) if covered else finding)
-    return UnitResult(findings, len(unit.resources), sorted(unit.files))
+    return UnitResult(
+        findings, len(unit.resources), sorted(unit.files), clusterfacts.facts_of(unit.resources)
+    )
 
 
 def schema_findings(

@@ -52,6 +52,10 @@ class Finding:
     at_most: Severity | None = None
     """The most severe this finding may be, whatever its rule's severity: a violation that
     admission only warns about (a Namespace's Pod Security ``warn``/``audit`` level)."""
+    unless: str | None = field(default=None, compare=False)
+    """A fact about the cluster that voids this finding when another unit of the same
+    environment deploys it (``servegate.clusterfacts``: a STRICT mesh-wide PeerAuthentication);
+    settled across the check before the plan is applied."""
 
     def sort_key(self) -> tuple[str, int, str, str]:
         return (self.file, self.line, self.rule, self.message)
@@ -99,6 +103,9 @@ class UnitResult:
     resources: int = 0
     files: list[str] = field(default_factory=list)
     """Source files (repo-relative) the unit read: counted in ``summary.files``."""
+    facts: list[str] = field(default_factory=list)
+    """What the unit deploys that other units' findings depend on
+    (``servegate.clusterfacts.facts_of``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,7 +81,7 @@ def test_warm_run_reuses_results_and_renders_nothing(
     cold = check(cli, repo)
     assert sorted(renders) == ["apps/a", "apps/b"]
     assert where(cold) == ["apps/a/pod.yaml", "plain/pod.yaml"]
-    assert [p for p in (cache_dir / "results-v4").rglob("*") if p.is_file()], "units were stored"
+    assert [p for p in (cache_dir / "results-v5").rglob("*") if p.is_file()], "units were stored"
     renders.clear()
     warm = check(cli, repo)
     assert renders == [], "nothing rendered or re-checked"
@@ -151,9 +151,12 @@ def test_damaged_entries_are_misses(tmp_path: Path) -> None:
     key = "cd" * 32
     assert store.get(key) is None
     finding = PRIVILEGED.finding("m", "a.yaml", 3, unit="root:a")
-    unit = UnitResult([replace(finding, suppressed="why")], 2, ["a.yaml"])
+    voidable = replace(finding, suppressed="why", unless="mesh-strict:istio-system")
+    unit = UnitResult([voidable], 2, ["a.yaml"], ["mesh-policy:istio-system:STRICT"])
     store.put(key, unit)
     assert store.get(key) == unit
+    got = store.get(key)
+    assert got is not None and got.findings[0].unless == "mesh-strict:istio-system"
     raw = Memo(tmp_path).store(results.STAGE, results.VERSION)
     assert raw is not None
     raw.put(key, ([["x"]], 1, []))

@@ -76,7 +76,7 @@ def test_an_unchanged_repo_gets_the_discovery_it_had(
     first = _scope(repo, Memo(cache))
     assert first.deployed is not None and first.deployed.actions, "an Application's settings"
     assert first.roots and first.plain_files and first.kustomizations
-    assert list((cache / "scopes-v1").rglob("*")), "remembered"
+    assert list((cache / "scopes-v2").rglob("*")), "remembered"
     with monkeypatch.context() as patched:
         _no_discovery(patched)
         second = _scope(repo, Memo(cache))
@@ -157,7 +157,7 @@ def test_the_operator_s_paths_and_options_are_in_the_key(repo: Path, tmp_path: P
 
 
 def _entries(cache: Path) -> list[Path]:
-    return [p for p in (cache / "scopes-v1").rglob("*") if p.is_file()]
+    return [p for p in (cache / "scopes-v2").rglob("*") if p.is_file()]
 
 
 @pytest.mark.parametrize(

@@ -27,12 +27,12 @@ def finding_data(f: Finding) -> list[Any]:
     cap = None if f.at_most is None else f.at_most.value
     return [
         *(f.rule, f.severity.value, f.message, f.file, f.line, ref_data(f.resource), f.path),
-        *(f.suppressed, f.unit, cap),
+        *(f.suppressed, f.unit, cap, f.unless),
     ]
 
 
 def finding(data: Any) -> Finding:
-    rule, severity, message, file, line, resource, path, suppressed, unit, cap = data
+    rule, severity, message, file, line, resource, path, suppressed, unit, cap, unless = data
     return Finding(
         str(rule),
         Severity(severity),
@@ -44,6 +44,7 @@ def finding(data: Any) -> Finding:
         None if suppressed is None else str(suppressed),
         unit=str(unit),
         at_most=None if cap is None else Severity(cap),
+        unless=None if unless is None else str(unless),
     )
 
 

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from servegate.plan import Planner
 
 #: The stage and its format version (bump when the entry or the key recipe changes).
-STAGE, VERSION = "results", 4
+STAGE, VERSION = "results", 5  # 5: cluster facts, and findings they void
 
 
 def tree_digest(folders: Sequence[Path]) -> str:
@@ -101,15 +101,16 @@ class ResultMemo:
     def get(self, key: str) -> UnitResult | None:
         data = self._store.get(key)
         try:
-            findings, resources, files = data
+            findings, resources, files, facts = data
             return UnitResult(
                 [finding(item) for item in findings],
                 int(resources),
                 [str(f) for f in files],
+                [str(f) for f in facts],
             )
         except (ValueError, KeyError, TypeError, IndexError):
             return None  # absent or damaged: check again (and overwrite)
 
     def put(self, key: str, result: UnitResult) -> None:
         findings = [finding_data(f) for f in result.findings]
-        self._store.put(key, (findings, result.resources, result.files))
+        self._store.put(key, (findings, result.resources, result.files, result.facts))

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from servegate.memo.digests import InputHasher
 
 #: The stage and its format version (bump when the entry or what discovery records changes).
-STAGE, VERSION = "scopes", 1
+STAGE, VERSION = "scopes", 2  # 2: a finding's data ends with its `unless`
 #: The repo's own git folder (its objects can be large): the only folder the walk skips, so a
 #: discovery that reads anything in it is never remembered; ``.git/config`` is in the key.
 _GIT = ".git"

@@ -65,6 +65,9 @@ class Violation:
     detail: str = ""
     resource: Resource | None = None
     """Set by UNIT-scope checks, which see many resources."""
+    unless: str | None = None
+    """A cluster fact that voids the violation when another unit of the same environment
+    deploys it (``servegate.clusterfacts``)."""
     alternatives: tuple[FieldPath, ...] = ()
     """Other fields of the same object whose setting would also satisfy the rule (a pod-level
     ``securityContext`` field for a container's): when a patch removed one of them, the

@@ -56,6 +56,9 @@ class Resolved:
     mode: str
     source: str
     """Where the mode comes from, for messages: a policy, or Istio's default."""
+    unchecked_mesh: bool = False
+    """Istio's default because the unit holds no mesh-wide policy: another unit of the same
+    environment may deploy one (``servegate.clusterfacts``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +86,13 @@ class MeshPolicies:
             mode = own_mode(pa)
             if mode != UNSET:
                 return Resolved(mode, f"mesh-wide PeerAuthentication {pa.name!r}")
-        return Resolved(PERMISSIVE, f"Istio's default (no mesh-wide policy in {self.root})")
+        if self.at(Level.MESH):
+            return Resolved(PERMISSIVE, f"Istio (a mesh-wide UNSET in {self.root} is PERMISSIVE)")
+        return Resolved(
+            PERMISSIVE,
+            f"Istio's default (no mesh-wide policy in {self.root} in this environment)",
+            unchecked_mesh=True,
+        )
 
     def namespace(self, namespace: str | None) -> Resolved:
         """The namespace-wide mode; the weakest when several policies compete."""

@@ -4,8 +4,10 @@ Namespace that joins the mesh (`istio-injection: enabled`, an `istio.io/rev` rev
 `istio.io/dataplane-mode: ambient`) while the checked set holds no PeerAuthentication that
 covers it as a whole: none namespace-wide (no selector) in that namespace and none mesh-wide
 (no selector, in Istio's root namespace, policy parameter `istioRootNamespace`, default
-`istio-system`). Policies that exist but are weak or `UNSET` are reported on the policy itself
-by `istio.peer-authentication-strict`.
+`istio-system`), in the same unit or in any other folder or overlay the check covers that
+deploys to the same environment (a STRICT mesh-wide policy there covers the namespace; one
+among weaker mesh-wide policies does not). Policies that exist but are weak or `UNSET` are
+reported on the policy itself by `istio.peer-authentication-strict`.
 
 ## Why is this bad?
 With no PeerAuthentication, Istio runs PERMISSIVE: sidecars accept plaintext as well as mTLS,
@@ -43,6 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from servegate.clusterfacts import mesh_strict
 from servegate.model import Severity
 from servegate.resource import FieldPath, Resource
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -77,10 +80,11 @@ def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
         yield Violation(
             label,
             f"in the mesh but no STRICT PeerAuthentication covers it (none namespace-wide in "
-            f"{ns.name!r}, none mesh-wide in {mesh.root!r}): Istio's default is PERMISSIVE "
-            "and accepts plaintext",
+            f"{ns.name!r}, none mesh-wide in {mesh.root!r} in this environment): Istio's "
+            "default is PERMISSIVE and accepts plaintext",
             f"namespace {ns.name!r}",
             ns,
+            unless=mesh_strict(mesh.root),
         )
 
 

@@ -7,7 +7,9 @@ PeerAuthentication that does not end up STRICT:
   `UNSET` from the next wider policy: a workload policy from the namespace-wide one, a
   namespace-wide policy from the mesh-wide one (no selector, in Istio's root namespace, policy
   parameter `istioRootNamespace`, default `istio-system`); a mesh-wide `UNSET`, or no wider
-  policy in the checked set, means PERMISSIVE.
+  policy in the checked set, means PERMISSIVE. A mesh-wide policy counts wherever the check
+  finds it in the same environment (a platform folder, another overlay of that cluster); a
+  STRICT one among weaker ones does not.
 
 ## Why is this bad?
 PERMISSIVE accepts plaintext as well as mTLS, so any pod in the cluster (or anything that
@@ -45,6 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from servegate.clusterfacts import mesh_strict
 from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -80,6 +83,7 @@ def _judge(pa: Resource, mesh: MeshPolicies) -> Iterator[Violation]:
                 f"mesh-wide policy in {mesh.root})",
                 who,
                 pa,
+                unless=mesh_strict(mesh.root) if resolved.unchecked_mesh else None,
             )
     for port, setting in mapping(pa.spec.get("portLevelMtls")).items():
         port_mode = str(mapping(setting).get("mode") or "").upper()
