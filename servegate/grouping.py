@@ -53,6 +53,19 @@ class FindingGroup:
                 seen.setdefault(f.resource)
         return list(seen)
 
+    def weaker(self) -> dict[ResourceRef, Severity]:
+        """The objects whose findings here are all less severe than the group (one unit's
+        policy lowered the rule: a dev overlay's warning beside prod's error), with their
+        most severe; reports name that severity beside them."""
+        strongest: dict[ResourceRef, Severity] = {}
+        for f in self.findings:
+            if f.resource is not None:
+                known = strongest.get(f.resource)
+                if known is None or f.severity.rank < known.rank:
+                    strongest[f.resource] = f.severity
+        top = self.severity
+        return {ref: s for ref, s in strongest.items() if s is not top}
+
     @property
     def uniform(self) -> bool:
         """Whether every finding says the same thing (then one message is shown)."""

@@ -132,3 +132,29 @@ def test_text_names_each_objects_message_when_they_differ(tmp_path: Path) -> Non
         "    Pod ns/y",
         "    Pod ns/z: second",
     ]
+
+
+def test_a_group_names_the_objects_one_units_policy_lowered(tmp_path: Path) -> None:
+    """One base line, an error in prod and a warning in dev (dev's policy set lowered the
+    rule): the line is shown once at its strongest, and dev's object says it is a warning."""
+    from dataclasses import replace
+
+    from servegate.model import Report
+    from servegate.report import sarif, text
+
+    prod = _finding("pss.privileged", 3, "prod")
+    dev = replace(_finding("pss.privileged", 3, "dev"), severity=Severity.WARNING)
+    report = Report(tmp_path)
+    report.findings = [dev, prod]
+    (group,) = groups(report.findings)
+    assert group.severity is Severity.ERROR
+    assert group.weaker() == {dev.resource: Severity.WARNING}
+    assert text.render(report, False).splitlines()[:3] == [
+        "base/pod.yaml:3: error pss.privileged m [2 objects]",
+        "    Pod ns/prod",
+        "    Pod ns/dev (warning)",
+    ]
+    (result,) = sarif.as_dict(report)["runs"][0]["results"]
+    assert result["level"] == "error"
+    assert result["message"]["text"] == "m [2 objects: Pod ns/prod, Pod ns/dev (warning)]"
+    assert not groups([prod, _finding("pss.privileged", 3, "staging")])[0].weaker()

@@ -82,7 +82,8 @@ def _result(group: FindingGroup, index: int, used: BaselineUse | None) -> dict[s
     """One result per rule and source line: its objects in the message and as logical
     locations; new or unchanged against the baseline (new when any of its findings is new)."""
     lead = next((f for f in group.findings if f.suppressed is None), group.findings[0])
-    objects = [str(r) for r in group.resources]
+    weaker = group.weaker()
+    objects = [f"{r} ({weaker[r].value})" if r in weaker else str(r) for r in group.resources]
     text = lead.message
     if len(objects) == 1:
         text += f" [{objects[0]}]"

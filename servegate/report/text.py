@@ -26,8 +26,11 @@ def _entry(group: FindingGroup, color: bool) -> list[str]:
     if len(group.findings) == 1:
         return [head + (f" [{first.resource}]" if first.resource is not None else "")]
     lines = [head + f" [{_count(group)}]"]
+    weaker = group.weaker()
     for f in group.findings:
         what = str(f.resource) if f.resource is not None else ""
+        if f.resource in weaker:
+            what += f" ({f.severity.value})"
         if f.message != group.message or not what:
             what = f"{what}: {f.message}" if what else f.message
         lines.append(f"    {what}")
