@@ -96,6 +96,17 @@ class Unsupported(ValueError):
     """A condition servegate cannot evaluate faithfully (not valid, or outside the subset)."""
 
 
+class TooLarge(Unsupported):
+    """A condition beyond servegate's bounds (``MAX_CONDITION_CHARS``, ``MAX_DEPTH``): not
+    parsed or not judged, so that no condition can exhaust the stack or stall a check."""
+
+
+MAX_CONDITION_CHARS = 16 * 1024
+MAX_DEPTH = 128
+"""Nesting of the syntax tree (brackets, calls, and each chained operator): the checks and the
+evaluator recurse once per level, and no condition written for people comes near."""
+
+
 class EvalError(ValueError):
     """Evaluation failed at run time, as expr's would: Argo marks the measurement Error."""
 
@@ -128,7 +139,7 @@ def parse(text: str) -> Condition:
     unparseable ``{{args.*}}`` templates) in every model."""
     parsed = _parse(text)
     if isinstance(parsed, Unsupported):
-        raise Unsupported(str(parsed))
+        raise type(parsed)(str(parsed))
     return parsed
 
 
@@ -136,16 +147,65 @@ def parse(text: str) -> Condition:
 def _parse(text: str) -> Condition | Unsupported:
     from lark.exceptions import LarkError
 
+    if len(text) > MAX_CONDITION_CHARS:
+        return TooLarge(
+            f"the condition is {len(text) // 1024} KiB; servegate judges conditions up to "
+            f"{MAX_CONDITION_CHARS // 1024} KiB"
+        )
+    brackets = _bracket_depth(text)
+    if brackets > MAX_DEPTH:
+        return TooLarge(_too_deep())
     try:
         tree = _parser().parse(text)
     except LarkError as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        return Unsupported(f"cannot parse condition {text!r}: {first}")
+        return Unsupported(f"cannot parse condition {text[:200]!r}: {first}")
+    except RecursionError:
+        return TooLarge(_too_deep())
+    depth = _tree_depth(tree)
+    if depth > MAX_DEPTH:
+        return TooLarge(_too_deep())
     try:
         _check(tree, in_predicate=False)
     except Unsupported as err:
         return err
     return Condition(text, tree)
+
+
+def _too_deep() -> str:
+    return (
+        f"the condition nests deeper than {MAX_DEPTH} levels (brackets, calls and chained "
+        "operators), which servegate does not judge"
+    )
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest bracket nesting of ``text`` (brackets in strings count too: an upper
+    bound, cheap enough to run before the parser)."""
+    depth = deepest = 0
+    for char in text:
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth = max(0, depth - 1)
+    return deepest
+
+
+def _tree_depth(tree: Tree[Any]) -> int:
+    """The depth of a parsed tree, measured without recursion; stops past ``MAX_DEPTH``."""
+    from lark import Tree
+
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        if isinstance(node, Tree):
+            stack.extend((child, depth + 1) for child in node.children)
+    return deepest
 
 
 def _check(node: Any, *, in_predicate: bool) -> None:

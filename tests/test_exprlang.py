@@ -5,11 +5,12 @@ of utils/evaluate/evaluate.go, run-time errors, and a clear refusal of what is n
 from __future__ import annotations
 
 import math
+import time
 from typing import Any
 
 import pytest
 
-from servegate.exprlang import EvalError, Unsupported, parse
+from servegate.exprlang import MAX_DEPTH, EvalError, TooLarge, Unsupported, parse
 
 GUARDED = "len(result) > 0 && !isNaN(result[0]) && result[0] <= 0.05"
 
@@ -94,3 +95,30 @@ def test_runtime_errors(condition: str, result: Any, message: str) -> None:
 def test_refuses_what_it_does_not_support(condition: str, message: str) -> None:
     with pytest.raises(Unsupported, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse(condition)
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        "(" * 5_000 + "result[0] > 0" + ")" * 5_000,  # 5,000 levels overflowed the checks
+        "!" * 15_000 + "true",
+        "-" * 15_000 + "1 < 0",
+        " && ".join(["result[0] >= 0"] * 800),  # a left-deep tree 800 levels deep
+        "result[0]" + "[0]" * 3_000 + " > 1",
+        "1 ?? " * 3_000 + "1 > 0",
+        " && ".join(["len(result) > 0"] * 20_000),  # 340 KiB
+    ],
+)
+def test_a_condition_beyond_the_bounds_is_refused_fast(condition: str) -> None:
+    started = time.perf_counter()
+    with pytest.raises(TooLarge, match="deeper than|KiB"):
+        parse(condition)
+    with pytest.raises(TooLarge):  # remembered: the same refusal, not a bare Unsupported
+        parse(condition)
+    assert time.perf_counter() - started < 2
+
+
+def test_conditions_within_the_bounds_parse_and_evaluate() -> None:
+    depth = MAX_DEPTH - 8  # a comparison of an index is four levels of its own
+    assert parse("(" * depth + "result[0] > 0" + ")" * depth).evaluate([1.0]) is True
+    assert parse(" && ".join(["result[0] > 0"] * 60)).evaluate([1.0]) is True

@@ -14,7 +14,9 @@ zero, or `scalar()` of anything but one series).
   `isNaN(result) || result > 0.05`).
 
 Conditions whose types do not fit the query are `rollouts.result-type`'s; conditions beyond the
-expr-lang subset servegate evaluates (`servegate.exprlang`) are not judged.
+expr-lang subset servegate evaluates (`servegate.exprlang`) are not judged. A condition too
+long (over 16 KiB) or nested too deeply (over 128 levels of brackets, calls and chained
+operators) to judge safely is reported as such, whatever the metric's provider.
 
 ## Why is this bad?
 A measurement without data is the normal state of a fresh canary. A condition that errors on it
@@ -103,14 +105,31 @@ def problems(key: str, condition: str, kind: str) -> list[str]:
     return found
 
 
+def too_large(condition: str) -> str | None:
+    """Why ``condition`` is beyond what servegate judges (too long, nested too deeply)."""
+    from servegate.exprlang import TooLarge, Unsupported, parse
+
+    try:
+        parse(condition)
+    except TooLarge as err:
+        return str(err)
+    except Unsupported:
+        return None
+    return None
+
+
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
     for path, metric in metrics(r):
         kind = prometheus_result(metric)
-        if kind not in ("list", "scalar"):
-            continue
         for key in ("successCondition", "failureCondition"):
             condition = metric.get(key)
             if not isinstance(condition, str) or not condition.strip():
+                continue
+            refused = too_large(condition)
+            if refused is not None:
+                yield Violation((*path, key), f"{key} cannot be judged: {refused}", who(r, metric))
+                continue
+            if kind not in ("list", "scalar"):
                 continue
             found = problems(key, condition, kind)
             if found:
