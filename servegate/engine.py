@@ -231,6 +231,7 @@ def _check(
     for unit_id, hit in hits.items():
         planner.register(unit_id, environments[unit_id], hit.files)
         raw.extend(hit.findings)
+    _register_unrendered(planner, discovery, environments, {u.id for u in units} | set(hits))
     raw.extend(attribute(deployed, raw))
     raw = _cluster_settled(raw, units, evaluated, environments, hits)
     if options.base is not None:
@@ -251,6 +252,21 @@ def _check(
     report.findings, report.suppressed = finish(raw, planner.plans_for, config.exemptions, matcher)
     report.baseline = matcher.use() if matcher is not None else None
     return report
+
+
+def _register_unrendered(
+    planner: Planner,
+    discovery: Discovery,
+    environments: Mapping[str, str | None],
+    loaded: set[str],
+) -> None:
+    """The files of each root that was not rendered (a YAML problem or a refused reference in
+    what it reads), as readers for ``Planner.plans_for``: a finding about a file only the dev
+    overlay reads is judged by dev's plan, one a prod overlay reads too by both."""
+    for kdir in discovery.roots:
+        unit_id = Unit.root_id(kdir)
+        if unit_id not in loaded and unit_id in environments:
+            planner.register(unit_id, environments[unit_id], discovery.inputs(kdir))
 
 
 def _cluster_settled(

@@ -346,3 +346,26 @@ def test_operator_policies_must_be_a_folder(cli: CLI, tree: Tree) -> None:
     root = tree({"pod.yaml": "a: 1\n"})
     run = cli("check", root, "--policies", root / "missing")
     assert run.code == 2 and "--policies" in run.err
+
+
+def test_a_file_that_stopped_its_overlays_is_judged_by_the_plans_of_the_overlays_reading_it(
+    cli: CLI, tree: Tree, operator_policies: Path
+) -> None:
+    """A YAML problem in a base keeps every overlay reading it from rendering: the finding is
+    judged by those overlays' plans (dev's set ignores it, prod's does not), not by the plan
+    of the base folder's environment."""
+    files = {**REPO, "base/kustomization.yaml": "resources: [deploy.yaml, cm.yaml]\n"}
+    files["base/cm.yaml"] = (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  a: '1'\n  a: '2'\n"
+    )
+    root = tree(files)
+    trusting = ("--format", "json", "--policies", operator_policies, "--allow-repo-weakening")
+
+    def found(*paths: Path) -> set[tuple[str, str, str]]:
+        run = cli("check", *paths, *trusting)
+        return {(f["rule"], f["file"], f["severity"]) for f in run.json()["findings"]}
+
+    dup = ("yaml.duplicate-key", "base/cm.yaml", "error")
+    assert dup in found(root)
+    assert dup in found(root / "overlays/prod")
+    assert dup not in found(root / "overlays/dev")
