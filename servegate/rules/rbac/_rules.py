@@ -18,6 +18,7 @@ class PolicyRule:
     resources: frozenset[str]
     api_groups: frozenset[str]
     resource_names: frozenset[str]
+    non_resource_urls: frozenset[str] = frozenset()
 
     def field(self, name: str) -> FieldPath:
         return (*self.path, name)
@@ -52,6 +53,7 @@ def policy_rules(r: Resource) -> Iterator[PolicyRule]:
                 _strings(item.get("resources")),
                 _strings(item.get("apiGroups")),
                 _strings(item.get("resourceNames")),
+                _strings(item.get("nonResourceURLs")),
             )
 
 

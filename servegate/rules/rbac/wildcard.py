@@ -1,5 +1,6 @@
 """## What it does
-Flags Role and ClusterRole rules with `*` in `verbs`, `resources` or `apiGroups`.
+Flags Role and ClusterRole rules with `*` in `verbs`, `resources` or `apiGroups`, or `*` (or
+`/*`) in `nonResourceURLs`, which Kubernetes matches against every path the API server serves.
 
 ## Why is this bad?
 A wildcard grants everything that exists today and everything added tomorrow (new verbs,
@@ -27,6 +28,8 @@ rules:
 ## References
 - https://kubernetes.io/docs/concepts/security/rbac-good-practices/#least-privilege
 - https://kubernetes.io/docs/reference/access-authn-authz/rbac/#referring-to-resources
+- kubernetes/kubernetes `pkg/apis/rbac/v1/evaluation_helpers.go` (`NonResourceURLMatches`: `*`
+  matches every path, a trailing `*` every path below)
 """
 
 from __future__ import annotations
@@ -48,6 +51,12 @@ def check(r: Resource, ctx: Context) -> Iterator[Violation]:
         ):
             if "*" in values:
                 yield Violation(pr.field(key), f"wildcard '*' in {key}", who(r))
+        if pr.non_resource_urls & {"*", "/*"}:
+            yield Violation(
+                pr.field("nonResourceURLs"),
+                "wildcard in nonResourceURLs: every API server path (/logs, /debug/pprof...)",
+                who(r),
+            )
 
 
 RULE = rule(
