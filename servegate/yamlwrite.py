@@ -36,12 +36,30 @@ class _KubernetesDumper(_Base):
         return tag
 
 
-def dump_all(objects: Iterable[Any]) -> str:
+class _ReadableDumper(_KubernetesDumper):
+    """Multi-line strings as literal blocks (``|``), so a committed manifest's scripts read like
+    the code they run; a block scalar is always a string, in go-yaml v2 as in PyYAML."""
+
+    def represent_str(self, data: str) -> yaml.ScalarNode:
+        style = "|" if "\n" in data else None
+        return self.represent_scalar(STR, data, style=style)
+
+
+_ReadableDumper.add_representer(str, _ReadableDumper.represent_str)
+
+
+def dump_all(objects: Iterable[Any], *, readable: bool = False) -> str:
     """``objects`` (JSON-shaped data) as one multi-document YAML stream, every scalar typed for
-    Kubernetes' decoder exactly as it is in ``objects``."""
+    Kubernetes' decoder exactly as it is in ``objects``.
+
+    ``readable``: for files people commit and read (``servegate ct render``, ``canary render``):
+    multi-line strings as literal blocks and lines folded at 100 characters; otherwise (plugin
+    output, ``servegate render``) one scalar per line, never folded."""
     items = list(objects)
     if not items:
         return ""
+    if readable:
+        return yaml.dump_all(items, Dumper=_ReadableDumper, sort_keys=False, width=100)
     return yaml.dump_all(
         items, Dumper=_KubernetesDumper, sort_keys=False, width=1 << 20, allow_unicode=True
     )

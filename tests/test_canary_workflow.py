@@ -107,3 +107,19 @@ def test_passes_servegate_check_with_zero_findings(tmp_path: Path, cli: Callable
     run = cli("check", repo, "--pss-level", "restricted", "--format", "json")
     assert run.json()["findings"] == [] and run.code == 0
     assert run.json()["summary"]["resources"] == 5
+
+
+def test_settings_kubectl_would_retype_stay_strings() -> None:
+    """An environment named ``y`` or steps ``0o10`` are strings once kubectl decodes the file
+    (go-yaml v2 reads a plain ``y`` as true and ``0o10`` as 8)."""
+    from oracle import kubernetes_decode
+
+    text = render_yaml(CanarySettings(env="y", steps="0o10"))
+    decoded = kubernetes_decode(text)
+    assert isinstance(decoded, list), decoded
+    params = {
+        p["name"]: p.get("value")
+        for doc in decoded
+        for p in doc["spec"].get("arguments", {}).get("parameters", [])
+    }
+    assert params["env"] == "y" and params["steps"] == "0o10", params

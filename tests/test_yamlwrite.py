@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from oracle import kubernetes_decode, same
 from test_yamlsafe import SCALARS
 
@@ -25,8 +26,9 @@ def objects() -> list[dict[str, Any]]:
     ]
 
 
-def test_kubernetes_reads_back_exactly_what_was_written() -> None:
-    written = dump_all(objects())
+@pytest.mark.parametrize("readable", [False, True])
+def test_kubernetes_reads_back_exactly_what_was_written(readable: bool) -> None:
+    written = dump_all(objects(), readable=readable)
     read = kubernetes_decode(written)
     assert isinstance(read, list), read
     for mine, theirs in zip(objects(), read, strict=True):
@@ -42,3 +44,8 @@ def test_ambiguous_strings_are_quoted_and_plain_words_are_not() -> None:
 
 def test_nothing_to_write() -> None:
     assert dump_all([]) == ""
+
+
+def test_readable_output_writes_scripts_as_literal_blocks_and_still_quotes() -> None:
+    written = dump_all([{"script": "set -e\necho y\n", "env": "y", "mode": "0o10"}], readable=True)
+    assert written.splitlines() == ["script: |", "  set -e", "  echo y", "env: 'y'", "mode: '0o10'"]
