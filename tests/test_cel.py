@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import textwrap
+import time
 from collections.abc import Callable, Iterator
 from functools import cache
 from pathlib import Path
@@ -312,6 +313,27 @@ def test_evaluation_errors_fail_the_rule() -> None:
     assert cel.judge({"rule": "false || self.b == 1 || true"}, {"a": 1}, node) is None
 
 
+def test_a_regular_expression_cannot_stall_the_check() -> None:
+    """find/findAll run on RE2 (linear time), as Go's regexp does: Python's backtracking re
+    took minutes on (a+)+$ against 32 characters."""
+    node = tree({"type": "object", "properties": {"s": {"type": "string"}}})
+    started = time.perf_counter()
+    rule = {"rule": "self.s.find('(a+)+$') == '' && self.s.findAll('(x+x+)+y').size() == 0"}
+    assert cel.judge(rule, {"s": "a" * 50_000 + "b"}, node) is None
+    assert cel.judge(rule, {"s": "x" * 50_000}, node) is None
+    assert time.perf_counter() - started < 2
+
+
+def test_a_rule_beyond_the_evaluators_budget_is_reported_not_a_crash() -> None:
+    """cel-expr-python stops a comprehension past its iteration budget with a RuntimeError
+    (an internal error, exit 2, before): the rule is one servegate cannot evaluate."""
+    node = tree({"type": "object", "properties": {"l": {"type": "array", "items": {}}}})
+    nested = "self.l.all(a, self.l.all(b, self.l.all(c, a + b + c >= 0)))"
+    failure = cel.judge({"rule": nested, "messageExpression": nested}, {"l": [1] * 300}, node)
+    assert failure is not None and failure.unsupported
+    assert "evaluation stopped" in failure.message
+
+
 def test_outcomes_are_remembered_by_exact_content(monkeypatch: pytest.MonkeyPatch) -> None:
     """One run's ``Outcomes``: a rule runs once per distinct value; values that differ only in
     type (1, 1.0, True, "1") are different values; the failures are those of a run without
@@ -410,6 +432,9 @@ LIBRARY = [
         True,
     ),
     ("self.?missing.orValue('d') == 'd'", True),
+    # Go's FindAllString: an empty match right after the previous one is skipped; RE2 syntax
+    ("'baaa'.findAll('a*') == ['', 'aaa'] && 'axxb'.findAll('x*') == ['', 'xx', '']", True),
+    ("'abab'.findAll('ab', 1) == ['ab'] && 'héllo1'.find('\\\\pL+') == 'héllo'", True),
 ]
 
 

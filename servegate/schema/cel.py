@@ -109,7 +109,10 @@ def evaluate(
     """(passed, error text) of one rule on one CEL value (or on ``bound``, an activation made
     by :func:`bind`, shared by the rules of one node); an evaluation error fails."""
     prog = program(expression, optional_old_self)
-    result = prog.eval(bound) if bound is not None else prog.eval(data={"self": value})
+    try:
+        result = prog.eval(bound) if bound is not None else prog.eval(data={"self": value})
+    except Exception as err:  # cel-expr-python: RuntimeError, e.g. its iteration budget
+        raise Unsupported(f"its evaluation stopped: {_one_line(str(err))}") from None
     if result.type() == _error_type():
         return False, _one_line(str(result.value()))
     return result.value() is True, ""
@@ -323,7 +326,7 @@ def _message(rule: dict[str, Any], value: Any, optional: bool) -> str:
         cel, _ = _env()
         try:
             result = program(expression, optional).eval(data={"self": value})
-        except Unsupported:
+        except Exception:  # Unsupported, or cel-expr-python's RuntimeError (a budget)
             result = None
         if result is not None and result.type() == cel.Type.STRING:
             text = result.value()
