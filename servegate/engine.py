@@ -10,11 +10,13 @@ returns a Report and never prints: the commands and report formats decide what u
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from servegate import crossunit
 from servegate import load as loading
 from servegate.config import Config, load_config
 from servegate.deployed import attribute, is_app_unit
@@ -26,6 +28,7 @@ from servegate.model import Finding, Report, Unit, UnitResult
 from servegate.operatorconfig import resolve as operator_options
 from servegate.options import CheckOptions
 from servegate.plan import Operator, Planner, Trust
+from servegate.resource import Resource
 from servegate.scope import discover_scope
 from servegate.sources import SourceFiles
 
@@ -211,6 +214,15 @@ def _check(
         each=evaluations.add,
     )
     evaluated = evaluations.results()
+
+    def reload(ids: set[str]) -> list[Unit]:
+        skip = set(environments).difference(ids)
+        more, _ = loading.load(
+            discovery, sources, planner, options, memo, skip=skip, render_keys=render_keys
+        )
+        return [u for u in more if u.id in ids]
+
+    _share_runtimes(units, evaluated, hits, unit_keys, planner, schemas, reload)
     raw: list[Finding] = [*discovery.findings, *config.findings, *load_findings, *hidden]
     unreadable = sources.problems
     deployed: list[tuple[Unit, list[Finding]]] = []
@@ -286,6 +298,66 @@ def _cluster_settled(
     facts.update((unit_id, hit.facts) for unit_id, hit in hits.items())
     environment = {**environments, **{unit.id: unit.environment for unit in units}}
     return settle(raw, facts, environment.get)
+
+
+def _share_runtimes(
+    units: list[Unit],
+    evaluated: list[UnitResult],
+    hits: dict[str, UnitResult],
+    keys: Mapping[str, str],
+    planner: Planner,
+    schemas: SchemaSet,
+    reload: Callable[[set[str]], list[Unit]],
+) -> None:
+    """Evaluate again, with the runtimes of the check's other units they can see
+    (``servegate.crossunit``), the units whose InferenceServices were judged without them:
+    units evaluated in this run, and stored results whose foreign runtimes changed (loaded
+    again, with the stored units that hold those runtimes). Nothing happens unless some unit
+    holds a KServe runtime. Updates ``units``, ``evaluated`` and ``hits`` in place."""
+    from servegate.evaluate import evaluate_unit
+
+    every = [*((u.id, r) for u, r in zip(units, evaluated, strict=True)), *hits.items()]
+    provided = [
+        crossunit.Provided(unit_id, keys.get(unit_id, ""), body)
+        for unit_id, result in every
+        for body in result.runtimes
+    ]
+    if not provided:
+        return
+    todo: dict[str, list[crossunit.Provided]] = {}
+    for unit_id, result in every:
+        seen = crossunit.foreign(unit_id, result.asks, result.runtimes, provided)
+        if crossunit.digest(seen) != result.depends:
+            todo[unit_id] = seen
+    if not todo:
+        return
+    wanted = {p.unit for seen in todo.values() for p in seen} | set(todo)
+    stale = {unit_id for unit_id in wanted if unit_id in hits}
+    if stale:
+        for unit in reload(stale):
+            if unit.id in todo:  # judged again below; a provider's stored result stays
+                del hits[unit.id]
+                units.append(unit)
+                evaluated.append(UnitResult())
+            else:
+                units.append(unit)
+                evaluated.append(hits.pop(unit.id))
+    live: dict[tuple[str, tuple[str, str, str]], Resource] = {}
+    for unit in units:
+        for r in unit.resources:
+            if crossunit.provides(r):
+                stored = schemas.stored(r.body)
+                body = stored if stored is not None else r.body
+                live[(unit.id, crossunit.Provided(unit.id, "", body).ident)] = replace(r, body=body)
+    for i, unit in enumerate(units):
+        wants = todo.get(unit.id)
+        if wants is None:
+            continue
+        used = [p for p in wants if (p.unit, p.ident) in live]
+        foreign = [live[(p.unit, p.ident)] for p in used]
+        result = evaluate_unit(unit, planner.plan(unit.environment), schemas, foreign)
+        result.depends = crossunit.digest(used)
+        evaluated[i] = result
 
 
 def _whole_repo(options: CheckOptions, discovery: Discovery) -> bool:

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from servegate import clusterfacts, podsecurity
+from servegate import clusterfacts, crossunit, podsecurity
 from servegate.exemptions import inline, marked
 from servegate.model import Finding, Severity, Unit, UnitResult
 from servegate.podspecs.unit import UnitPods, UnitSettings
@@ -200,15 +200,18 @@ def evaluate(
     *,
     pods: UnitPods | None = None,
     dispatch: Dispatch | None = None,
+    foreign: Sequence[Resource] = (),
 ) -> Iterator[Hit]:
     """Run ``rules`` over ``resources`` (one unit), each with its ``context`` (one Context for
     all, or a function of the rule); CHANGE rules run only with ``before``. ``pods``: the unit's
     effective pods, when the caller built them (else built here, once). ``dispatch``: the same
     rules and contexts already sorted (``Plan.dispatch``; then ``rules`` and ``context`` are not
-    read again). Rules the pipeline reports itself (REPORTED) have nothing to run."""
+    read again). ``foreign``: other units' runtimes this unit's InferenceServices can see
+    (``servegate.crossunit``). Rules the pipeline reports itself (REPORTED) have nothing to
+    run."""
     if dispatch is None:
         dispatch = Dispatch(rules, context, changes=before is not None)
-    judge = _PodJudge(dispatch.pod_security, resources, pods) if dispatch.pods else None
+    judge = _PodJudge(dispatch.pod_security, resources, pods, foreign) if dispatch.pods else None
     for resource in resources:
         if judge is not None:
             yield from judge.resource(resource)
@@ -272,9 +275,10 @@ class _PodJudge:
         checks: _PodSecurityChecks,
         resources: Sequence[Resource],
         pods: UnitPods | None,
+        foreign: Sequence[Resource] = (),
     ) -> None:
         self.checks = checks
-        self.pods = pods or UnitPods(resources, checks.settings)
+        self.pods = pods or UnitPods(resources, checks.settings, foreign)
         self.judged: dict[str | None, podsecurity.PodSecurity] = {}
         self.held: list[Hit] = []
 
@@ -419,8 +423,12 @@ def _always(context: Context) -> ContextOf:
     return lambda _rule: context
 
 
-def evaluate_unit(unit: Unit, plan: Plan, schemas: SchemaSet) -> UnitResult:
-    """Schema and rules over one unit, with its plan: what the result memo keeps."""
+def evaluate_unit(
+    unit: Unit, plan: Plan, schemas: SchemaSet, foreign: Sequence[Resource] = ()
+) -> UnitResult:
+    """Schema and rules over one unit, with its plan: what the result memo keeps.
+    ``foreign``: the runtimes of the check's other units its InferenceServices can see
+    (``servegate.crossunit``; the engine evaluates a unit again with them)."""
     findings = list(unit.findings)
     validate = any(
         plan.selects(r) for r in (SCHEMA_INVALID, UNKNOWN_KIND, SCHEMA_CEL, CEL_NOT_EVALUATED)
@@ -443,12 +451,18 @@ def evaluate_unit(unit: Unit, plan: Plan, schemas: SchemaSet) -> UnitResult:
         judged.append(resource)
         if covered:
             exempt[id(resource)] = covered
-    for hit in evaluate(plan.rules, judged, plan.context, dispatch=dispatch_of(plan)):
+    hits = evaluate(plan.rules, judged, plan.context, dispatch=dispatch_of(plan), foreign=foreign)
+    for hit in hits:
         finding = hit.finding(unit.id)
         covered = exempt.get(id(hit.resource), {})
         findings.append(marked(finding, covered) if covered else finding)
     return UnitResult(
-        findings, len(unit.resources), sorted(unit.files), clusterfacts.facts_of(unit.resources)
+        findings,
+        len(unit.resources),
+        sorted(unit.files),
+        clusterfacts.facts_of(unit.resources),
+        runtimes=[r.body for r in judged if crossunit.provides(r)],
+        asks=crossunit.asks(judged),
     )
 
 

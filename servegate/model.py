@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from servegate.resource import Resource, ResourceRef
 
@@ -106,6 +107,14 @@ class UnitResult:
     facts: list[str] = field(default_factory=list)
     """What the unit deploys that other units' findings depend on
     (``servegate.clusterfacts.facts_of``)."""
+    runtimes: list[dict[str, Any]] = field(default_factory=list)
+    """The KServe runtimes it holds (``servegate.crossunit``), as the API server stores them:
+    other units' InferenceServices may use them."""
+    asks: list[str] = field(default_factory=list)
+    """The namespaces of its InferenceServices (``""``: none): where other units' runtimes
+    matter to it."""
+    depends: str = ""
+    """The digest of the other units' runtimes it was judged with (``crossunit.digest``)."""
 
 
 @dataclass(frozen=True, slots=True)

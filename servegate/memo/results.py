@@ -6,7 +6,10 @@ every file kustomize may read for it; for a plain folder, the content of its fil
 everything else its findings depend on: servegate's own code and data files (path, size and
 modification time of each), the unit's plan (``Plan.key``: Kubernetes version, Pod Security
 level, environment profile, parameters, the rules that run, ``--select``/``--ignore``) and the
-content of extra CRD folders. Severities and servegate.yaml exemptions are not part of it:
+content of extra CRD folders. What a unit's InferenceServices take from other units' KServe
+runtimes is not in the key: the entry records the digest of those runtimes
+(``UnitResult.depends``), and the engine checks the unit again when they changed
+(``servegate.crossunit``). Severities and servegate.yaml exemptions are not part of it:
 they are applied to the findings afterwards, every run. A unit whose files have a YAML problem,
 or whose root could not be rendered for a reason outside kustomize, is never stored.
 """
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
     from servegate.plan import Planner
 
 #: The stage and its format version (bump when the entry or the key recipe changes).
-STAGE, VERSION = "results", 5  # 5: cluster facts, and findings they void
+STAGE, VERSION = "results", 6  # 5: cluster facts; 6: KServe runtimes (crossunit)
 
 
 def tree_digest(folders: Sequence[Path]) -> str:
@@ -101,16 +104,30 @@ class ResultMemo:
     def get(self, key: str) -> UnitResult | None:
         data = self._store.get(key)
         try:
-            findings, resources, files, facts = data
+            findings, resources, files, facts, runtimes, asks, depends = data
             return UnitResult(
                 [finding(item) for item in findings],
                 int(resources),
                 [str(f) for f in files],
                 [str(f) for f in facts],
+                [dict(r) for r in runtimes],
+                [str(a) for a in asks],
+                str(depends),
             )
         except (ValueError, KeyError, TypeError, IndexError):
             return None  # absent or damaged: check again (and overwrite)
 
     def put(self, key: str, result: UnitResult) -> None:
         findings = [finding_data(f) for f in result.findings]
-        self._store.put(key, (findings, result.resources, result.files, result.facts))
+        self._store.put(
+            key,
+            (
+                findings,
+                result.resources,
+                result.files,
+                result.facts,
+                result.runtimes,
+                result.asks,
+                result.depends,
+            ),
+        )

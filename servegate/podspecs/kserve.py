@@ -739,7 +739,10 @@ def _hinted(pod: PodSpecView, why: str) -> PodSpecView:
     if found is None:
         return pod
     hint = Source(pod.resource, found.path, why=why.partition(": ")[0] + ": judged as written")
-    return replace(pod, sources={**pod.sources, found.path: hint})
+    # the model's own fields (runtime, storageUri...) are not its container's: no hint there
+    # (the kserve.runtime-not-checked note at model.runtime says it once)
+    own = {(*found.path, k): Source(pod.resource, (*found.path, k)) for k in _MODEL_FIELDS}
+    return replace(pod, sources={**pod.sources, found.path: hint, **own})
 
 
 def _own() -> Origins:

@@ -65,14 +65,22 @@ class UnitSettings:
 class UnitPods:
     """The effective pods of one unit's objects; build it once per unit."""
 
-    def __init__(self, resources: Sequence[Resource], settings: UnitSettings | None = None) -> None:
+    def __init__(
+        self,
+        resources: Sequence[Resource],
+        settings: UnitSettings | None = None,
+        foreign: Sequence[Resource] = (),
+    ) -> None:
+        """``foreign``: the runtimes and storage containers of the check's other units that
+        this unit's InferenceServices can see (``servegate.crossunit``), after its own."""
         self.settings = settings or UnitSettings()
         self.namespaces: dict[str, Resource] = {
             r.name: r for r in resources if r.kind == "Namespace" and r.api_version == "v1"
         }
+        shared = [*resources, *foreign] if foreign else resources
         self.builder = Builder(
-            Runtimes(resources),
-            StorageContainers(resources),
+            Runtimes(shared),
+            StorageContainers(shared),
             Settings(self.settings.storage_initializer),
         )
         self._isvc: dict[int, tuple[Resource, list[PodSpecView]]] = {}
