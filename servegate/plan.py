@@ -345,7 +345,7 @@ class Planner:
     def nested_configs(self, rel: str) -> list[Config]:
         """The valid ``servegate.yaml`` files in the folders between the repo root (excluded)
         and ``rel`` (a folder, or a file's folder), shallowest first."""
-        parts = rel.strip("/").split("/") if rel.strip("/") else []
+        parts = [p for p in rel.split("/") if p not in ("", ".")]  # "." is the root's own
         out: list[Config] = []
         for depth in range(1, len(parts) + 1):
             folder = "/".join(parts[:depth])

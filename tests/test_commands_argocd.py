@@ -206,6 +206,43 @@ def test_an_application_cannot_pick_an_older_kubernetes_version(repo: Path, tmp_
     assert generate(overlay, ARGOCD_ENV_K8S_VERSION="1.33").returncode == 2
 
 
+NESTED_EXEMPTION = (
+    "version: 1\nexemptions:\n"
+    "  - {rule: pss, resource: {kind: Pod, name: debug}, reason: the folder says so}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("source", "refused"),
+    [
+        ("overlays/prod", False),
+        ("overlays/x/../prod", False),  # Argo CD joins the path cleaned
+        ("./overlays/prod/", False),
+        ("overlays//prod/.", False),
+        ("deploy", False),  # a symlinked folder: the logical path leads there
+        ("Overlays/prod", True),  # names another folder: the root cannot be told
+    ],
+)
+def test_the_source_path_finds_the_root_or_is_refused(
+    repo: Path, source: str, refused: bool
+) -> None:
+    """The plugin reads the root servegate.yaml of the checkout, however the Application
+    spells its path; a path that does not lead to the app dir is refused, never guessed (the
+    app dir's own servegate.yaml would become the root's and its exemptions count)."""
+    overlay = repo / "overlays/prod"
+    add_resource(overlay, "debug-pod.yaml", PRIVILEGED_POD)
+    (overlay / "servegate.yaml").write_text(NESTED_EXEMPTION, encoding="utf-8")
+    (repo / "deploy").symlink_to("overlays/prod")
+    app_dir = repo / "deploy" if source == "deploy" else overlay
+    done = generate(app_dir, ARGOCD_APP_SOURCE_PATH=source, PWD=str(app_dir))
+    assert done.stdout == ""
+    if refused:
+        assert done.returncode == 2 and "cannot tell the repo root" in done.stderr
+    else:
+        assert done.returncode == 1 and "pss.privileged" in done.stderr
+        assert "overlays/prod/servegate.yaml" in done.stderr  # reported as nested
+
+
 def test_a_broken_operator_configuration_is_a_usage_error(repo: Path, tmp_path: Path) -> None:
     bad = tmp_path / "operator.yaml"
     bad.write_text("version: 1\nallowRepoWeaknening: true\n", encoding="utf-8")
@@ -323,6 +360,14 @@ def test_model_repo_inside_a_monorepo(generated: Path, tmp_path: Path) -> None:
     (mono / ".git").mkdir(parents=True)
     shutil.copytree(generated, mono / "models/fraud")
     overlay = mono / "models/fraud/overlays/prod"
+    # the model folder's facts about the cluster count only once the root states them
+    refused = generate(overlay, ARGOCD_APP_SOURCE_PATH="models/fraud/overlays/prod")
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert "mesh istio-cni counts only in the root servegate.yaml" in refused.stderr
+    (mono / "servegate.yaml").write_text(
+        "version: 1\npolicy: {mesh: istio-cni, storageInitializer: restricted}\n",
+        encoding="utf-8",
+    )
     done = generate(overlay, ARGOCD_APP_SOURCE_PATH="models/fraud/overlays/prod")
     assert done.returncode == 0, done.stderr
     assert list(yaml.safe_load_all(done.stdout)) == kustomize(overlay)

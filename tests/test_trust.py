@@ -462,3 +462,18 @@ def test_a_nested_servegate_yaml_states_no_cluster_fact(
     reported = [f.file for f in planner.findings if f.rule == "repo.policy-weakening"]
     relaxes = nested.partition(": ")[2] != applied
     assert reported == (["models/x/servegate.yaml"] if relaxes else [])
+
+
+def test_a_kustomization_at_the_root_keeps_the_root_exemptions(cli: CLI, tree: Tree) -> None:
+    """The root folder's own servegate.yaml is the root file, not a nested one (an overlay at
+    ``.`` read it twice and reported its exemptions as counting only at the root)."""
+    root = tree(
+        {
+            "kustomization.yaml": "resources: [pod.yaml]\n",
+            "pod.yaml": EVIL,
+            "servegate.yaml": "version: 1\nexemptions:\n"
+            "  - {rule: pss, resource: {kind: Pod, name: evil}, reason: a debug pod}\n",
+        }
+    )
+    run = cli("check", root, "--format", "json")
+    assert not weakenings(run) and "pss.privileged" in rules_of(run, "suppressed")

@@ -16,7 +16,9 @@ configuration, and the repo's configuration within the trust rules (``servegate.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import posixpath
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,18 +49,36 @@ def _ids(value: str | None) -> list[str]:
 
 
 def repo_root(app_dir: Path, env: Mapping[str, str]) -> Path:
-    """The repo root of an app dir: the checkout (Argo CD's ``ARGOCD_APP_SOURCE_PATH``
-    stripped from the app dir), else the git top level above it, else the app dir itself.
-    Configuration is read there and in the folders between it and the app dir, exactly as
-    ``servegate check`` reads it; never above it."""
+    """The repo root of an app dir: the checkout (Argo CD's ``ARGOCD_APP_SOURCE_PATH``, the
+    Application's ``spec.source.path`` as written, normalized as Argo CD joins it, stripped
+    from the app dir: its physical path, or the logical one in ``PWD`` when a symlinked folder
+    leads there), else the git top level above it, else the app dir itself. Configuration is
+    read there and in the folders between it and the app dir, exactly as ``servegate check``
+    reads it; never above it. UsageError when the source path names a folder the app dir is
+    not: guessing could make a folder's own servegate.yaml the root's."""
     from servegate.discover import find_repo_root
+    from servegate.errors import UsageError
 
     here = app_dir.resolve()
-    source = Path(env.get("ARGOCD_APP_SOURCE_PATH", "").strip("/") or ".")
-    depth = len(source.parts)
-    if depth and len(here.parts) > depth and here.parts[-depth:] == source.parts:
-        return here.parents[depth - 1]
-    return find_repo_root(here)
+    given = env.get("ARGOCD_APP_SOURCE_PATH", "")
+    source = posixpath.normpath("/" + given).strip("/")
+    if not source:
+        return find_repo_root(here)
+    parts = tuple(source.split("/"))
+    depth = len(parts)
+    candidates = [here]
+    logical = env.get("PWD", "")
+    if logical and not app_dir.is_absolute() and str(app_dir) in ("", "."):
+        with contextlib.suppress(OSError):
+            if Path(logical).resolve() == here:
+                candidates.append(Path(posixpath.normpath(logical)))
+    for candidate in candidates:
+        if len(candidate.parts) > depth and candidate.parts[-depth:] == parts:
+            return candidate.parents[depth - 1].resolve()
+    raise UsageError(
+        f"ARGOCD_APP_SOURCE_PATH={given!r} does not lead to the app directory {here}: "
+        "cannot tell the repo root"
+    )
 
 
 def refused_env(env: Mapping[str, str], k8s_version: tuple[int, int]) -> list[str]:
@@ -99,8 +119,8 @@ def generate(path: str) -> int:
 
     env = os.environ
     app = env.get("ARGOCD_APP_NAME") or Path(path).resolve().name
-    root = repo_root(Path(path), env)
     try:
+        root = repo_root(Path(path), env)
         operator = operator_options(CheckOptions())
         refused = refused_env(env, _k8s_version(root, operator))
     except (UsageError, ConfigError) as err:
@@ -171,8 +191,12 @@ def discover(path: str) -> int:
     governs PATH (searching up to the repo root), else PATH itself (the restricted policy set
     then applies)."""
     from servegate.config import CONFIG_NAME
+    from servegate.errors import UsageError
 
-    root = repo_root(Path(path), os.environ)
+    try:
+        root = repo_root(Path(path), os.environ)
+    except UsageError:  # still claimed: generate refuses it with the reason
+        root = Path(path).resolve()
     if (root / CONFIG_NAME).is_file():
         click.echo(str(root / CONFIG_NAME))
     else:
