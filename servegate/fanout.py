@@ -50,6 +50,7 @@ from typing import TYPE_CHECKING
 from servegate import promql
 from servegate.evaluate import evaluate_unit
 from servegate.model import Unit, UnitResult
+from servegate.procs import STOPPING_SIGNALS
 
 if TYPE_CHECKING:
     from servegate.plan import Plan, Planner
@@ -224,8 +225,8 @@ class Evaluations:
         if pid == 0:  # the child: evaluate, write, leave without running any cleanup
             code = 1
             try:
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                for stopping in STOPPING_SIGNALS:
+                    signal.signal(stopping, signal.SIG_DFL)
                 _die_with(parent)
                 _close_inherited(keep={write_end, queue})
                 self._sources.close()  # a file the parent had not read: exit 1, below

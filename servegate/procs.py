@@ -2,13 +2,14 @@
 
 Each child runs in its own process group (a new session), so a terminal's Ctrl-C does not reach
 it by accident and servegate can stop it with everything it started (``git``, ``helm``...)
-in one ``killpg``. On SIGTERM or SIGINT (``stopping_children``) servegate kills every running
-group at once, refuses to start new ones (``Cancelled`` in the thread that asks), and raises
+in one ``killpg``. On SIGTERM, SIGINT or SIGHUP (``stopping_children``) servegate kills every
+running group at once, refuses to start new ones (``Cancelled`` in the thread that asks), and raises
 in the main thread (``Terminated``, or ``KeyboardInterrupt`` for SIGINT), so that ``with``
 blocks remove their temporary folders while the stack unwinds and the command exits with the
-conventional ``128 + signal`` code (143, 130). SIGTERM sent to servegate alone is how ``kill``,
-``timeout``, ``docker stop`` and the kubelet ask it to stop; without this its children would
-keep running with no parent and no timeout.
+conventional ``128 + signal`` code (143, 130, 129). SIGTERM sent to servegate alone is how
+``kill``, ``timeout``, ``docker stop`` and the kubelet ask it to stop, SIGHUP how a closed
+terminal or SSH session does; without this its children would keep running with no parent and
+no timeout.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ class Terminated(BaseException):
         super().__init__(f"terminated by signal {signum}")
         self.code = 128 + signum
 
+
+STOPPING_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+"""The signals that stop servegate with its children (each ends a process by default)."""
 
 _lock = threading.RLock()
 _running: dict[int, subprocess.Popen[str]] = {}
@@ -115,14 +119,14 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 @contextmanager
 def stopping_children() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGINT stop the children and raise in the main thread
+    """Within the block, SIGTERM, SIGINT and SIGHUP stop the children and raise in the main thread
     (see the module's docstring); the previous handlers come back after it. Outside the main
     thread (where Python allows no handler) it changes nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     global _stopping
-    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    previous = {s: signal.getsignal(s) for s in STOPPING_SIGNALS}
     for s in previous:
         signal.signal(s, _on_signal)
     try:

@@ -92,7 +92,9 @@ def _alive(pid: int, start: str) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="needs /proc to see child processes")
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+@pytest.mark.parametrize(
+    ("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130), (signal.SIGHUP, 129)]
+)
 def test_a_signal_stops_kustomize_and_cleans_up(tmp_path: Path, signum: int, code: int) -> None:
     root = doubling_graph(tmp_path / "repo", 10)
     (root / ".git").mkdir()
