@@ -322,6 +322,7 @@ def load_text(
                     return LoadResult([], [_bomb(node, max_aliases)], cacheable=own)
                 aliases += added
                 documents.append(converter.document(node))
+                problems.extend(converter.problems)
             except YAMLProblem as problem:
                 if problem.kind is Problem.ALIAS_BOMB:
                     return LoadResult([], [problem])
@@ -445,7 +446,7 @@ class _Converter:
     """Turn one composed node tree into plain data as ``dialect`` decodes it, enforcing
     servegate's limits and recording the line of every path."""
 
-    __slots__ = ("_dialect", "_kubernetes", "_positions", "_record", "_sizes")
+    __slots__ = ("_dialect", "_kubernetes", "_positions", "_record", "_sizes", "problems")
 
     def __init__(self, dialect: str, record: bool) -> None:
         self._dialect = dialect
@@ -453,6 +454,9 @@ class _Converter:
         self._record = record
         self._positions: dict[Path_, int] = {}
         self._sizes: dict[int, int] = {}
+        self.problems: list[YAMLProblem] = []
+        """What the consumer accepts but servegate reports, the document still converted as
+        the consumer converts it (a duplicate key: go-yaml v2 keeps the last value)."""
 
     def alias_nodes_of(self, node: yaml.Node) -> int:
         """Nodes that alias expansion adds to this document (memoised per node, so a bomb
@@ -551,11 +555,16 @@ class _Converter:
     def _entry(self, key_node: yaml.Node, seen: set[str]) -> str:
         key = self._key(key_node)
         if key in seen:
-            raise YAMLProblem(
+            problem = YAMLProblem(
                 Problem.DUPLICATE_KEY,
                 f"duplicate key {key!r} (Kubernetes keeps only the last value)",
                 key_node.start_mark.line + 1,
             )
+            if not self._kubernetes:
+                raise problem  # kustomize (kyaml, yaml.v3) refuses the file
+            # kubectl and Argo CD (sigs.k8s.io/yaml, go-yaml v2) apply the last value: the
+            # object is still checked as they read it, so ignoring the finding hides nothing
+            self.problems.append(problem)
         seen.add(key)
         return key
 

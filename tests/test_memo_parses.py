@@ -40,7 +40,7 @@ def test_memo_returns_what_a_fresh_parse_returns(tmp_path: Path, raw: bytes) -> 
 def test_entries_are_written_and_survive_damage(tmp_path: Path) -> None:
     memo = Memo(tmp_path)
     memo.parses.load(SAMPLES[0], None, KUBERNETES)
-    entries = [p for p in (tmp_path / "parses-v4").rglob("*") if p.is_file()]
+    entries = [p for p in (tmp_path / "parses-v5").rglob("*") if p.is_file()]
     assert len(entries) == 1
     entries[0].write_bytes(b"garbage")
     assert memo.parses.load(SAMPLES[0], None, KUBERNETES).documents[1].data["kind"] == "Pod"

@@ -127,7 +127,7 @@ def test_warm_run_hits_and_a_changed_input_is_rendered_again(repo: Path, cache_d
 def test_warm_check_findings_equal_no_cache_findings(repo: Path, cache_dir: Path) -> None:
     (repo / "models/model-0001/base/broken.yaml").write_text("a: 1\na: 2\n")
     first = check(CheckOptions(paths=(repo,)))
-    assert (cache_dir / "parses-v4").is_dir()
+    assert (cache_dir / "parses-v5").is_dir()
     warm = check(CheckOptions(paths=(repo,)))
     cold = check(CheckOptions(paths=(repo,), cache=False))
     assert first.findings == warm.findings == cold.findings

@@ -95,7 +95,7 @@ def test_a_check_writes_its_entries_before_it_returns(
     monkeypatch.setenv("SERVEGATE_CACHE_DIR", str(tmp_path / "cache"))
     assert cli("check", str(repo), "--format", "json").code == 1
     assert [t for t in threading.enumerate() if t.name == "servegate-memo-writer"] == []
-    parsed = [p for p in (tmp_path / "cache" / "parses-v4").rglob("*") if p.is_file()]
+    parsed = [p for p in (tmp_path / "cache" / "parses-v5").rglob("*") if p.is_file()]
     assert parsed and not [p for p in parsed if p.name.startswith(".tmp-")]
 
 

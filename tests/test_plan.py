@@ -369,3 +369,20 @@ def test_a_file_that_stopped_its_overlays_is_judged_by_the_plans_of_the_overlays
     assert dup in found(root)
     assert dup in found(root / "overlays/prod")
     assert dup not in found(root / "overlays/dev")
+
+
+def test_ignoring_a_duplicate_key_never_hides_the_object(
+    cli: CLI, tree: Tree, operator_policies: Path
+) -> None:
+    """Argo CD applies a plain file with a repeated key with its last value: dev's set ignores
+    yaml.duplicate-key, and the object it applies is still judged."""
+    pod = DEPLOYMENT.replace("hostNetwork: true", "hostNetwork: false\n      hostNetwork: true")
+    root = tree({**REPO, "apps/dev/deploy.yaml": pod, "apps/prod/deploy.yaml": pod})
+    run = cli(
+        "check", root, "--format", "json", "--policies", operator_policies, "--allow-repo-weakening"
+    )
+    found = {(f["rule"], f["file"], f["severity"]) for f in run.json()["findings"]}
+    assert ("yaml.duplicate-key", "apps/prod/deploy.yaml", "error") in found
+    assert not any(r == "yaml.duplicate-key" and f == "apps/dev/deploy.yaml" for r, f, _ in found)
+    assert ("pss.host-namespaces", "apps/prod/deploy.yaml", "error") in found
+    assert ("pss.host-namespaces", "apps/dev/deploy.yaml", "warning") in found

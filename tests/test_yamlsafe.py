@@ -242,6 +242,21 @@ def test_positions_follow_the_winning_entry() -> None:
     assert loaded.documents[0].line_of(("spec", "hostPID")) == 3
 
 
+def test_a_duplicate_key_keeps_the_last_value_as_kubectl_does() -> None:
+    """kubectl and Argo CD (sigs.k8s.io/yaml, go-yaml v2) apply the last value of a repeated
+    key: the document is kept, as they read it, beside the yaml.duplicate-key finding; kustomize
+    (yaml.v3) refuses the file."""
+    text = configmap("c", "data:\n  mode: safe\n  other: x\n  mode: unsafe\n")
+    loaded = load_text(text)
+    assert [(p.kind.value, p.line) for p in loaded.problems] == [("duplicate-key", 8)]
+    assert loaded.documents[0].data["data"] == {"mode": "unsafe", "other": "x"}
+    assert loaded.documents[0].line_of(("data", "mode")) == 8
+    theirs = kubernetes_decode(text)
+    assert isinstance(theirs, list) and same(loaded.documents[0].data, theirs[0]), theirs
+    refused = load_text(text, dialect=KUSTOMIZE)
+    assert not refused.documents and refused.problems
+
+
 def test_duplicate_keys_after_conversion_are_duplicates() -> None:
     result = load_text("data:\n  y: a\n  'true': b\n")
     assert [("yaml." + p.kind.value, p.line) for p in result.problems] == [

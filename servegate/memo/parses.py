@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from servegate.memo.store import Store
 
 #: The stage and its format version (4: one memo format for every stage; keyed by dialect).
-STAGE, VERSION = "parses", 4
+STAGE, VERSION = "parses", 5  # 5: a duplicate key keeps its document (last value)
 
 
 class ParseMemo:
