@@ -21,10 +21,11 @@ from dataclasses import replace
 
 from servegate.model import Finding
 from servegate.resource import Resource
-from servegate.rules.istio._peerauth import STRICT, has_selector, own_mode
+from servegate.rules.istio._peerauth import STRICT, UNSET, has_selector, own_mode
 
 _POLICY = "mesh-policy:"
 _STRICT = "mesh-strict:"
+_COVERED = "namespace-strict:"
 
 
 def facts_of(resources: Sequence[Resource]) -> list[str]:
@@ -41,21 +42,41 @@ def mesh_strict(root: str) -> str:
     return f"{_STRICT}{root}"
 
 
+def namespace_strict(namespace: str, root: str) -> str:
+    """The fact that voids a finding: ``namespace`` is STRICT, by namespace-wide policies that
+    are all STRICT, or (none, or only ``UNSET`` ones) by a STRICT mesh-wide policy in
+    ``root``."""
+    return f"{_COVERED}{namespace}:{root}"
+
+
 def cluster(environment: str | None) -> str:
     """The cluster an environment or plan key (``prod@models/a``) deploys to."""
     return (environment or "").partition("@")[0]
+
+
+def _modes(facts: Iterable[str], namespace: str) -> set[str]:
+    """The modes of the selector-less policies in ``namespace`` among ``facts``."""
+    return {
+        fact.rpartition(":")[2]
+        for fact in facts
+        if fact.startswith(_POLICY) and fact[len(_POLICY) :].rpartition(":")[0] == namespace
+    }
 
 
 def _strict(facts: Iterable[str], root: str) -> bool:
     """Whether the mesh-wide policies in ``root`` among ``facts`` make the mesh STRICT: all of
     them STRICT (Istio takes the oldest, which Git does not say; an ``UNSET`` one is
     PERMISSIVE)."""
-    modes = {
-        fact.rpartition(":")[2]
-        for fact in facts
-        if fact.startswith(_POLICY) and fact[len(_POLICY) :].rpartition(":")[0] == root
-    }
-    return modes == {STRICT}
+    return _modes(facts, root) == {STRICT}
+
+
+def _covered(facts: Sequence[str], namespace: str, root: str) -> bool:
+    """Whether ``namespace`` ends up STRICT: its namespace-wide policies all STRICT, or, when
+    none is weaker and some may be ``UNSET`` (the oldest wins), the mesh STRICT."""
+    modes = _modes(facts, namespace)
+    if not modes <= {STRICT, UNSET}:
+        return False
+    return modes == {STRICT} or _strict(facts, root)
 
 
 def settle(
@@ -73,9 +94,13 @@ def settle(
         if finding.unless is None:
             kept.append(finding)
             continue
+        known = by_cluster.get(cluster(environment_of(finding.unit)), [])
         if finding.unless.startswith(_STRICT):
-            root = finding.unless[len(_STRICT) :]
-            if _strict(by_cluster.get(cluster(environment_of(finding.unit)), ()), root):
+            if _strict(known, finding.unless[len(_STRICT) :]):
+                continue
+        elif finding.unless.startswith(_COVERED):
+            namespace, _, root = finding.unless[len(_COVERED) :].partition(":")
+            if _covered(known, namespace, root):
                 continue
         kept.append(replace(finding, unless=None))
     return kept

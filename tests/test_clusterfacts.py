@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from helpers import CLI, Tree
 
-from servegate.clusterfacts import cluster, facts_of, mesh_strict, settle
+from servegate.clusterfacts import cluster, facts_of, mesh_strict, namespace_strict, settle
 from servegate.model import Finding, Severity
 from servegate.resource import Origin, Resource
 
@@ -133,4 +133,43 @@ def test_a_permissive_mesh_wide_policy_elsewhere_covers_nothing(cli: CLI, tree: 
     assert rules_of(cli, root) == [
         ("istio.peer-authentication-strict", "ml/pa.yaml"),
         ("istio.peer-authentication-strict", "platform/mesh.yaml"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("facts", "covered"),
+    [
+        (["mesh-policy:ml:STRICT"], True),
+        (["mesh-policy:ml:STRICT", "mesh-policy:ml:UNSET"], False),  # the oldest wins
+        (
+            ["mesh-policy:ml:STRICT", "mesh-policy:ml:UNSET", "mesh-policy:istio-system:STRICT"],
+            True,
+        ),
+        (["mesh-policy:ml:UNSET", "mesh-policy:istio-system:STRICT"], True),
+        (["mesh-policy:istio-system:STRICT"], True),
+        (["mesh-policy:ml:PERMISSIVE", "mesh-policy:istio-system:STRICT"], False),
+        (["mesh-policy:ml:STRICT", "mesh-policy:ml:DISABLE"], False),
+        (["mesh-policy:other:STRICT"], False),
+    ],
+)
+def test_a_namespace_is_covered_by_its_own_policies_or_the_mesh(
+    facts: list[str], covered: bool
+) -> None:
+    marked = finding("root:ns", namespace_strict("ml", "istio-system"))
+    kept = settle([marked], {"root:elsewhere": facts}, lambda _unit: "prod")
+    assert (kept == []) is covered
+
+
+def test_namespace_policies_in_a_platform_folder_cover_the_namespace(cli: CLI, tree: Tree) -> None:
+    workload = (
+        "apiVersion: security.istio.io/v1\nkind: PeerAuthentication\n"
+        "metadata: {name: model, namespace: ml-prod}\nspec:\n  selector:\n"
+        "    matchLabels: {app: model}\n"
+    )
+    strict = UNSET.replace("UNSET", "STRICT")
+    root = tree({"platform/pa.yaml": strict, "ml/ns.yaml": NAMESPACE, "ml/workload.yaml": workload})
+    assert rules_of(cli, root) == []
+    assert rules_of(cli, root / "ml") == [
+        ("istio.namespace-mtls", "ml/ns.yaml"),
+        ("istio.peer-authentication-strict", "ml/workload.yaml"),
     ]

@@ -5,8 +5,8 @@ Namespace that joins the mesh (`istio-injection: enabled`, an `istio.io/rev` rev
 covers it as a whole: none namespace-wide (no selector) in that namespace and none mesh-wide
 (no selector, in Istio's root namespace, policy parameter `istioRootNamespace`, default
 `istio-system`), in the same unit or in any other folder or overlay the check covers that
-deploys to the same environment (a STRICT mesh-wide policy there covers the namespace; one
-among weaker mesh-wide policies does not). Policies that exist but are weak or `UNSET` are
+deploys to the same environment (STRICT policies there cover the namespace; one among weaker
+policies of the same level does not). Policies that exist but are weak or `UNSET` are
 reported on the policy itself by `istio.peer-authentication-strict`.
 
 ## Why is this bad?
@@ -45,7 +45,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from servegate.clusterfacts import mesh_strict
+from servegate.clusterfacts import namespace_strict
 from servegate.model import Severity
 from servegate.resource import FieldPath, Resource
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -84,7 +84,7 @@ def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
             "default is PERMISSIVE and accepts plaintext",
             f"namespace {ns.name!r}",
             ns,
-            unless=mesh_strict(mesh.root),
+            unless=namespace_strict(ns.name, mesh.root),
         )
 
 

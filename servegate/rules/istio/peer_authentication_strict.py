@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
-from servegate.clusterfacts import mesh_strict
+from servegate.clusterfacts import mesh_strict, namespace_strict
 from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
@@ -64,6 +64,14 @@ from servegate.rules.istio._peerauth import (
 )
 
 _WEAK = frozenset({"PERMISSIVE", "DISABLE"})
+
+
+def _voided_by(pa: Resource, mesh: MeshPolicies) -> str:
+    """What another unit of the environment may deploy that makes ``pa`` STRICT after all: a
+    STRICT mesh-wide policy, or, for a workload policy, a STRICT namespace-wide one too."""
+    if level(pa, mesh.root) is Level.WORKLOAD:
+        return namespace_strict(pa.namespace or "", mesh.root)
+    return mesh_strict(mesh.root)
 
 
 def _judge(pa: Resource, mesh: MeshPolicies) -> Iterator[Violation]:
@@ -83,7 +91,7 @@ def _judge(pa: Resource, mesh: MeshPolicies) -> Iterator[Violation]:
                 f"mesh-wide policy in {mesh.root})",
                 who,
                 pa,
-                unless=mesh_strict(mesh.root) if resolved.unchecked_mesh else None,
+                unless=_voided_by(pa, mesh) if resolved.unchecked_mesh else None,
             )
     for port, setting in mapping(pa.spec.get("portLevelMtls")).items():
         port_mode = str(mapping(setting).get("mode") or "").upper()
