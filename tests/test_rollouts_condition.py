@@ -8,7 +8,7 @@ import pytest
 
 from servegate.exprlang import parse
 from servegate.rules.rollouts._condition import LIST, NUMBER, CompileError, check_types
-from servegate.rules.rollouts._promql_type import query_kind
+from servegate.rules.rollouts._promql_type import never_empty, query_kind
 from servegate.rules.rollouts.condition_guard import problems
 
 
@@ -33,6 +33,25 @@ from servegate.rules.rollouts.condition_guard import problems
 )
 def test_query_kind(query: str, kind: str | None) -> None:
     assert query_kind(query) == kind
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("sum(rate(ok[5m])) / sum(rate(all[5m])) or vector(1)", True),
+        ("(sum(a) / sum(b)) or on() vector(0)", True),
+        ("vector(0) or sum(a)", True),
+        ("100 * (sum(a) or vector(0))", True),
+        ('sum(rate(x{svc="{{args.service}}"}[{{args.window}}])) or vector(0)', True),
+        ("sum(a) / sum(b)", False),
+        ("sum(a) and vector(1)", False),
+        ("(sum(a) or vector(0)) > 0.5", False),  # a comparison filters the element out
+        ("(sum(a) or vector(0)) / sum(b)", False),  # vector matching can drop it
+        ("sum(", False),
+    ],
+)
+def test_a_query_that_is_never_empty(query: str, expected: bool) -> None:
+    assert never_empty(query) is expected
 
 
 def test_range_query_is_always_a_list() -> None:

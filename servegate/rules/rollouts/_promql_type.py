@@ -80,3 +80,45 @@ def query_kind(query: str, range_query: bool = False) -> Kind | None:
             return None
         return "list" if kind in ("vector", "matrix") else kind  # type: ignore[return-value]
     return None
+
+
+_KEEPS_ELEMENTS = frozenset({"+", "-", "*", "/", "%", "^", "atan2"})
+"""Arithmetic between a vector and a scalar keeps every element of the vector."""
+
+
+def _never_empty(node: Any, depth: int = 0) -> bool:
+    import promql_parser as p
+
+    if depth > _MAX_DEPTH:
+        return False
+    if isinstance(node, p.ParenExpr):
+        return _never_empty(node.expr, depth + 1)
+    if isinstance(node, p.Call):
+        return str(node.func.name) == "vector"
+    if isinstance(node, p.BinaryExpr):
+        op = str(node.op)
+        if op == "or":
+            return _never_empty(node.lhs, depth + 1) or _never_empty(node.rhs, depth + 1)
+        if op in _KEEPS_ELEMENTS:
+            sides = ((node.lhs, node.rhs), (node.rhs, node.lhs))
+            return any(
+                _kind(scalar, depth + 1) == "scalar" and _never_empty(vector, depth + 1)
+                for scalar, vector in sides
+            )
+    return False
+
+
+@lru_cache(maxsize=1024)
+def never_empty(query: str) -> bool:
+    """Whether an instant query's vector always holds an element: ``... or vector(0)`` (the
+    usual guard against no data; Prometheus ``or`` adds the right side's elements whose labels
+    the left side lacks, so an empty left gives ``vector(0)``), or such a vector with scalar
+    arithmetic. False when unsure."""
+    from servegate import promql
+
+    query = _DURATION_SLOT.sub(lambda m: m[1] + "5m", query)
+    for stand_in in ("1", "x1"):
+        node = promql.parse(PLACEHOLDER.sub(stand_in, query))
+        if node is not None:
+            return _never_empty(node)
+    return False

@@ -13,6 +13,8 @@ zero, or `scalar()` of anything but one series).
   `len(result) == 0 || isNaN(result[0]) || result[0] > 0.05` (for a scalar query,
   `isNaN(result) || result > 0.05`).
 
+A query that always returns an element (`... or vector(0)`, the usual guard written in the
+query itself, also with scalar arithmetic around it) is never empty, and is judged on NaN only.
 Conditions whose types do not fit the query are `rollouts.result-type`'s; conditions beyond the
 expr-lang subset servegate evaluates (`servegate.exprlang`) are not judged. A condition too
 long (over 16 KiB) or nested too deeply (over 128 levels of brackets, calls and chained
@@ -42,6 +44,8 @@ failureCondition: len(result) == 0 || isNaN(result[0]) || result[0] > 0.05
 - argoproj/argo-rollouts `metricproviders/prometheus/prometheus.go` (`processResponse`)
 - https://argo-rollouts.readthedocs.io/en/stable/analysis/prometheus/
 - https://github.com/argoproj/argo-rollouts/issues/1466 (empty result: slice index out of range)
+- https://prometheus.io/docs/prometheus/latest/querying/operators/#logical-set-binary-operators
+  (`or`: the right side's elements whose label sets the left side lacks)
 """
 
 from __future__ import annotations
@@ -53,8 +57,15 @@ from typing import TYPE_CHECKING, Any
 from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
-from servegate.rules.rollouts._analysis import ANALYSIS_KINDS, metrics, prometheus_result, who
+from servegate.rules.rollouts._analysis import (
+    ANALYSIS_KINDS,
+    mapping,
+    metrics,
+    prometheus_result,
+    who,
+)
 from servegate.rules.rollouts._condition import LIST, NUMBER, CompileError, check_types
+from servegate.rules.rollouts._promql_type import never_empty
 
 if TYPE_CHECKING:
     from servegate.exprlang import Condition
@@ -62,9 +73,10 @@ if TYPE_CHECKING:
 _NAN = math.nan
 
 
-def _probes(kind: str) -> list[tuple[str, Any]]:
+def _probes(kind: str, never_empty: bool = False) -> list[tuple[str, Any]]:
     if kind == "list":
-        return [("an empty result", []), ("NaN", [_NAN])]
+        nan = [("NaN", [_NAN])]
+        return nan if never_empty else [("an empty result", []), *nan]
     return [("NaN", _NAN)]
 
 
@@ -78,8 +90,9 @@ def _outcome(condition: Condition, value: Any) -> bool | None:
         return None
 
 
-def problems(key: str, condition: str, kind: str) -> list[str]:
-    """What ``condition`` gets wrong on no data, as advice; empty when it is right."""
+def problems(key: str, condition: str, kind: str, never_empty: bool = False) -> list[str]:
+    """What ``condition`` gets wrong on no data, as advice; empty when it is right.
+    ``never_empty``: the query always returns an element (``... or vector(0)``)."""
     from servegate.exprlang import Unsupported, parse
 
     try:
@@ -89,7 +102,7 @@ def problems(key: str, condition: str, kind: str) -> list[str]:
         return []
     found: list[str] = []
     nan_guard = "isNaN(result[0])" if kind == "list" else "isNaN(result)"
-    for label, value in _probes(kind):
+    for label, value in _probes(kind, never_empty):
         outcome = _outcome(parsed, value)
         empty = label == "an empty result"
         if key == "successCondition":
@@ -118,6 +131,14 @@ def too_large(condition: str) -> str | None:
     return None
 
 
+def _never_empty(metric: dict[str, Any]) -> bool:
+    prom = mapping(mapping(metric.get("provider")).get("prometheus"))
+    query = prom.get("query")
+    if not isinstance(query, str) or isinstance(prom.get("rangeQuery"), dict):
+        return False
+    return never_empty(query)
+
+
 def check(r: Resource, ctx: Context) -> Iterator[Violation]:
     for path, metric in metrics(r):
         kind = prometheus_result(metric)
@@ -131,7 +152,7 @@ def check(r: Resource, ctx: Context) -> Iterator[Violation]:
                 continue
             if kind not in ("list", "scalar"):
                 continue
-            found = problems(key, condition, kind)
+            found = problems(key, condition, kind, _never_empty(metric))
             if found:
                 yield Violation((*path, key), f"{key} {'; '.join(found)}", who(r, metric))
 
