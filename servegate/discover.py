@@ -394,7 +394,7 @@ def discover(paths: list[Path], root: Path | None = None, memo: Memo | None = No
     kustomizations: dict[str, Kustomization] = {}
     _read_closures(root, kdirs, kustomizations, findings, scan)
 
-    roots = check_graph(kustomizations, set(kdirs), findings)
+    roots = check_graph(kustomizations, set(kdirs), findings, root)
     referenced = {f for k in kustomizations.values() for f in (*k.files, *k.data_files)}
     kdir_set = set(kustomizations)
     plain = [
@@ -834,7 +834,7 @@ def discover_changed(
             return None  # a base the walk did not see (hidden folder, missing): no shortcut
         kustomizations[d] = full(d)
         pending.extend(full(d).dirs)
-    check_graph(kustomizations, set(roots), findings)
+    check_graph(kustomizations, set(roots), findings, root)
     referenced = {f for k in naming(changed) for f in (*full(k).files, *full(k).data_files)}
     plain = sorted(
         f
@@ -900,10 +900,20 @@ def ancestors(path: str) -> Iterator[str]:
 #: share bases can double the work at every level; about 2,000 builds of a few objects took
 #: 30 s on the project's 2-core machine. A real overlay costs tens.
 MAX_BUILDS = 10_000
+#: The most input one root's render may read, in bytes, counting each file again on every path
+#: that reaches it (a 250 KB ConfigMap under nine doubling levels is 128 MB that kustomize
+#: copies, prints and servegate parses: 35 s of kustomize and 1.4 GB of memory here, from a
+#: 488 KB repo). A real overlay reads kilobytes; a root that installs large CRDs, megabytes.
+MAX_RENDER_BYTES = 64 * 1024 * 1024
+#: The same bound over every root of one check.
+RUN_RENDER_BYTES = 256 * 1024 * 1024
 
 
 def check_graph(
-    kustomizations: dict[str, Kustomization], candidates: set[str], findings: list[Finding]
+    kustomizations: dict[str, Kustomization],
+    candidates: set[str],
+    findings: list[Finding],
+    root: Path | None = None,
 ) -> list[str]:
     """The roots among ``candidates`` (kustomization folders found by the walk), after
     reporting include cycles and roots whose include graph costs more than ``MAX_BUILDS``
@@ -954,7 +964,86 @@ def check_graph(
                     1,
                 )
             )
+    if root is not None:
+        _check_render_bytes(kustomizations, component, roots, root, findings)
     return roots
+
+
+def _check_render_bytes(
+    kustomizations: dict[str, Kustomization],
+    component: dict[str, int],
+    roots: list[str],
+    root: Path,
+    findings: list[Finding],
+) -> None:
+    """Block each root whose render would read more than ``MAX_RENDER_BYTES`` (its files
+    counted once per path that reaches them), and the roots past ``RUN_RENDER_BYTES`` in all."""
+    sizes: dict[str, int] = {}
+
+    def size(rel: str) -> int:
+        found = sizes.get(rel)
+        if found is None:
+            try:
+                found = os.stat(os.path.join(root, rel)).st_size
+            except (OSError, ValueError):
+                found = 0  # missing or unreadable: kustomize reports it
+            sizes[rel] = found
+        return found
+
+    own = {d: sum(map(size, {*k.files, *k.data_files})) for d, k in kustomizations.items()}
+    expanded = _expanded(kustomizations, component, own)
+    total = 0
+    for r in roots:
+        root_k = kustomizations.get(r)
+        if root_k is None or root_k.blocked:
+            continue
+        needed = expanded.get(r, 0)
+        if needed > MAX_RENDER_BYTES:
+            why = (
+                f"rendering {r} would read {_mib(needed)} of resources (kustomize reads an "
+                f"included base again on every path that reaches it; servegate allows "
+                f"{_mib(MAX_RENDER_BYTES)} per root): include each shared base once, higher up"
+            )
+        elif total + needed > RUN_RENDER_BYTES:
+            why = (
+                f"rendering {r} would bring what this check's roots read to {_mib(total + needed)}"
+                f"; servegate renders up to {_mib(RUN_RENDER_BYTES)} per check"
+            )
+        else:
+            total += needed
+            continue
+        root_k.blocked = True
+        findings.append(KUSTOMIZE_ERROR.finding(why, root_k.file, 1))
+
+
+def _mib(n: int) -> str:
+    return f"more than {10**15:,} bytes" if n > 10**15 else f"{n / 1048576:,.0f} MiB"
+
+
+def _expanded(
+    kustomizations: dict[str, Kustomization], component: dict[str, int], own: dict[str, int]
+) -> dict[str, int]:
+    """What rendering each folder costs: its ``own`` cost plus the cost of every entry of
+    ``dirs`` (with repeats: kustomize builds a base again on every path that reaches it), not
+    following includes inside a cycle."""
+    totals: dict[str, int] = {}
+    for start in sorted(kustomizations):
+        work = [(start, False)]
+        while work:
+            node, expanded = work.pop()
+            if node in totals:
+                continue
+            edges = [
+                d
+                for d in kustomizations[node].dirs
+                if d in kustomizations and component.get(d) != component.get(node)
+            ]
+            if not expanded:
+                work.append((node, True))
+                work.extend((d, False) for d in edges if d not in totals)
+                continue
+            totals[node] = min(own.get(node, 0) + sum(totals[d] for d in edges), 10**18)
+    return totals
 
 
 def _count(n: int) -> str:
@@ -1041,24 +1130,7 @@ def _build_counts(
 ) -> dict[str, int]:
     """How many kustomization builds rendering each folder costs: itself plus the builds of
     every entry of ``dirs`` (with repeats), not following includes inside a cycle."""
-    counts: dict[str, int] = {}
-    for start in sorted(kustomizations):
-        work = [(start, False)]
-        while work:
-            node, expanded = work.pop()
-            if node in counts:
-                continue
-            edges = [
-                d
-                for d in kustomizations[node].dirs
-                if d in kustomizations and component.get(d) != component.get(node)
-            ]
-            if not expanded:
-                work.append((node, True))
-                work.extend((d, False) for d in edges if d not in counts)
-                continue
-            counts[node] = min(1 + sum(counts[d] for d in edges), 10**18)
-    return counts
+    return _expanded(kustomizations, component, dict.fromkeys(kustomizations, 1))
 
 
 def posix_parent(path: str) -> str:

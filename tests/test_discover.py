@@ -295,6 +295,41 @@ def test_a_graph_that_would_cost_minutes_is_refused_at_once(tmp_path: Path, cli:
     assert "16,382" in run.out and f"{MAX_BUILDS:,}" in run.out
 
 
+def test_a_graph_that_multiplies_a_large_file_is_refused_at_once(
+    tmp_path: Path, tree: Tree, cli: CLI
+) -> None:
+    """1,023 builds are allowed, but when the leaf is a 250 KB ConfigMap they read 128 MB
+    (35 s of kustomize and 1.4 GB of memory from a 0.5 MB repo): the bytes are bounded too,
+    counted once per path, generator data included, per root and per check."""
+    files = {"lib/L0/kustomization.yaml": "configMapGenerator:\n- name: big\n  files: [big.txt]\n"}
+    files["lib/L0/big.txt"] = "x" * 250_000
+    for k in range(1, 10):
+        for side in "ab":
+            files[f"lib/L{k}/{side}/kustomization.yaml"] = (
+                f"nameSuffix: -{side}\nresources: [../../L{k - 1}]\n"
+            )
+        files[f"lib/L{k}/kustomization.yaml"] = "resources: [a, b]\n"
+    files["big/kustomization.yaml"] = "resources: [../lib/L9]\n"  # 128 MB
+    files["fine/kustomization.yaml"] = "resources: [../lib/L5]\n"  # 8 MB: allowed
+    root = tree(files)
+    found = discover([root], root)
+    [finding] = found.findings
+    assert (finding.rule, finding.file) == ("repo.kustomize-error", "big/kustomization.yaml")
+    assert "122 MiB" in finding.message and found.kustomizations["big"].blocked
+    assert not found.kustomizations["fine"].blocked
+    started = time.monotonic()
+    run = cli("check", root, "--format", "json")
+    assert time.monotonic() - started < 20  # fine/ still renders: 32 copies of 250 KB
+    assert run.code == 1
+    assert ("repo.kustomize-error", "big/kustomization.yaml") in {
+        (f["rule"], f["file"]) for f in run.json()["findings"]
+    }
+    more = {f"r{i}/kustomization.yaml": "resources: [../lib/L7]\n" for i in range(9)}
+    many = tree({**files, **more})
+    blocked = [f.file for f in discover([many], many).findings if "per check" in f.message]
+    assert blocked == ["r8/kustomization.yaml"]  # fine/ reads 8 MB, r0..r8 32 MB each
+
+
 def test_an_ordinary_shared_graph_is_not_refused(tmp_path: Path) -> None:
     root = doubling_graph(tmp_path / "repo", 10, roots=2)  # 4,093 builds: allowed (and slow)
     found = discover([root], root)
