@@ -1,7 +1,8 @@
 """## What it does
 Checks environment variable names (`env[].name`, `envFrom[].prefix`) in the pod specs of
-built-in kinds and InferenceServices: since Kubernetes 1.32 any printable ASCII except `=`;
-before, a C-like identifier that may also hold `-` and `.` (`[-._a-zA-Z][-._a-zA-Z0-9]*`).
+built-in kinds and InferenceServices: a name is required (not empty); since Kubernetes 1.32 any
+printable ASCII except `=`; before, a C-like identifier that may also hold `-` and `.`
+(`[-._a-zA-Z][-._a-zA-Z0-9]*`).
 
 ## Why is this bad?
 The API server refuses the pod or workload (KServe's Deployment for an InferenceService).
@@ -64,7 +65,9 @@ def check(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
         who = f"{pod.label} container {c.name!r}"
         for i, var in enumerate(as_list(c.body.get("env"))):
             name = var.get("name") if isinstance(var, dict) else None
-            if isinstance(name, str) and name:
+            if name == "":
+                yield Violation(c.at("env", i, "name"), "env name is required (empty)", who)
+            elif isinstance(name, str):
                 problem = _problem(name, relaxed)
                 if problem:
                     yield Violation(c.at("env", i, "name"), f"env name {name!r} {problem}", who)
