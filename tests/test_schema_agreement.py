@@ -279,6 +279,51 @@ def test_deployment_wrong_type_message_is_one_short_line() -> None:
     assert "\n" not in message and len(message) <= 200 and "integer" in message
 
 
+@pytest.mark.parametrize(
+    ("kind", "spec", "path"),
+    [
+        (
+            "PersistentVolumeClaim",
+            {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "10GB"}}},
+            ("spec", "resources", "requests", "storage"),
+        ),
+        (
+            "ResourceQuota",
+            {"hard": {"requests.memory": "1gi"}},
+            ("spec", "hard", "requests.memory"),
+        ),
+        (
+            "LimitRange",
+            {"limits": [{"type": "Container", "default": {"memory": "500 Mi"}}]},
+            ("spec", "limits", 0, "default", "memory"),
+        ),
+    ],
+)
+def test_every_quantity_of_a_builtin_kind_is_parsed(
+    kind: str, spec: dict[str, Any], path: tuple[str | int, ...]
+) -> None:
+    """The API server decodes each resource.Quantity with ParseQuantity: a string outside its
+    format is refused wherever it is (the bundled schemas only say "string or number")."""
+    body = {"apiVersion": "v1", "kind": kind, "metadata": {"name": "x"}, "spec": spec}
+    errors = _schemas().validate(body)
+    assert errors is not None and [p for p, _ in errors] == [path]
+    assert "quantities must match the regular expression" in errors[0][1]
+    fixed = json.loads(json.dumps(body).replace('"10GB"', '"10G"').replace('"1gi"', '"1Gi"'))
+    fixed = json.loads(json.dumps(fixed).replace('"500 Mi"', '"500Mi"'))
+    assert _schemas().validate(fixed) == []
+
+
+def test_container_quantities_are_left_to_admission_resources() -> None:
+    body = _deployment(resources={"limits": {"memory": "1GB", "cpu": 0.5}})
+    assert _schemas().validate(body) == []  # admission.resources reports it, once
+    body["spec"]["template"]["spec"]["volumes"] = [{"name": "s", "emptyDir": {"sizeLimit": "1GB"}}]
+    errors = _schemas().validate(body)
+    assert errors is not None
+    assert [p for p, _ in errors] == [
+        ("spec", "template", "spec", "volumes", 0, "emptyDir", "sizeLimit")
+    ]
+
+
 def test_unknown_kind_returns_none() -> None:
     schemas = _schemas()
     assert schemas.validate({"apiVersion": "example.com/v1", "kind": "Widget"}) is None

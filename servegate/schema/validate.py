@@ -206,11 +206,15 @@ class SchemaSet:
         if isinstance(compiled, str):  # the schema itself could not be compiled
             return Verdict([((), compiled)])
         errors, blocking = _errors(compiled.validator, body)
+        if errors and compiled.schema is None:
+            errors = [e for e in errors if not _container_quantity(e)]
         stored = None
         if errors:
             stored = self._stored(body, compiled)
             if stored is not None:
                 errors, blocking = _errors(compiled.validator, stored)
+                if compiled.schema is None:
+                    errors = [e for e in errors if not _container_quantity(e)]
         if not compiled.has_rules or blocking:
             return Verdict(errors, stored=stored)
         from servegate.schema import cel
@@ -320,8 +324,53 @@ class SchemaSet:
             import jsonschema_rs
 
             definitions = json.loads((self._core / "_definitions.json").read_text("utf-8"))
+            _with_quantity_format(definitions)
             self._registry = jsonschema_rs.Registry([(_DEFINITIONS_URI, definitions)])
         return self._registry
+
+
+QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
+QUANTITY_PATTERN = (
+    r"^(\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))(([KMGTPE]i)|[numkMGTPE]|"
+    r"([eE](\+|-)?(([0-9]+(\.[0-9]*)?)|(\.[0-9]+))))?$"
+)
+"""The format of a resource quantity string (kubernetes/apimachinery
+``pkg/api/resource/quantity.go``, the grammar in its comment and ``ParseQuantity``; the pattern
+controller-gen writes into CRDs for ``resource.Quantity`` fields)."""
+
+
+QUANTITY_MESSAGE = (
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+)
+"""What the API server says of a quantity that does not parse (kubernetes/apimachinery
+``pkg/api/resource/quantity.go``, ``ErrFormatWrong`` as ``Quantity.UnmarshalJSON`` reports it)."""
+_CONTAINER_LISTS = frozenset({"containers", "initContainers", "ephemeralContainers"})
+
+
+def _container_quantity(error: SchemaError) -> bool:
+    """A quantity format error in a built-in pod's container ``resources``: the Pod Security
+    and admission rules judge those per effective pod (``admission.resources``, with the
+    rest of the container's resources), so the schema does not report them twice."""
+    path, message = error
+    return (
+        message.endswith(QUANTITY_MESSAGE)
+        and len(path) >= 5
+        and path[-3] == "resources"
+        and path[-2] in ("limits", "requests")
+        and isinstance(path[-4], int)
+        and path[-5] in _CONTAINER_LISTS
+    )
+
+
+def _with_quantity_format(definitions: dict[str, Any]) -> None:
+    """Give the core schemas' ``Quantity`` its string format: the bundle only says "string or
+    number", but the API server decodes every quantity (a PVC's ``storage``, a ResourceQuota's
+    ``hard``, a LimitRange's ``default``, an ``emptyDir.sizeLimit``, container resources) with
+    ``ParseQuantity`` and refuses the object when one does not parse."""
+    defs = definitions.get("$defs")
+    if not isinstance(defs, dict) or QUANTITY not in defs:
+        return
+    defs[QUANTITY] = {"type": ["string", "number", "null"], "pattern": QUANTITY_PATTERN}
 
 
 def _derived(dirs: Sequence[Path]) -> dict[str, dict[str, Any]]:
@@ -373,6 +422,8 @@ def _errors(validator: Any, body: dict[str, Any]) -> tuple[list[SchemaError], bo
         if isinstance(error.kind, additional):
             # point at each unknown field itself, so the report shows its line
             out.extend(((*path, name), f"unknown field {name!r}") for name in error.kind.unexpected)
+        elif getattr(error.kind, "pattern", None) == QUANTITY_PATTERN:
+            out.append((path, f"{error.instance!r}: {QUANTITY_MESSAGE}"))
         else:
             out.append((path, _message(error.message, error.instance)))
     return list(dict.fromkeys(out)), blocking
