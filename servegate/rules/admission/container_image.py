@@ -3,13 +3,15 @@ Requires an `image` on every container the API server will see as one: in the po
 built-in kinds (Pod, Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob...), and in
 an InferenceService component's `containers` unless KServe fills the image in: a
 `kserve-container` next to a model or framework shortcut (`model:`, `sklearn:`...) takes it
-from the selected ServingRuntime. The image must not start or end with whitespace.
+from the selected ServingRuntime, so each container of a ServingRuntime or
+ClusterServingRuntime needs one too (its CRD does not require it). The image must not start or
+end with whitespace.
 
 ## Why is this bad?
 The API server refuses the pod or workload; for an InferenceService, KServe's Deployment or
 Knative Service is refused and the model never starts. A strategic-merge patch on an
-InferenceService replaces its whole `containers` list (CRDs have no merge keys), so a patch
-meant to change only `resources` drops the image.
+InferenceService or a ServingRuntime replaces its whole `containers` list (CRDs have no merge
+keys), so a patch meant to change only `resources` drops the image.
 
 ## Example
 ```yaml
@@ -51,6 +53,7 @@ from servegate.rules.admission._k8s import is_core_pod
 from servegate.rules.base import Context, Scope, Violation, rule
 
 KSERVE_CONTAINER = "kserve-container"
+RUNTIME_KINDS = frozenset({"ServingRuntime", "ClusterServingRuntime"})
 
 
 def _runtime_supplies_image(pod: PodSpecView, c: ContainerView) -> bool:
@@ -60,17 +63,36 @@ def _runtime_supplies_image(pod: PodSpecView, c: ContainerView) -> bool:
     return c.section == "containers" and c.name == KSERVE_CONTAINER and has_shortcut
 
 
+def _from_checked_runtime(pod: PodSpecView, c: ContainerView) -> bool:
+    """Whether KServe's merge of a runtime of the checked set wrote ``c`` (its image
+    included, when the runtime has one)."""
+    source = pod.source_of(c.path)[0]
+    return (
+        source is not None
+        and source.resource is not None
+        and (source.resource.kind in RUNTIME_KINDS)
+    )
+
+
 def check(pod: PodSpecView, ctx: Context) -> Iterator[Violation]:
     kserve = pod.resource.kind == "InferenceService"
-    if not (is_core_pod(pod) or kserve):
+    runtime = pod.resource.kind in RUNTIME_KINDS
+    if not (is_core_pod(pod) or kserve or runtime):
         return
     for c in pod.containers:
-        if kserve and _runtime_supplies_image(pod, c):
-            continue
+        merged = kserve and _runtime_supplies_image(pod, c)
+        if merged and not _from_checked_runtime(pod, c):
+            continue  # the runtime is not in the checked set: the cluster's supplies the image
         image = c.body.get("image")
         who = f"{pod.label} container {c.name!r}"
         if image is None or image == "":
-            yield Violation(c.path, "has no image (the API server requires one)", who)
+            why = (
+                "has no image: the pods KServe makes from this runtime have none (the API "
+                "server requires one)"
+                if runtime or merged
+                else "has no image (the API server requires one)"
+            )
+            yield Violation(c.path, why, who)
         elif isinstance(image, str) and image != image.strip():
             yield Violation(c.at("image"), "the image must not start or end with whitespace", who)
 
