@@ -28,6 +28,7 @@ from typing import Any
 
 from servegate.model import Finding
 from servegate.resource import FieldPath, Origin, ResourceRef, as_dict, as_list
+from servegate.rules.argocd.source_unchecked import RULE as UNCHECKED
 from servegate.rules.argocd.source_unresolved import RULE as UNRESOLVED
 
 KINDS = ("Application", "ApplicationSet")
@@ -82,6 +83,8 @@ def records(documents: Iterable[tuple[Any, Any]], rel: str) -> list[dict[str, An
                 _remember_lines(resource.locate, base, holder, lines)
             for i, _ in enumerate(as_list(spec.get("generators"))):
                 lines[f"generators.{i}"] = resource.locate(("spec", "generators", i))[1]
+            if "templatePatch" in spec:
+                lines["templatePatch"] = resource.locate(("spec", "templatePatch"))[1]
             out.append(
                 {
                     "kind": resource.kind,
@@ -232,12 +235,24 @@ def _appset_sources(
     def note(message: str, at: int) -> None:
         notes.append(UNRESOLVED.finding(message, file, at, ref))
 
-    if spec.get("templatePatch"):
-        note(
-            f"{ref}: templatePatch is applied per generated Application and is not resolved "
-            "here; the Applications are checked without it",
-            line,
-        )
+    def unchecked(message: str, at: int) -> None:
+        notes.append(UNCHECKED.finding(message, file, at, ref))
+
+    patch = spec.get("templatePatch")
+    if patch:
+        changes = _patched_fields(patch)
+        if changes:
+            unchecked(
+                f"{ref}: templatePatch may change {changes} of each generated Application, "
+                "which servegate does not resolve: what they deploy is not checked",
+                int(lines.get("templatePatch", line)),
+            )
+        else:
+            note(
+                f"{ref}: templatePatch is applied per generated Application and is not "
+                "resolved here; the Applications are checked without it",
+                line,
+            )
     generators = as_list(spec.get("generators"))
     for i, generator in enumerate(generators):
         at = int(lines.get(f"generators.{i}", line))
@@ -248,12 +263,16 @@ def _appset_sources(
             kind = next(iter(generator), "unknown")
             fixed = _render(merged, {}, go)
             if fixed is None or _templated(fixed):
-                note(
+                message = (
                     f"{ref}: the {kind!r} generator cannot be resolved from the repo, and the "
                     "template's source depends on its parameters: the Applications it makes "
-                    "are not checked",
-                    at,
+                    "are not checked"
                 )
+                settings = _tool_settings(merged)
+                if settings:  # the folders are checked as they are, not as Argo CD renders
+                    unchecked(f"{message} (with its {settings} settings)", at)
+                else:
+                    note(message, at)
                 continue
             note(
                 f"{ref}: the {kind!r} generator cannot be resolved from the repo; its template "
@@ -289,6 +308,53 @@ def _appset_sources(
                 _app_sources(app, as_dict(rendered.get("spec")), file, lines, "template.spec.", via)
             )
     return found, notes
+
+
+#: An Application source's fields that change how Argo CD renders a folder.
+TOOL_SETTINGS = ("kustomize", "helm", "directory", "plugin", "chart")
+#: What a ``templatePatch`` may set without changing what an Application deploys.
+_HARMLESS_PATCH = {"metadata": None, "spec": {"syncPolicy", "info", "revisionHistoryLimit"}}
+
+
+def _tool_settings(template: Mapping[str, Any]) -> str:
+    """The tool settings an ApplicationSet template's sources hold (``kustomize, helm``), or
+    an empty string."""
+    spec = as_dict(template.get("spec"))
+    sources = [s for s in as_list(spec.get("sources")) if isinstance(s, dict)]
+    if isinstance(spec.get("source"), dict):
+        sources.append(spec["source"])
+    found = sorted({k for s in sources for k in TOOL_SETTINGS if s.get(k) not in (None, {})})
+    return ", ".join(found)
+
+
+def _patched_fields(patch: Any) -> str:
+    """What a ``templatePatch`` may change beyond names, labels and sync policy (a phrase), or
+    an empty string. Read without its template actions: a key that is one, or text that is no
+    YAML mapping once they are blanked, may set anything."""
+    import yaml
+
+    if not isinstance(patch, str):
+        return "anything"
+    blanked = re.sub(r"\{\{.*?\}\}", "x", patch, flags=re.S)
+    if re.search(r"\{\{", blanked):
+        return "anything"
+    try:
+        data = yaml.safe_load(blanked)
+    except yaml.YAMLError:
+        return "anything"
+    if data is None:
+        return ""
+    if not isinstance(data, dict):
+        return "anything"
+    changed: list[str] = []
+    for key, value in data.items():
+        allowed = _HARMLESS_PATCH.get(str(key), set())
+        if key not in _HARMLESS_PATCH:
+            changed.append(str(key))
+        elif allowed is not None:
+            inner = value if isinstance(value, dict) else {"?": value}
+            changed.extend(f"{key}.{k}" for k in inner if k not in allowed)
+    return ", ".join(changed)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

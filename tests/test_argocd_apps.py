@@ -141,3 +141,44 @@ def test_go_template_index_and_names_that_cannot_be_templated(tmp_path: Path) ->
     assert [f[1] for f in found] == ["models/a/overlays/dev", "models/b/overlays/prod"]
     found, notes = _sources(_appset([gen], "{{ index .path.segments 9 }}", go=True), tmp_path)
     assert found == [] and "still holds a template" in notes[0]
+
+
+def _rules(text: str, root: Path) -> list[tuple[str, int]]:
+    out: list[tuple[str, int]] = []
+    for record in _records(text):
+        out.extend((f.rule, f.line) for f in sources_of(record, "apps.yaml", Repo(root))[1])
+    return out
+
+
+def test_unresolved_generators_with_tool_settings_are_errors(tmp_path: Path) -> None:
+    """Argo CD renders every generated folder with the template's settings (patches, values,
+    directory rules); servegate checks the folders as they are, so it cannot vouch for them."""
+    plain = yaml.safe_load(_appset([{"clusters": {}}], "overlays/{{name}}"))
+    assert [r for r, _ in _rules(yaml.safe_dump(plain), tmp_path)] == ["argocd.source-unresolved"]
+    for settings in (
+        {"kustomize": {"patches": [{"patch": "[]", "target": {"kind": "Pod"}}]}},
+        {"helm": {"valueFiles": ["prod.yaml"]}},
+        {"directory": {"recurse": True}},
+    ):
+        body = yaml.safe_load(_appset([{"git": {"files": [{"path": "c/*.json"}]}}], "{{p}}"))
+        body["spec"]["template"]["spec"]["source"].update(settings)
+        ((rule, _),) = _rules(yaml.safe_dump(body), tmp_path)
+        assert rule == "argocd.source-unchecked", settings
+
+
+def test_a_template_patch_that_can_change_sources_is_an_error(tmp_path: Path) -> None:
+    body = yaml.safe_load(_appset([{"list": {"elements": [{"env": "prod"}]}}], "o/{{env}}"))
+
+    def rules(patch: str) -> list[str]:
+        body["spec"]["templatePatch"] = patch
+        return [r for r, _ in _rules(yaml.safe_dump(body), tmp_path)]
+
+    harmless = "metadata:\n  labels: {a: '{{ .env }}'}\nspec:\n  syncPolicy: {automated: {}}\n"
+    assert rules(harmless) == ["argocd.source-unresolved"]
+    for patch in (
+        "spec:\n  source:\n    kustomize: {namePrefix: x-}\n",
+        "spec:\n  {{ .key }}: {}\n",
+        "{{ toYaml .patch }}\n",
+        "spec: {{ .spec }}\n",
+    ):
+        assert rules(patch) == ["argocd.source-unchecked"], patch

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from servegate.memo.store import Store
 
 #: The stage and its format version (bump when ``argocd_apps.records`` changes its output).
-STAGE, VERSION = "apps", 2  # 2: files are scanned by deployed.may_hold_application
+STAGE, VERSION = "apps", 3  # 3: a record keeps the line of templatePatch
 #: Entries kept per repo before old ones are dropped.
 LIMIT = 50_000
 

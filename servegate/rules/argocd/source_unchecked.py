@@ -7,7 +7,11 @@ Argo CD would apply that does not decode, a source that names more than one tool
 Application (or ApplicationSet) that a kustomization lists and changes: a patch, replacement
 or component that alters its sources (other than `targetRevision`), its destination namespace,
 or an ApplicationSet's generators or template. servegate reads what an Application deploys
-from its file, and Argo CD applies the child Application as kustomize renders it.
+from its file, and Argo CD applies the child Application as kustomize renders it. Also an
+ApplicationSet whose generator servegate cannot resolve while its template's sources carry
+tool settings (`kustomize`, `helm`, `directory`, `plugin`): each generated folder is rendered
+with them, and servegate checked the folders only as they are; and a `templatePatch` that may
+change more than names, labels and the sync policy.
 
 ## Why is this bad?
 servegate is a gate: a green check must mean that what the cluster receives was checked.

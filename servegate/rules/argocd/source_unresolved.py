@@ -1,8 +1,10 @@
 """## What it does
 An ApplicationSet's generators cannot be resolved from the repo alone (cluster, SCM provider,
-pull request, matrix or merge generators, Git files generators, a `templatePatch`, or a Go
-template beyond plain field references), so servegate cannot tell every Application it makes.
-Sources whose path and tool settings hold no template are still checked once.
+pull request, matrix or merge generators, Git files generators, a `templatePatch` that sets
+only names, labels or the sync policy, or a Go template beyond plain field references), so
+servegate cannot tell every Application it makes. Sources whose path and tool settings hold
+no template are still checked once. When the template's sources carry tool settings, or the
+`templatePatch` may change the sources, it is `argocd.source-unchecked` (an error) instead.
 
 ## Why is this bad?
 The Applications it generates may deploy folders, or settings, that servegate did not check.
