@@ -459,8 +459,7 @@ class Planner:
         for config in self.nested_configs(layer):
             if not config.policy:
                 continue
-            policy = self._nested_facts(config, params)
-            params, wider = trust.params(params, policy, ("policy",))
+            params, wider = trust.params(params, config.policy, ("policy",))
             for w in wider:
                 if self.trust.repo_weakening:
                     params[str(w.where[-1])] = config.policy[str(w.where[-1])]
@@ -470,29 +469,6 @@ class Planner:
         return replace(
             base, environment=environment or None, params=params, _contexts={}, dispatched=[]
         )
-
-    def _nested_facts(self, config: Config, params: Mapping[str, Any]) -> dict[str, Any]:
-        """A nested file's ``policy:`` without the facts about the cluster it may not state: a
-        ``mesh`` or ``storageInitializer`` other than the root's (else the strictest
-        assumption) counts only in the root servegate.yaml (a folder's ``mesh: istio-cni``
-        would stop judging Istio's init container, ``storageInitializer: restricted`` KServe's
-        storage-initializer), unless the operator lets the repo relax the policy."""
-        policy = dict(config.policy)
-        for key, strictest in trust.CLUSTER_FACTS.items():
-            wanted = policy.get(key)
-            if wanted is None or wanted in (params.get(key, strictest), strictest):
-                continue
-            if self.trust.repo_weakening:
-                continue
-            del policy[key]
-            assert config.file is not None
-            self.weakened(
-                config.file,
-                config.line("policy"),
-                f"{key} {wanted} counts only in the root servegate.yaml (a fact about the "
-                f"cluster; the check assumes {params.get(key, strictest)})",
-            )
-        return policy
 
     def _environment_plan(self, environment: str | None) -> Plan:
         """The operator's reference for ``environment`` with the root file's and the repo's

@@ -27,9 +27,6 @@ ALLOW_LISTS = ("allowedRegistries", "allowedStorageSchemes", "allowedBuckets")
 #: Switches where true is stricter.
 REQUIREMENTS = ("requireDigest",)
 NO_MESH = "none"
-#: Facts about the cluster that parameters state, with the strictest assumption of each (what
-#: the rules assume when nothing says otherwise): only the root servegate.yaml may state them.
-CLUSTER_FACTS = {"mesh": "sidecar", "storageInitializer": "kserve"}
 NO_MESH_WEAKENS = (
     "mesh none would switch off the mTLS and AuthorizationPolicy rules: the operator's to set"
 )

@@ -222,9 +222,6 @@ MONO = {
         ("version: 1\npolicy:\n  requireDigest: false\n", 2),
         # excludes count only at the root
         ("version: 1\nexclude: [overlays]\n", 2),
-        # facts about the cluster count only at the root (Istio's init container unjudged)
-        ("version: 1\npolicy:\n  mesh: istio-cni\n", 2),
-        ("version: 1\npolicy:\n  storageInitializer: restricted\n", 2),
     ],
 )
 def test_a_nested_servegate_yaml_may_only_tighten(
@@ -429,39 +426,6 @@ def test_an_invalid_repo_profile_is_a_finding_and_the_operators_applies(
     found = {(f["rule"], f["file"]) for f in run.json()["findings"]}
     assert ("repo.config-invalid", "environments/prod.yaml") in found
     assert ("pss.privileged", "apps/pod.yaml") in found
-
-
-@pytest.mark.parametrize(
-    ("root_policy", "nested", "applied"),
-    [
-        ("", "mesh: ambient", "sidecar"),  # nothing at the root: the strictest assumption
-        ("mesh: istio-cni\n", "mesh: ambient", "istio-cni"),
-        ("mesh: istio-cni\n", "mesh: istio-cni", "istio-cni"),
-        ("", "storageInitializer: restricted", "kserve"),
-    ],
-)
-def test_a_nested_servegate_yaml_states_no_cluster_fact(
-    tmp_path: Path, root_policy: str, nested: str, applied: str
-) -> None:
-    """The mesh and the storage initializer are facts about the cluster, stated once, at the
-    root: a folder's own claim that relaxes what the rules assume is reported, not applied."""
-    from servegate.config import load_config
-    from servegate.plan import Operator, Planner
-
-    key, _, _ = nested.partition(":")
-    (tmp_path / "models/x").mkdir(parents=True)
-    (tmp_path / "servegate.yaml").write_text(
-        "version: 1\n" + (f"policy:\n  {root_policy}" if root_policy else ""), encoding="utf-8"
-    )
-    (tmp_path / "models/x/servegate.yaml").write_text(
-        f"version: 1\npolicy:\n  {nested}\n", encoding="utf-8"
-    )
-    planner = Planner(tmp_path, Operator(), load_config(tmp_path, None))
-    params = planner.plan(planner.environment_of("models/x")).params
-    assert params.get(key, {"mesh": "sidecar", "storageInitializer": "kserve"}[key]) == applied
-    reported = [f.file for f in planner.findings if f.rule == "repo.policy-weakening"]
-    relaxes = nested.partition(": ")[2] != applied
-    assert reported == (["models/x/servegate.yaml"] if relaxes else [])
 
 
 def test_a_kustomization_at_the_root_keeps_the_root_exemptions(cli: CLI, tree: Tree) -> None:
