@@ -294,7 +294,9 @@ def _remotes(root: Path) -> set[str]:
 
 def _normal_url(url: str) -> str:
     """``https://Host:443/org/repo.git``, ``git@host:org/repo`` and ``ssh://git@host/org/repo``
-    all become ``host/org/repo``."""
+    all become ``host/org/repo``, lowercased whole as Argo CD's ``git.NormalizeGitURL``
+    (``util/git/git.go``) compares repository URLs: ``https://host/ORG/Repo`` is this repo to
+    Argo CD, so it is to servegate."""
     url = url.strip().rstrip("/")
     scheme = re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", url)
     if scheme:
@@ -307,7 +309,7 @@ def _normal_url(url: str) -> str:
         if not sep or "/" in host:
             host, _, rest = url.partition("/")
     rest = rest.removesuffix(".git").strip("/")
-    return f"{host.lower()}/{rest}"
+    return f"{host}/{rest}".lower()
 
 
 def _resolve(

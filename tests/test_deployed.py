@@ -213,6 +213,10 @@ def test_external_sources_are_warnings(tmp_path: Path, cli: Callable[..., Run]) 
                 "other", "deploy", repo="git@git.example.com:infra/other.git"
             ),
             "apps/b.yaml": application("mine", "deploy", repo="https://GIT.example.com/ml/model"),
+            # Argo CD compares repository URLs lowercased whole (git.NormalizeGitURL)
+            "apps/d.yaml": application(
+                "mine-too", "deploy", repo="https://git.example.com/ML/Model"
+            ),
             "apps/c.yaml": application("missing", "not/here"),
         },
     )
