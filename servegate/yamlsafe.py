@@ -60,10 +60,17 @@ MAX_FILE_BYTES = 8 * 1024 * 1024
 MAX_DOCUMENTS = 2_000
 MAX_ALIAS_NODES = 100_000
 """Nodes alias expansion may add to one file (a billion-laughs file adds 10**9)."""
+MAX_NODES = 600_000
+"""Nodes one file may hold, estimated before parsing (``node_estimate``): an 8 MiB file of
+``[1,1,1,...]`` holds 3.9 million, which took a minute and 1.8 GB to check (about 17 µs a
+node). The largest upstream CRDs (2.9 MB) estimate at about 100,000, so 8 MiB of them at
+about 300,000."""
 RUN_BYTES = 256 * 1024 * 1024
 RUN_DOCUMENTS = 100_000
 RUN_ALIAS_NODES = 500_000
-"""The same bounds over all the files one run reads."""
+RUN_NODES = 16_000_000
+"""The same bounds over all the files one run reads (the bench's 300-model monorepo, 8,701
+files, estimates at about 1,000,000 nodes)."""
 CACHE_ALIAS_NODES = 10_000
 """A result whose aliases added more nodes than this is not worth a parse-cache entry."""
 
@@ -198,23 +205,34 @@ class Budget:
     bytes: int = RUN_BYTES
     documents: int = RUN_DOCUMENTS
     alias_nodes: int = RUN_ALIAS_NODES
+    nodes: int = RUN_NODES
     _charged: set[int] = field(default_factory=set)
 
-    def charge(self, size: int, result: LoadResult) -> None:
+    def charge(self, size: int, result: LoadResult, nodes: int = 0) -> None:
+        """Count one file's ``size`` bytes, its documents and aliases, and its ``nodes``
+        (``node_estimate``) against the run's bounds."""
         if id(result) in self._charged:
             return
         self._charged.add(id(result))
         self.bytes -= size
         self.documents -= len(result.documents)
         self.alias_nodes -= result.alias_nodes
+        self.nodes -= nodes
 
-    def refuse(self, size: int) -> YAMLProblem | None:
-        """Why a file of ``size`` bytes is not read any more this run, if it is not."""
+    def refuse(self, size: int, nodes: int = 0) -> YAMLProblem | None:
+        """Why a file of ``size`` bytes and about ``nodes`` nodes is not read any more this
+        run, if it is not."""
         if size > self.bytes:
             return YAMLProblem(
                 Problem.TOO_LARGE,
                 f"this run has already read {(RUN_BYTES - self.bytes) / 1048576:.0f} MiB of "
                 f"YAML; servegate reads up to {RUN_BYTES // 1048576} MiB per run",
+            )
+        if nodes > self.nodes:
+            return YAMLProblem(
+                Problem.TOO_LARGE,
+                f"this file holds about {nodes:,} YAML nodes and this run has already read "
+                f"{RUN_NODES - self.nodes:,}; servegate reads up to {RUN_NODES:,} per run",
             )
         if self.documents <= 0:
             return YAMLProblem(
@@ -241,6 +259,19 @@ def decoder_fingerprint() -> str:
             continue
         digest.update(f"{path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     return digest.hexdigest()[:16]
+
+
+_STRUCTURE = "\n,:[{"
+_STRUCTURE_BYTES = tuple(c.encode() for c in _STRUCTURE)
+
+
+def node_estimate(data: str | bytes) -> int:
+    """An upper estimate of the nodes YAML text holds, without parsing it: its line breaks,
+    commas, colons and opening brackets (every node but a few shares one with at most one
+    other). Counted in C, a few milliseconds per megabyte."""
+    if isinstance(data, bytes):
+        return sum(data.count(c) for c in _STRUCTURE_BYTES)
+    return sum(data.count(c) for c in _STRUCTURE)
 
 
 def decode(raw: bytes) -> str:
@@ -272,7 +303,7 @@ def load_bytes(
 ) -> LoadResult:
     """Load every document in ``raw`` as ``dialect`` decodes it; problems are returned, never
     raised. ``budget`` (not charged here) lowers the file's bounds to what the run has left."""
-    refused = budget.refuse(len(raw)) if budget is not None else None
+    refused = budget.refuse(len(raw), node_estimate(raw)) if budget is not None else None
     if refused is not None:
         return LoadResult([], [refused], cacheable=False)
     try:
@@ -294,6 +325,14 @@ def load_text(
     if budget is not None:
         max_documents = min(max_documents, budget.documents)
         max_aliases = min(max_aliases, budget.alias_nodes)
+    nodes = node_estimate(text)
+    if nodes > MAX_NODES:
+        problem = YAMLProblem(
+            Problem.TOO_LARGE,
+            f"file holds about {nodes:,} YAML nodes (its lines, commas, colons and brackets); "
+            f"servegate reads up to {MAX_NODES:,} per file",
+        )
+        return LoadResult([], [problem])
     documents: list[Document] = []
     problems: list[YAMLProblem] = []
     aliases = 0

@@ -15,11 +15,14 @@ from servegate.yamlsafe import (
     KUBERNETES,
     KUSTOMIZE,
     MAX_ALIAS_NODES,
+    MAX_NODES,
     RUN_ALIAS_NODES,
     Budget,
     LoadResult,
+    load_bytes,
     load_plain,
     load_text,
+    node_estimate,
 )
 
 
@@ -315,6 +318,28 @@ def test_the_run_budget_bounds_documents_and_bytes() -> None:
     budget.charge(10_000, charged)
     budget.charge(10_000, charged)  # once per result
     assert budget.bytes == 0
+
+
+def test_dense_files_are_refused_by_their_nodes_before_parsing() -> None:
+    """8 MiB of ``[1,1,1,...]`` is 3.9 million nodes: a minute and 1.8 GB to check. The nodes
+    are estimated from the text (lines, commas, colons, brackets) and bounded per file and per
+    run; the largest upstream CRDs estimate at a sixth of the file bound."""
+    dense = "k: [" + ",".join(["1"] * (MAX_NODES + 10)) + "]\n"
+    started = time.perf_counter()
+    result = load_text(dense)
+    assert time.perf_counter() - started < 1
+    assert ["yaml." + p.kind.value for p in result.problems] == ["yaml.too-large"]
+    assert "YAML nodes" in result.problems[0].message and result.documents == []
+    # a flow mapping nested on one line is counted by its colons and brackets
+    assert node_estimate("k: " + "{a: " * 100 + "1" + "}" * 100) > 200
+    assert node_estimate(b"a: 1\nb: [1, 2]\n") == node_estimate("a: 1\nb: [1, 2]\n") == 6
+    budget = Budget(nodes=1_000)
+    text = "k: [" + ",".join(["1"] * 600) + "]\n"
+    first = load_bytes(text.encode(), budget=budget)
+    assert not first.problems
+    budget.charge(len(text), first, node_estimate(text))
+    second = load_bytes(text.encode(), budget=budget)
+    assert "per run" in second.problems[0].message and not second.cacheable
 
 
 def test_load_plain_refuses_what_kubernetes_refuses() -> None:

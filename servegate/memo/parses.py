@@ -20,7 +20,15 @@ import hashlib
 import marshal
 from typing import TYPE_CHECKING, Any
 
-from servegate.yamlsafe import Budget, Document, LoadResult, Problem, YAMLProblem, load_bytes
+from servegate.yamlsafe import (
+    Budget,
+    Document,
+    LoadResult,
+    Problem,
+    YAMLProblem,
+    load_bytes,
+    node_estimate,
+)
 
 if TYPE_CHECKING:
     from servegate.memo.store import Store
@@ -44,11 +52,12 @@ class ParseMemo:
         """``raw`` strictly parsed in ``dialect``, from the memo when it holds it, within what
         the run's budget has left; ``name`` (the file's repo-relative path) lets a second load
         of the same bytes in this run reuse the first."""
-        refused = self.budget.refuse(len(raw))
+        nodes = node_estimate(raw)
+        refused = self.budget.refuse(len(raw), nodes)
         if refused is not None:
             return LoadResult([], [refused], cacheable=False)
         result = self._load(raw, name, dialect)
-        self.budget.charge(len(raw), result)
+        self.budget.charge(len(raw), result, nodes)
         return result
 
     def _load(self, raw: bytes, name: str | None, dialect: str) -> LoadResult:
