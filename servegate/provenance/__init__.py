@@ -17,6 +17,7 @@ changed the object, and the caller falls back to the source document's lines.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,23 +123,23 @@ class Trace:
     def locate(self, path: FieldPath) -> Loc | None:
         """File and line of the source that wrote ``path`` (a path in the source document,
         the object's ``within`` first); None when the replay cannot say."""
-        if path[: len(self._within)] != self._within:
-            return None
-        root = self._replayed()
-        if root is None:
-            return None
         from servegate.provenance import tree
 
-        return tree.locate(root, path[len(self._within) :], self._body)
+        return self._ask(tree.locate, path)
 
     def removed(self, path: FieldPath) -> Loc | None:
         """File and line of the patch that removed the field at ``path`` (or a part of it);
         None when nothing removed it or the replay cannot say."""
+        from servegate.provenance import tree
+
+        return self._ask(tree.removed, path)
+
+    def _ask(
+        self, question: Callable[[Node, FieldPath, Any], Loc | None], path: FieldPath
+    ) -> Loc | None:
         if path[: len(self._within)] != self._within:
             return None
         root = self._replayed()
         if root is None:
             return None
-        from servegate.provenance import tree
-
-        return tree.removed(root, path[len(self._within) :], self._body)
+        return question(root, path[len(self._within) :], self._body)

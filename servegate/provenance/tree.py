@@ -123,39 +123,42 @@ def locate(root: Node, path: FieldPath, rendered: Any) -> Loc | None:
     (the object kustomize actually produced) along ``path``: a field one has and the other
     lacks, a different type of node, or a list of a different length. Then something the
     replay does not model changed the object, and its locations are not to be trusted."""
-    node = root
-    actual = rendered
-    for part in path:
-        child = node.get(part)
-        there = child_of(actual, part)
-        if child is None:
-            if there is not MISSING:
-                return None
-            if node.gone and part in node.gone:
-                return node.gone[part]
-            return node.loc
-        if there is MISSING or not _same_shape(child, there):
-            return None
-        node, actual = child, there
+    walked = _walk(root, path, rendered)
+    if walked is None:
+        return None
+    node, missing = walked
+    if missing is not _ALL and node.gone and missing in node.gone:
+        return node.gone[missing]
     return node.loc
 
 
 def removed(root: Node, path: FieldPath, rendered: Any) -> Loc | None:
     """Where a patch removed the field at ``path`` (or the part of it that is gone); None when
     the field exists, was never there, or the replay disagrees with ``rendered``."""
+    walked = _walk(root, path, rendered)
+    if walked is None or walked[1] is _ALL or not walked[0].gone:
+        return None
+    return walked[0].gone.get(walked[1])
+
+
+_ALL: Any = object()
+"""What :func:`_walk` gives as the missing part when the whole path exists."""
+
+
+def _walk(root: Node, path: FieldPath, rendered: Any) -> tuple[Node, Any] | None:
+    """The deepest node of ``path`` that exists and the first part missing under it (``_ALL``
+    when none is); None when the replay and ``rendered`` disagree along the way."""
     node = root
     actual = rendered
     for part in path:
         child = node.get(part)
         there = child_of(actual, part)
         if child is None:
-            if there is not MISSING:
-                return None
-            return node.gone.get(part) if node.gone else None
+            return None if there is not MISSING else (node, part)
         if there is MISSING or not _same_shape(child, there):
             return None
         node, actual = child, there
-    return None
+    return node, _ALL
 
 
 class _Missing:
