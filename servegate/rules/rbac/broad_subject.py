@@ -7,7 +7,8 @@ Flags a RoleBinding or ClusterRoleBinding that grants a powerful role to a broad
   (`*`) verb or resource, the `escalate`, `bind` or `impersonate` verbs, `pods/exec` or
   `pods/attach` (also as `*/exec`), or reading Secrets (`list`, `watch`, or `get` without
   `resourceNames`); or a ClusterRole whose `aggregationRule` gathers the built-in roles
-  (`rbac.aggregation-rule`), which the controller manager fills with their rules;
+  (`rbac.aggregation-rule`) or a powerful ClusterRole of the checked set, which the
+  controller manager fills with their rules;
 - the subject: the groups `system:authenticated` (every user and service account),
   `system:unauthenticated` (anonymous requests), `system:serviceaccounts` (every service
   account in the cluster) and `system:serviceaccounts:<namespace>` (every service account of a
@@ -60,7 +61,7 @@ from servegate.model import Severity
 from servegate.resource import Resource, as_dict, as_list
 from servegate.rules.base import Context, Scope, Violation, rule
 from servegate.rules.rbac._rules import BINDING_KINDS, PolicyRule, policy_rules
-from servegate.rules.rbac.aggregation_rule import gathers_builtin
+from servegate.rules.rbac.aggregation_rule import gathers_builtin, selector_matches
 
 BUILTIN_POWERFUL = frozenset(
     {"cluster-admin", "admin", "edit", "system:aggregate-to-admin", "system:aggregate-to-edit"}
@@ -107,6 +108,8 @@ def _powerful_roles(resources: Sequence[Resource]) -> set[tuple[str, str | None,
     """(kind, namespace, name) of the roles in the set that grant wildcards, escalation, a
     shell in pods or Secrets, or gather the built-in roles by aggregation."""
     found: set[tuple[str, str | None, str]] = set()
+    strong_labels: list[dict[str, str]] = []
+    aggregated: list[Resource] = []
     for r in resources:
         if r.kind not in ("Role", "ClusterRole"):
             continue
@@ -114,6 +117,14 @@ def _powerful_roles(resources: Sequence[Resource]) -> set[tuple[str, str | None,
             found.add((r.kind, None, r.name))
         elif any(_powerful(pr) for pr in policy_rules(r)):
             found.add((r.kind, r.namespace if r.kind == "Role" else None, r.name))
+            if r.kind == "ClusterRole":
+                strong_labels.append({str(k): str(v) for k, v in r.labels.items()})
+        if r.kind == "ClusterRole" and "aggregationRule" in r.body:
+            aggregated.append(r)
+    for r in aggregated:  # filled by the controller manager with what its selectors match
+        selectors = as_list(as_dict(r.body.get("aggregationRule")).get("clusterRoleSelectors"))
+        if any(selector_matches(as_dict(s), labels) for s in selectors for labels in strong_labels):
+            found.add((r.kind, None, r.name))
     return found
 
 
