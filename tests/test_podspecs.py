@@ -412,6 +412,36 @@ CARRIERS: list[tuple[str, str, str, Callable[..., Spec]]] = [
         "Workflow",
         lambda c, **f: {"steps": [{"name": "s", "properties": pod(c, **f)}]},
     ),
+    # containers under other names: Tekton's steps (under stepTemplate) and sidecars, Argo
+    # Events' lone template.container
+    (
+        "tekton-steps",
+        "tekton.dev/v1",
+        "Task",
+        lambda c, **f: {**f, "stepTemplate": {"securityContext": POD_SC}, "steps": [c]},
+    ),
+    (
+        "tekton-sidecars",
+        "tekton.dev/v1",
+        "Task",
+        lambda c, **f: {
+            **f,
+            "steps": [
+                {
+                    "name": "s",
+                    "image": "registry.example.com/s:1",
+                    "securityContext": {**POD_SC, **HARDENED},
+                }
+            ],
+            "sidecars": [{**c, "securityContext": {**POD_SC, **c["securityContext"]}}],
+        },
+    ),
+    (
+        "argo-events-sensor",
+        "argoproj.io/v1alpha1",
+        "Sensor",
+        lambda c, **f: {"template": {**f, "securityContext": POD_SC, "container": c}},
+    ),
     # a CRD in a *.k8s.io group that Kubernetes does not serve
     (
         "k8s-io-crd",
@@ -711,3 +741,25 @@ def test_workflow_template_ref_pods_take_the_workflows_pod_fields_and_patch() ->
     )
     assert "pss.host-path-volumes" in pss_flags(patched, Level.BASELINE)
     assert pod_specs(carrier("argoproj.io/v1alpha1", "Workflow", ref)) == []
+
+
+def test_containers_under_other_names_are_found_only_when_container_like() -> None:
+    """Tekton's steps and sidecars, a lone ``container``: found when they hold an image or a
+    securityContext; step references (Argo-style ``steps`` of template names) are not."""
+    refs = carrier("example.com/v1", "Pipeline", {"steps": [[{"name": "a", "template": "t"}]]})
+    lone_text = carrier("example.com/v1", "Job2", {"container": "registry.example.com/x:1"})
+    assert pod_specs(refs, inferred=True) == [] and pod_specs(lone_text, inferred=True) == []
+    task = carrier(
+        "tekton.dev/v1",
+        "Task",
+        {
+            "stepTemplate": {"securityContext": {"runAsNonRoot": True, "runAsUser": 1000}},
+            "steps": [{"name": "a", "image": "i", "securityContext": {"runAsUser": 0}}],
+        },
+    )
+    [pod] = pod_specs(task, inferred=True)
+    [step] = pod.containers
+    assert (step.section, step.path) == ("steps", ("spec", "steps", 0))
+    # the step's own field wins over the template's, the template fills the rest
+    assert step.security_context == {"runAsNonRoot": True, "runAsUser": 0}
+    assert "pss.run-as-user" in pss_flags(task)

@@ -4,17 +4,22 @@ An operator's custom resource can hold a pod spec anywhere. For a kind with no w
 own, the object (``metadata`` and ``status`` aside) is searched for mappings that look like a
 pod spec: a ``containers``/``initContainers``/``ephemeralContainers`` list holding an object
 with an ``image``, a ``containers`` list of objects, a host namespace switched on
-(``hostNetwork``/``hostPID``/``hostIPC: true``), or a ``hostPath`` volume. Each becomes a pod
-view marked ``inferred``: the Pod Security rules judge it, and its label says the location was
-inferred. The search is bounded in depth and in nodes visited; an object too large to search
-completely is reported (``pods.unreadable-spec``), not passed.
+(``hostNetwork``/``hostPID``/``hostIPC: true``), or a ``hostPath`` volume; or containers under
+the other names operators give them: ``steps`` and ``sidecars`` lists (Tekton's Task and
+Pipeline: each step is a container of the TaskRun's pod, with ``stepTemplate`` under it) and a
+lone ``container`` (Argo Events' Sensor and EventSource ``template.container``, an Argo
+Workflows template inside another object), each holding an ``image`` or a
+``securityContext``. Each becomes a pod view marked ``inferred``: the Pod Security rules judge
+it, and its label says the location was inferred. The search is bounded in depth and in nodes
+visited; an object too large to search completely is reported (``pods.unreadable-spec``), not
+passed.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from servegate.podspecs.views import CONTAINER_LISTS, PodSpecView, view
+from servegate.podspecs.views import CONTAINER_LISTS, ContainerView, PodSpecView, view
 from servegate.resource import FieldPath, Resource, as_dict, dotted
 
 MAX_DEPTH = 24
@@ -46,7 +51,8 @@ def inferred_pods(r: Resource) -> tuple[list[PodSpecView], str | None]:
             continue
         if not isinstance(node, dict):
             continue
-        if _pod_shaped(node):
+        others = _other_containers(node, path)
+        if others or _pod_shaped(node):
             metadata: dict[str, Any] = r.metadata
             metadata_path: FieldPath = ("metadata",)
             if (
@@ -59,7 +65,7 @@ def inferred_pods(r: Resource) -> tuple[list[PodSpecView], str | None]:
                 f"{r.kind} {dotted(path)} (location inferred: servegate does not know "
                 f"{r.api_version} {r.kind})"
             )
-            pod = view(r, label, path, node, metadata, metadata_path=metadata_path)
+            pod = view(r, label, path, node, metadata, metadata_path=metadata_path, extra=others)
             if pod is not None:
                 found.append(_inferred(pod))
         stack.extend(
@@ -68,6 +74,48 @@ def inferred_pods(r: Resource) -> tuple[list[PodSpecView], str | None]:
             if isinstance(v, dict | list) and k not in CONTAINER_LISTS
         )
     return found, None
+
+
+_OTHER_LISTS = ("steps", "sidecars")
+
+
+def _other_containers(node: dict[str, Any], path: FieldPath) -> tuple[ContainerView, ...]:
+    """Containers of ``node`` under other names than a PodSpec's (see the module docstring)."""
+    found: list[ContainerView] = []
+    template = node.get("stepTemplate")
+    for key in _OTHER_LISTS:
+        items = node.get(key)
+        if not isinstance(items, list):
+            continue
+        for i, item in enumerate(items):
+            if isinstance(item, dict) and _container_like(item):
+                body = _under(template, item) if key == "steps" else item
+                name = str(item.get("name") or f"{key}[{i}]")
+                found.append(ContainerView(name, key, body, (*path, key, i)))
+    lone = node.get("container")
+    if isinstance(lone, dict) and _container_like(lone):
+        found.append(
+            ContainerView(
+                str(lone.get("name") or "container"), "container", lone, (*path, "container")
+            )
+        )
+    return tuple(found)
+
+
+def _container_like(item: dict[str, Any]) -> bool:
+    return isinstance(item.get("image"), str) or isinstance(item.get("securityContext"), dict)
+
+
+def _under(template: Any, step: dict[str, Any]) -> dict[str, Any]:
+    """``step`` over Tekton's ``stepTemplate`` (mappings merged a level deep, as its
+    securityContext is)."""
+    if not isinstance(template, dict):
+        return step
+    merged = {**template, **step}
+    for key, value in template.items():
+        if isinstance(value, dict) and isinstance(step.get(key), dict):
+            merged[key] = {**value, **step[key]}
+    return merged
 
 
 def _pod_shaped(node: dict[str, Any]) -> bool:
