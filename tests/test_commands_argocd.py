@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
-from helpers import PRIVILEGED_POD
+from helpers import PRIVILEGED_POD, application, restricted_pod, write_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -241,6 +241,38 @@ def test_the_source_path_finds_the_root_or_is_refused(
     else:
         assert done.returncode == 1 and "pss.privileged" in done.stderr
         assert "overlays/prod/servegate.yaml" in done.stderr  # reported as nested
+
+
+CHILD_PATCH = """\
+    kustomize:
+      patches:
+      - target: {kind: Pod}
+        patch: '[{"op": "add", "path": "/spec/hostPID", "value": true}]'
+"""
+
+
+@pytest.mark.parametrize("parent", ["directory", "kustomize"])
+def test_an_app_of_apps_is_judged_by_what_its_applications_deploy(
+    tmp_path: Path, parent: str
+) -> None:
+    """A child Application with kustomize settings syncs through Argo CD's built-in kustomize,
+    not the plugin: the parent's plugin run judges what it deploys before printing it."""
+    repo = tmp_path / "repo"
+    tree = {
+        "overlays/prod/kustomization.yaml": "resources: [pod.yaml]\n",
+        "overlays/prod/pod.yaml": restricted_pod("evil"),
+        "apps/child.yaml": application("child", "overlays/prod", CHILD_PATCH),
+    }
+    if parent == "kustomize":
+        tree["apps/kustomization.yaml"] = "resources: [child.yaml]\n"
+    write_tree(repo, tree)
+    refused = generate(repo / "apps")
+    assert refused.returncode == 1 and refused.stdout == ""
+    assert "pss.host-namespaces" in refused.stderr and "Application argocd/child" in refused.stderr
+    (repo / "apps/child.yaml").write_text(application("child", "overlays/prod"), "utf-8")
+    clean = generate(repo / "apps")
+    assert clean.returncode == 0, clean.stderr
+    assert [d["kind"] for d in yaml.safe_load_all(clean.stdout)] == ["Application"]
 
 
 def test_a_broken_operator_configuration_is_a_usage_error(repo: Path, tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ Parameters come from the environment Argo CD sets: ``ARGOCD_APP_NAME``,
 ``SERVEGATE_ENV``, ``SERVEGATE_SELECT``, ``SERVEGATE_IGNORE`` and a lower
 ``SERVEGATE_PSS_LEVEL`` only when the operator configuration (``SERVEGATE_OPERATOR_CONFIG``,
 the sidecar's own environment) says ``allowPluginEnv: true``; otherwise the plugin refuses the
-app (``servegate.pluginenv``). The policy is the operator's: the sidecar's operator
+app (``servegate.pluginenv``). Manifests that hold Applications (an app of apps) are refused
+when what those deploy fails the check. The policy is the operator's: the sidecar's operator
 configuration, and the repo's configuration within the trust rules (``servegate.trust``).
 """
 
@@ -20,6 +21,7 @@ import contextlib
 import os
 import posixpath
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +30,7 @@ import click
 from servegate.discover import kustomization_file
 
 if TYPE_CHECKING:
+    from servegate.model import Report
     from servegate.options import CheckOptions
 
 
@@ -151,6 +154,11 @@ def generate(path: str) -> int:
     )
     try:
         report = check(options)
+        if not report.errors and _holds_applications(report):
+            # app of apps: what the Applications it prints deploy, as `check` judges it
+            children = check(replace(options, paths=[Path(path)], applications=True))
+            if children.errors:
+                report = children
     except (UsageError, ConfigError) as err:
         return fail(f"app {app}: {err}")
     except ToolMissing as err:
@@ -167,6 +175,21 @@ def generate(path: str) -> int:
     bodies = [r.body for unit in report.units for r in unit.resources]
     click.echo(manifests(bodies), nl=False)
     return 0
+
+
+def _holds_applications(report: Report) -> bool:
+    """Whether the manifests hold an Argo CD Application or ApplicationSet (an app of apps).
+
+    Argo CD creates each one and syncs it on its own, with its own source: through
+    servegate's plugin only when it names it or leaves the tool to discovery, and with the
+    built-in kustomize, Helm or directory tool (unchecked at sync) when its source sets them.
+    So the plugin judges what they deploy before printing them, as ``servegate check`` does
+    (``servegate.deployed``)."""
+    return any(
+        r.kind in ("Application", "ApplicationSet") and r.api_version.startswith("argoproj.io/")
+        for unit in report.units
+        for r in unit.resources
+    )
 
 
 def _k8s_version(root: Path, operator: CheckOptions) -> tuple[int, int]:
