@@ -309,11 +309,11 @@ def _share_runtimes(
     schemas: SchemaSet,
     reload: Callable[[set[str]], list[Unit]],
 ) -> None:
-    """Evaluate again, with the runtimes of the check's other units they can see
-    (``servegate.crossunit``), the units whose InferenceServices were judged without them:
-    units evaluated in this run, and stored results whose foreign runtimes changed (loaded
-    again, with the stored units that hold those runtimes). Nothing happens unless some unit
-    holds a KServe runtime. Updates ``units``, ``evaluated`` and ``hits`` in place."""
+    """Evaluate again, with the runtimes and Namespaces of the check's other units they can
+    see (``servegate.crossunit``), the units that were judged without them: units evaluated in
+    this run, and stored results whose foreign objects changed (loaded again, with the stored
+    units that hold those objects). Nothing happens unless a unit depends on another's.
+    Updates ``units``, ``evaluated`` and ``hits`` in place."""
     from servegate.evaluate import evaluate_unit
 
     every = [*((u.id, r) for u, r in zip(units, evaluated, strict=True)), *hits.items()]
@@ -324,9 +324,10 @@ def _share_runtimes(
     ]
     if not provided:
         return
+    index = crossunit.Index(provided)
     todo: dict[str, list[crossunit.Provided]] = {}
     for unit_id, result in every:
-        seen = crossunit.foreign(unit_id, result.asks, result.runtimes, provided)
+        seen = index.foreign(unit_id, result.asks, result.uses, result.runtimes)
         if crossunit.digest(seen) != result.depends:
             todo[unit_id] = seen
     if not todo:
@@ -348,7 +349,7 @@ def _share_runtimes(
             if crossunit.provides(r):
                 stored = schemas.stored(r.body)
                 body = stored if stored is not None else r.body
-                live[(unit.id, crossunit.Provided(unit.id, "", body).ident)] = replace(r, body=body)
+                live[(unit.id, crossunit.ident(body))] = replace(r, body=body)
     for i, unit in enumerate(units):
         wants = todo.get(unit.id)
         if wants is None:

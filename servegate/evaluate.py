@@ -463,6 +463,7 @@ def evaluate_unit(
         clusterfacts.facts_of(unit.resources),
         runtimes=[r.body for r in judged if crossunit.provides(r)],
         asks=crossunit.asks(judged),
+        uses=crossunit.uses(judged),
     )
 
 

@@ -108,11 +108,14 @@ class UnitResult:
     """What the unit deploys that other units' findings depend on
     (``servegate.clusterfacts.facts_of``)."""
     runtimes: list[dict[str, Any]] = field(default_factory=list)
-    """The KServe runtimes it holds (``servegate.crossunit``), as the API server stores them:
-    other units' InferenceServices may use them."""
+    """The KServe runtimes and the Namespaces it holds (``servegate.crossunit``), as the API
+    server stores them: other units' objects may depend on them."""
     asks: list[str] = field(default_factory=list)
     """The namespaces of its InferenceServices (``""``: none): where other units' runtimes
     matter to it."""
+    uses: list[str] = field(default_factory=list)
+    """The namespaces its objects live in whose Namespace it does not hold: another unit's
+    Namespace of that name decides their Pod Security and mesh injection."""
     depends: str = ""
     """The digest of the other units' runtimes it was judged with (``crossunit.digest``)."""
 

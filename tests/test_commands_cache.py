@@ -22,7 +22,7 @@ def test_info_then_clear(
     assert cli("check", root).code == 1
     full = cli("cache", "info")
     stages = {line.split()[0] for line in full.out.splitlines()[1:]}
-    assert {"renders-v2", "parses-v5", "results-v6", "digests-v2", "total"} <= stages
+    assert {"renders-v2", "parses-v5", "results-v7", "digests-v2", "total"} <= stages
     cleared = cli("cache", "clear")
     assert cleared.code == 0 and "entries removed" in cleared.out
     assert "empty" in cli("cache", "info").out

@@ -95,3 +95,61 @@ def test_a_namespaced_runtime_serves_only_its_namespace(cli: CLI, tree: Tree) ->
     )
     found = errors(cli, repo)
     assert ("pss.run-as-non-root", "iris", "models/isvc.yaml") in found
+
+
+NAMESPACE = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: ml
+  labels:
+    pod-security.kubernetes.io/enforce: restricted
+    pod-security.kubernetes.io/enforce-version: {version}
+"""
+HOOKED = """\
+apiVersion: v1
+kind: Pod
+metadata: {name: web, namespace: ml}
+spec:
+  serviceAccountName: web
+  automountServiceAccountToken: false
+  securityContext:
+    runAsNonRoot: true
+    seccompProfile: {type: RuntimeDefault}
+  containers:
+  - name: web
+    image: registry.example.com/web@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef
+    resources: {requests: {cpu: 100m, memory: 64Mi}, limits: {cpu: 100m, memory: 64Mi}}
+    lifecycle:
+      preStop:
+        httpGet: {host: localhost, port: 8080, path: /quit}
+    securityContext:
+      allowPrivilegeEscalation: false
+      capabilities: {drop: [ALL]}
+"""
+
+
+def test_a_namespace_of_another_folder_sets_its_pods_pod_security(cli: CLI, tree: Tree) -> None:
+    """Pod Security admission reads the pod's Namespace wherever the repo defines it: pinned to
+    v1.33 in ``namespaces/``, a lifecycle ``host`` (refused from v1.34) passes in ``apps/``;
+    at ``latest`` it is an error. Stored results follow the Namespace's changes."""
+    repo = tree(
+        {
+            "namespaces/ml.yaml": NAMESPACE.format(version="v1.33"),
+            "apps/pod.yaml": HOOKED,
+        }
+    )
+    assert ("pss.host-probes-lifecycle", "web", "apps/pod.yaml") not in errors(cli, repo)
+    (repo / "namespaces/ml.yaml").write_text(NAMESPACE.format(version="latest"))
+    assert ("pss.host-probes-lifecycle", "web", "apps/pod.yaml") in errors(cli, repo)
+    (repo / "namespaces/ml.yaml").write_text(NAMESPACE.format(version="v1.33"))
+    assert ("pss.host-probes-lifecycle", "web", "apps/pod.yaml") not in errors(cli, repo)
+
+
+def test_the_index_gives_namespaces_only_to_the_units_that_use_them() -> None:
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ml"}}
+    index = crossunit.Index([Provided("n", "", ns), Provided("b", "", CSR)])
+    assert [p.unit for p in index.foreign("a", [], ["ml"], [])] == ["n"]
+    assert index.foreign("a", [], ["other"], []) == []
+    assert index.foreign("a", [], ["ml"], [ns]) == []  # its own Namespace wins
+    assert [p.unit for p in index.foreign("a", ["ml"], ["ml"], [])] == ["b", "n"]

@@ -81,7 +81,7 @@ def test_warm_run_reuses_results_and_renders_nothing(
     cold = check(cli, repo)
     assert sorted(renders) == ["apps/a", "apps/b"]
     assert where(cold) == ["apps/a/pod.yaml", "plain/pod.yaml"]
-    assert [p for p in (cache_dir / "results-v6").rglob("*") if p.is_file()], "units were stored"
+    assert [p for p in (cache_dir / "results-v7").rglob("*") if p.is_file()], "units were stored"
     renders.clear()
     warm = check(cli, repo)
     assert renders == [], "nothing rendered or re-checked"

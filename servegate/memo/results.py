@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from servegate.plan import Planner
 
 #: The stage and its format version (bump when the entry or the key recipe changes).
-STAGE, VERSION = "results", 6  # 5: cluster facts; 6: KServe runtimes (crossunit)
+STAGE, VERSION = "results", 7  # 5: cluster facts; 6, 7: crossunit (runtimes, Namespaces)
 
 
 def tree_digest(folders: Sequence[Path]) -> str:
@@ -104,7 +104,7 @@ class ResultMemo:
     def get(self, key: str) -> UnitResult | None:
         data = self._store.get(key)
         try:
-            findings, resources, files, facts, runtimes, asks, depends = data
+            findings, resources, files, facts, runtimes, asks, uses, depends = data
             return UnitResult(
                 [finding(item) for item in findings],
                 int(resources),
@@ -112,6 +112,7 @@ class ResultMemo:
                 [str(f) for f in facts],
                 [dict(r) for r in runtimes],
                 [str(a) for a in asks],
+                [str(u) for u in uses],
                 str(depends),
             )
         except (ValueError, KeyError, TypeError, IndexError):
@@ -128,6 +129,7 @@ class ResultMemo:
                 result.facts,
                 result.runtimes,
                 result.asks,
+                result.uses,
                 result.depends,
             ),
         )

@@ -71,11 +71,13 @@ class UnitPods:
         settings: UnitSettings | None = None,
         foreign: Sequence[Resource] = (),
     ) -> None:
-        """``foreign``: the runtimes and storage containers of the check's other units that
-        this unit's InferenceServices can see (``servegate.crossunit``), after its own."""
+        """``foreign``: the runtimes, storage containers and Namespaces of the check's other
+        units that this unit's objects can see (``servegate.crossunit``), after its own."""
         self.settings = settings or UnitSettings()
         self.namespaces: dict[str, Resource] = {
-            r.name: r for r in resources if r.kind == "Namespace" and r.api_version == "v1"
+            r.name: r
+            for r in (*foreign, *resources)  # the unit's own win
+            if r.kind == "Namespace" and r.api_version == "v1"
         }
         shared = [*resources, *foreign] if foreign else resources
         self.builder = Builder(
