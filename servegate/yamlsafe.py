@@ -313,6 +313,13 @@ def load_bytes(
     return load_text(text, positions=positions, dialect=dialect, budget=budget)
 
 
+# kubectl, Argo CD and kustomize split a stream at its ``---`` lines and decode each document
+# alone, so a byte order mark may open every document (apimachinery ``util/yaml``
+# ``YAMLReader``; go-yaml skips a leading BOM); libyaml refuses one after the first. Removing
+# it keeps every line where it is.
+_DOCUMENT_BOM = re.compile(r"^(---[ \t]*(?:#[^\n]*)?\n)\ufeff", re.M)
+
+
 def load_text(
     text: str,
     *,
@@ -321,6 +328,8 @@ def load_text(
     budget: Budget | None = None,
 ) -> LoadResult:
     """``load_bytes`` for decoded text."""
+    if "\ufeff" in text:
+        text = _DOCUMENT_BOM.sub(r"\1", text)
     max_documents, max_aliases = MAX_DOCUMENTS, MAX_ALIAS_NODES
     if budget is not None:
         max_documents = min(max_documents, budget.documents)

@@ -342,6 +342,18 @@ def test_dense_files_are_refused_by_their_nodes_before_parsing() -> None:
     assert "per run" in second.problems[0].message and not second.cacheable
 
 
+def test_a_byte_order_mark_may_open_every_document_like_kubectl_and_kustomize() -> None:
+    """kubectl splits a stream at its ``---`` lines and decodes each document alone, so each
+    may start with a BOM; libyaml refused the second (a yaml.syntax error kubectl did not
+    have). The lines stay where they are."""
+    text = configmap("a", "data: {k: y}\n") + "---\n\ufeff" + configmap("b", "data: {k: n}\n")
+    assert_like_kubectl(text)
+    result = load_text(text)
+    assert result.documents[1].line_of(("metadata", "name")) == 10
+    output = kustomize({"kustomization.yaml": "resources: [cm.yaml]\n", "cm.yaml": text})
+    assert same(load_plain(output), decode(text, KUSTOMIZE))
+
+
 def test_load_plain_refuses_what_kubernetes_refuses() -> None:
     assert load_plain("a: y\n---\nb: '0o10'\n---\n") == [{"a": True}, {"b": "0o10"}]
     with pytest.raises(Exception, match="JSON"):
