@@ -194,27 +194,17 @@ class SchemaSet:
 
     def check(self, body: dict[str, Any]) -> Verdict | None:
         """The :class:`Verdict` on ``body``; None when no schema is known for its kind."""
-        api_version, kind = body.get("apiVersion"), body.get("kind")
-        if not isinstance(api_version, str) or not isinstance(kind, str):
-            return None
-        key = (api_version, kind)
-        if key not in self._validators:
-            self._validators[key] = self._compile(api_version, kind)
-        compiled = self._validators[key]
+        compiled = self._kind(body)
         if compiled is None:
             return None
         if isinstance(compiled, str):  # the schema itself could not be compiled
             return Verdict([((), compiled)])
-        errors, blocking = _errors(compiled.validator, body)
-        if errors and compiled.schema is None:
-            errors = [e for e in errors if not _container_quantity(e)]
+        errors, blocking = _errors(compiled, body)
         stored = None
         if errors:
             stored = self._stored(body, compiled)
             if stored is not None:
-                errors, blocking = _errors(compiled.validator, stored)
-                if compiled.schema is None:
-                    errors = [e for e in errors if not _container_quantity(e)]
+                errors, blocking = _errors(compiled, stored)
         if not compiled.has_rules or blocking:
             return Verdict(errors, stored=stored)
         from servegate.schema import cel
@@ -231,16 +221,21 @@ class SchemaSet:
         and with the defaults it gives a null (``prune_nulls``), a built-in object without its
         null fields (Go's decoding leaves them unset). :meth:`check` gives the same as
         ``Verdict.stored`` for an object that holds such a null, which its schema rejects."""
+        compiled = self._kind(body)
+        if compiled is None or isinstance(compiled, str):
+            return None
+        return self._stored(body, compiled)
+
+    def _kind(self, body: dict[str, Any]) -> _Kind | str | None:
+        """The compiled schema of ``body``'s kind (compiled on first use), its compile error,
+        or None when no schema is known for it."""
         api_version, kind = body.get("apiVersion"), body.get("kind")
         if not isinstance(api_version, str) or not isinstance(kind, str):
             return None
         key = (api_version, kind)
         if key not in self._validators:
             self._validators[key] = self._compile(api_version, kind)
-        compiled = self._validators[key]
-        if compiled is None or isinstance(compiled, str):
-            return None
-        return self._stored(body, compiled)
+        return self._validators[key]
 
     @staticmethod
     def _stored(body: dict[str, Any], compiled: _Kind) -> dict[str, Any] | None:
@@ -402,9 +397,12 @@ def _blocking_kinds() -> tuple[type, ...]:
     return (kinds.Type, kinds.Required, kinds.Enum, kinds.Constant, kinds.MaxLength, kinds.MaxItems)
 
 
-def _errors(validator: Any, body: dict[str, Any]) -> tuple[list[SchemaError], bool]:
-    """(errors, whether one of them blocks CEL)."""
+def _errors(compiled: _Kind, body: dict[str, Any]) -> tuple[list[SchemaError], bool]:
+    """(errors, whether one of them blocks CEL). A built-in pod's container resource
+    quantities are left to ``admission.resources`` (:func:`_container_quantity`)."""
     import jsonschema_rs
+
+    validator = compiled.validator
 
     additional = jsonschema_rs.ValidationErrorKind.AdditionalProperties
     blocking_kinds = _blocking_kinds()
@@ -426,6 +424,8 @@ def _errors(validator: Any, body: dict[str, Any]) -> tuple[list[SchemaError], bo
             out.append((path, f"{error.instance!r}: {QUANTITY_MESSAGE}"))
         else:
             out.append((path, _message(error.message, error.instance)))
+    if compiled.schema is None:
+        out = [e for e in out if not _container_quantity(e)]
     return list(dict.fromkeys(out)), blocking
 
 
