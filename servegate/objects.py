@@ -25,6 +25,7 @@ from typing import Any
 from servegate.podspecs import argo
 from servegate.podspecs.argo import KINDS as WORKFLOW_KINDS
 from servegate.resource import FieldPath, Origin, Resource, as_dict, is_k8s_object
+from servegate.yamlsafe import Document
 
 MAX_MANIFEST_BYTES = 1024 * 1024
 MAX_EMBEDDING = 4
@@ -77,18 +78,55 @@ def _collect(data: Any, origin: Origin, embedding: int, out: list[Resource]) -> 
         )
         out.append(resource)
         if embedding < MAX_EMBEDDING:
-            for where, documents in _manifests(resource):
+            for where, text, documents in _manifests(resource):
                 inner = replace(resource.origin, within=(*resource.origin.within, *where))
+                lines = _lines_inside(inner, text) if len(documents) == 1 else None
+                if lines is not None:
+                    inner = replace(inner, document=lines)
                 for document in documents:
                     _collect(document, inner, embedding + 1, out)
 
 
-def _manifests(resource: Resource) -> Iterator[tuple[FieldPath, list[Any]]]:
-    """(path, parsed documents) of each readable Argo Workflows resource manifest."""
+def _lines_inside(origin: Origin, text: str) -> Document | None:
+    """The source document with the line of every field of the manifest ``text`` at
+    ``origin.within``, when it is a literal block (``manifest: |``) written there as it is (a
+    rendered object's manifest may differ from its source's): a finding inside it is located
+    at its own line, not at the ``manifest:`` key. None otherwise."""
+    from servegate.yamlsafe import BLOCK, load_text
+
+    document = origin.document
+    if document is None:
+        return None
+    start = document.positions.get((*origin.within, BLOCK))
+    if start is None or _value_at(document.data, origin.within) != text:
+        return None
+    loaded = load_text(text)
+    if loaded.problems or len(loaded.documents) != 1:
+        return None
+    positions = dict(document.positions)
+    for path, line in loaded.documents[0].positions.items():
+        if path:
+            positions[(*origin.within, *path)] = start + line - 1
+    return Document(document.data, document.line, positions)
+
+
+def _value_at(data: Any, path: FieldPath) -> Any:
+    for step in path:
+        if isinstance(data, dict) and isinstance(step, str):
+            data = data.get(step)
+        elif isinstance(data, list) and isinstance(step, int) and 0 <= step < len(data):
+            data = data[step]
+        else:
+            return None
+    return data
+
+
+def _manifests(resource: Resource) -> Iterator[tuple[FieldPath, str, list[Any]]]:
+    """(path, text, parsed documents) of each readable Argo Workflows resource manifest."""
     for where, text in workflow_manifests(resource):
         parsed = parse_manifest(text)
         if parsed.documents is not None:
-            yield where, parsed.documents
+            yield where, text, parsed.documents
 
 
 def workflow_manifests(resource: Resource) -> Iterator[tuple[FieldPath, str]]:

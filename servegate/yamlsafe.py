@@ -75,6 +75,10 @@ CACHE_ALIAS_NODES = 10_000
 """A result whose aliases added more nodes than this is not worth a parse-cache entry."""
 
 Path_ = tuple[str | int, ...]
+BLOCK = -1
+"""``Document.positions[(*path, BLOCK)]``: the line where the literal block scalar (``|``) at
+``path`` starts its text, so that lines inside it (an embedded manifest) can be found. No
+real path ends so: keys are strings, list indexes are not negative."""
 
 _PLAIN = "servegate:plain"
 """The tag the composer gives an untagged plain scalar: resolved later, per dialect."""
@@ -548,6 +552,9 @@ class _Converter:
         if self._record:
             # a mapping value is located at its key's line, where a reader looks for it
             self._positions[path] = line or node.start_mark.line + 1
+            if isinstance(node, yaml.ScalarNode) and node.style == "|" and "\n" in node.value:
+                # a literal block's lines are the file's, from the one after its indicator
+                self._positions[(*path, BLOCK)] = node.start_mark.line + 2
         if isinstance(node, yaml.ScalarNode):
             return self._value(node)
         if isinstance(node, yaml.SequenceNode):

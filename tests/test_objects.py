@@ -141,6 +141,42 @@ def test_resource_manifests_are_resources_located_at_the_manifest() -> None:
     ]
 
 
+def test_a_literal_manifest_locates_each_field_at_its_own_line() -> None:
+    """A finding inside a ``manifest: |`` block is at its own line (the block's lines are the
+    file's); a folded or quoted manifest, or several documents, keep the manifest's line."""
+    text = textwrap.dedent(
+        """\
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {name: w}
+        spec:
+          templates:
+          - name: make
+            resource:
+              action: create
+              manifest: |  # a comment after the indicator
+
+                apiVersion: v1
+                kind: Pod
+                metadata: {name: p}
+                spec:
+                  hostPID: true
+          - name: folded
+            resource:
+              action: create
+              manifest: >
+                {"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "q"}, "spec": {"hostPID": true}}
+        """
+    )
+    [document] = load_text(text).documents
+    workflow, pod, folded = resources(document.data, Origin("wf.yaml", document))
+    assert (pod.name, pod.origin.locate(("spec", "hostPID"))) == ("p", ("wf.yaml", 15))
+    assert pod.origin.locate(("metadata", "name")) == ("wf.yaml", 13)
+    assert (folded.name, folded.origin.locate(("spec", "hostPID"))) == ("q", ("wf.yaml", 19))
+    assert workflow.origin.locate(("spec", "templates", 0, "name")) == ("wf.yaml", 6)
+
+
 def test_embedding_is_bounded() -> None:
     inner = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bottom}\n"
     for n in range(8):
