@@ -149,6 +149,9 @@ class Repo:
 
     root: Path
     _folders: list[str] | None = None
+    _files: list[str] | None = None
+    read: set[str] = field(default_factory=set)
+    """The repo files generators read (a Git files generator's), for narrowed checks."""
 
     def folders(self) -> list[str]:
         """Every folder of the repo, repo-relative, as Argo CD's ``GetGitDirectories`` lists
@@ -163,6 +166,18 @@ class Repo:
                     found.append(Path(rel).as_posix())
             self._folders = sorted(found)
         return self._folders
+
+    def files(self) -> list[str]:
+        """Every file of the repo, repo-relative (no ``.git``; symlinked folders not entered),
+        untracked ones too: servegate checks the working tree."""
+        if self._files is None:
+            found: list[str] = []
+            for here, dirs, names in os.walk(self.root):
+                dirs[:] = sorted(d for d in dirs if d != ".git")
+                rel = os.path.relpath(here, self.root)
+                found.extend(n if rel == "." else f"{Path(rel).as_posix()}/{n}" for n in names)
+            self._files = sorted(found)
+        return self._files
 
 
 def sources_of(
@@ -384,7 +399,92 @@ def _generator_params(
         chosen = _match_directories(items, repo.folders())
         values = as_dict(git.get("values"))
         return [_dir_params(d, str(prefix), go, values) for d in chosen]
+    if git and git.get("files") and "directories" not in git:
+        return _file_params(git, repo, go)
     return None
+
+
+def _file_params(git: Mapping[str, Any], repo: Repo, go: bool) -> list[dict[str, Any]] | None:
+    """A Git files generator's parameter sets (argo-cd ``applicationset/generators/git.go``,
+    ``generateParamsForGitFiles``): every file a ``files[].path`` glob matches (``git ls-files``
+    pathspec globbing, where ``*`` also crosses ``/``: a superset of the doublestar globbing
+    Argo CD may be set to; ``exclude: true`` entries drop files), in path order; each file's
+    YAML or JSON object, or each object of its list, with the file's ``path`` parameters.
+    None when a file does not decode as Argo CD needs (the generator then fails there)."""
+    from fnmatch import fnmatchcase
+
+    from servegate.yamlsafe import load_bytes
+
+    entries = [as_dict(f) for f in as_list(git.get("files"))]
+    take = [str(e.get("path")) for e in entries if e.get("path") and e.get("exclude") is not True]
+    drop = [str(e.get("path")) for e in entries if e.get("path") and e.get("exclude") is True]
+    chosen = [
+        f
+        for f in repo.files()
+        if any(fnmatchcase(f, p) for p in take) and not any(fnmatchcase(f, p) for p in drop)
+    ]
+    prefix = str(git.get("pathParamPrefix") or "")
+    values = as_dict(git.get("values"))
+    out: list[dict[str, Any]] = []
+    root = os.path.realpath(repo.root)
+    for name in chosen:
+        repo.read.add(name)
+        real = os.path.realpath(repo.root / name)
+        if not real.startswith(root + os.sep):
+            return None  # a symlink out of the repo: never read
+        try:
+            raw = (repo.root / name).read_bytes()
+        except OSError:
+            return None
+        loaded = load_bytes(raw, positions=False)
+        if loaded.problems or len(loaded.documents) > 1:
+            return None
+        data = loaded.documents[0].data if loaded.documents else None
+        objects = data if isinstance(data, list) else [data if data is not None else {}]
+        if not objects:
+            objects = [{}]
+        for found in objects:
+            if not isinstance(found, dict):
+                return None
+            params = _dir_params(posixpath.dirname(name), prefix, go, {})
+            base = posixpath.basename(name)
+            normalized = re.sub(r"[^a-z0-9-]", "-", base.lower())
+            if go:
+                path = params[prefix]["path"] if prefix else params["path"]
+                path.update(filename=base, filenameNormalized=normalized)
+                params = {**found, **params}
+            else:
+                key = f"{prefix}.path" if prefix else "path"
+                params[f"{key}.filename"] = base
+                params[f"{key}.filenameNormalized"] = normalized
+                params = {**_flatten(found), **params}
+            if values:
+                rendered = _render(dict(values), params, go)
+                if rendered is not None:
+                    if go:
+                        params["values"] = rendered
+                    else:
+                        params.update({f"values.{k}": v for k, v in rendered.items()})
+            out.append(params)
+    return out
+
+
+def _flatten(value: Any, key: str = "") -> dict[str, Any]:
+    """jeremywohl/flatten's DotStyle (maps and lists, ``a.b``, ``a.0``) with Go's ``%v`` of
+    each leaf, as the Git files generator makes fasttemplate parameters."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            out.update(_flatten(v, f"{key}.{k}" if key else str(k)))
+        return out
+    if isinstance(value, list):
+        out = {}
+        for i, v in enumerate(value):
+            out.update(_flatten(v, f"{key}.{i}" if key else str(i)))
+        return out
+    if isinstance(value, bool):
+        return {key: "true" if value else "false"}
+    return {key: "<nil>" if value is None else str(value)}
 
 
 def _flat(element: Mapping[str, Any]) -> dict[str, Any]:

@@ -99,8 +99,10 @@ def extend(
     extra: list[str] = []
     deployed_charts: set[str] = set()
     for rel, record in found:
+        repo.read.clear()
         app_sources, notes = sources_of(record, rel, repo)
-        if touched is None or rel in in_scope:
+        # an ApplicationSet whose Git files generator reads a touched file is in scope
+        if touched is None or rel in in_scope or not repo.read.isdisjoint(touched):
             deployment.findings.extend(notes)
             for source in app_sources:
                 _resolve(discovery, source, remotes, deployment, extra, deployed_charts)

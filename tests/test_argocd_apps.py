@@ -160,7 +160,7 @@ def test_unresolved_generators_with_tool_settings_are_errors(tmp_path: Path) -> 
         {"helm": {"valueFiles": ["prod.yaml"]}},
         {"directory": {"recurse": True}},
     ):
-        body = yaml.safe_load(_appset([{"git": {"files": [{"path": "c/*.json"}]}}], "{{p}}"))
+        body = yaml.safe_load(_appset([{"clusters": {}}], "{{name}}"))
         body["spec"]["template"]["spec"]["source"].update(settings)
         ((rule, _),) = _rules(yaml.safe_dump(body), tmp_path)
         assert rule == "argocd.source-unchecked", settings
@@ -182,3 +182,39 @@ def test_a_template_patch_that_can_change_sources_is_an_error(tmp_path: Path) ->
         "spec: {{ .spec }}\n",
     ):
         assert rules(patch) == ["argocd.source-unchecked"], patch
+
+
+def test_git_files_generator(tmp_path: Path) -> None:
+    """argo-cd ``generateParamsForGitFiles``: each matching file's object (or each object of
+    its list), flattened for fasttemplate, with the file's path parameters; ``*`` crosses
+    ``/`` as in ``git ls-files`` pathspecs; ``exclude: true`` drops files."""
+    for rel, text in {
+        "config/dev/config.json": '{"env": "dev", "deploy": {"overlay": "dev"}}',
+        "config/prod/config.yaml": "- {env: prod, deploy: {overlay: prod}}\n- {env: canary}\n",
+        "config/deep/x/config.json": '{"env": "deep", "deploy": {"overlay": "deep"}}',
+        "config/skip/config.json": '{"env": "skip"}',
+    }.items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text, encoding="utf-8")
+    files = [{"path": "config/*/config.*"}, {"path": "config/skip/*", "exclude": True}]
+    text = _appset(
+        [{"git": {"repoURL": "https://git.example.com/x.git", "files": files}}],
+        "o/{{deploy.overlay}}/{{path.basename}}/{{path.filename}}",
+        name="m-{{env}}",
+    )
+    found, notes = _sources(text, tmp_path)
+    assert [(n, p) for n, p, _ in found] == [
+        ("m-deep", "o/deep/x/config.json"),
+        ("m-dev", "o/dev/dev/config.json"),
+        ("m-prod", "o/prod/prod/config.yaml"),
+    ]
+    (note,) = notes  # the canary object names no overlay: fasttemplate leaves the tag
+    assert "still holds a template" in note
+    go = _appset(
+        [{"git": {"files": [{"path": "config/dev/*.json"}]}}],
+        "o/{{ .deploy.overlay }}/{{ .path.path }}",
+        go=True,
+        name="m-{{ .env }}",
+    )
+    found, _ = _sources(go, tmp_path)
+    assert [(n, p) for n, p, _ in found] == [("m-dev", "o/dev/config/dev")]

@@ -982,3 +982,59 @@ def test_what_does_not_change_a_deployment_is_no_error(
     )
     run = cli("check", tmp_path, "--format", "json")
     assert errors(run, "argocd.") == []
+
+
+GIT_FILES_APPSET = """\
+apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata: {name: envs, namespace: argocd}
+spec:
+  generators:
+  - git:
+      repoURL: https://git.example.com/ml/model.git
+      revision: HEAD
+      files:
+      - path: "config/*/config.json"
+  template:
+    metadata: {name: 'model-{{env}}'}
+    spec:
+      project: ml
+      source:
+        repoURL: https://git.example.com/ml/model.git
+        path: 'overlays/{{env}}'
+        kustomize:
+          patches:
+          - target: {kind: Pod}
+            patch: '[{"op": "add", "path": "/spec/hostPID", "value": true}]'
+      destination: {server: https://kubernetes.default.svc, namespace: ml}
+"""
+
+
+def test_a_git_files_generator_is_resolved_and_its_files_narrow(
+    tmp_path: Path, cli: Callable[..., Run], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Git files generator's parameters come from the repo's files, so what its
+    Applications deploy is checked; a narrowed check reaches it when only such a file
+    changes (the ApplicationSet's file is unchanged)."""
+    write_tree(
+        tmp_path,
+        {
+            "overlays/prod/kustomization.yaml": "resources: [pod.yaml]\n",
+            "overlays/prod/pod.yaml": restricted_pod("prod"),
+            "overlays/canary/kustomization.yaml": "resources: [pod.yaml]\n",
+            "overlays/canary/pod.yaml": restricted_pod("canary"),
+            "config/one/config.json": '{"env": "prod"}',
+            "apps/appset.yaml": GIT_FILES_APPSET,
+        },
+    )
+    run = cli("check", tmp_path, "--format", "json")
+    assert names(errors(run, "pss.host-namespaces")) == ["prod"]
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "one"], check=True)
+    (tmp_path / "config/one/config.json").write_text('{"env": "canary"}', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # --changed-files checks the repo of the working folder
+    for narrowed in (("--changed-files", "config/one/config.json"), ("--base", "HEAD")):
+        run = cli("check", "--format", "json", *narrowed)
+        assert names(errors(run, "pss.host-namespaces")) == ["canary"], narrowed

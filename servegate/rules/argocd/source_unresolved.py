@@ -1,6 +1,7 @@
 """## What it does
 An ApplicationSet's generators cannot be resolved from the repo alone (cluster, SCM provider,
-pull request, matrix or merge generators, Git files generators, a `templatePatch` that sets
+pull request, matrix or merge generators, a Git generator whose file fails to decode, a
+`templatePatch` that sets
 only names, labels or the sync policy, or a Go template beyond plain field references), so
 servegate cannot tell every Application it makes. Sources whose path and tool settings hold
 no template are still checked once. When the template's sources carry tool settings, or the
@@ -20,7 +21,7 @@ spec:
 ```
 
 ## Use instead
-Use `list` or Git `directories` generators for what the repo deploys, or keep template
+Use `list` or Git `directories` or `files` generators for what the repo deploys, or keep template
 parameters out of `path` and the tool settings.
 
 ## References
