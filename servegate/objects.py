@@ -76,6 +76,8 @@ def _collect(data: Any, origin: Origin, embedding: int, out: list[Resource]) -> 
         resource = Resource.from_body(
             body, origin if within == origin.within else replace(origin, within=within)
         )
+        if resource.kind in WORKFLOW_KINDS and resource.group == _WORKFLOW_GROUP:
+            resource = _with_patch_lines(resource)
         out.append(resource)
         if embedding < MAX_EMBEDDING:
             for where, text, documents in _manifests(resource):
@@ -92,21 +94,41 @@ def _lines_inside(origin: Origin, text: str) -> Document | None:
     ``origin.within``, when it is a literal block (``manifest: |``) written there as it is (a
     rendered object's manifest may differ from its source's): a finding inside it is located
     at its own line, not at the ``manifest:`` key. None otherwise."""
+    return _with_blocks(origin.document, [(origin.within, text)])
+
+
+def _with_patch_lines(resource: Resource) -> Resource:
+    """``resource`` (an Argo Workflows object) with the lines of the fields inside each of its
+    literal-block podSpecPatch strings, so that what a patch sets is located at its line."""
+    origin = resource.origin
+    fields = [((*origin.within, *where), text) for where, text in argo.patches(resource)]
+    document = _with_blocks(origin.document, fields) if fields else None
+    if document is None:
+        return resource
+    return Resource.from_body(resource.body, replace(origin, document=document))
+
+
+def _with_blocks(document: Document | None, fields: list[tuple[FieldPath, str]]) -> Document | None:
+    """``document`` with the positions inside each (path, text) field that is a literal block
+    holding one YAML document, as it is written there; None when none is."""
     from servegate.yamlsafe import BLOCK, load_text
 
-    document = origin.document
     if document is None:
         return None
-    start = document.positions.get((*origin.within, BLOCK))
-    if start is None or _value_at(document.data, origin.within) != text:
+    positions: dict[FieldPath, int] | None = None
+    for field_path, text in fields:
+        start = document.positions.get((*field_path, BLOCK))
+        if start is None or _value_at(document.data, field_path) != text:
+            continue
+        loaded = load_text(text)
+        if loaded.problems or len(loaded.documents) != 1:
+            continue
+        positions = dict(document.positions) if positions is None else positions
+        for path, line in loaded.documents[0].positions.items():
+            if path:
+                positions[(*field_path, *path)] = start + line - 1
+    if positions is None:
         return None
-    loaded = load_text(text)
-    if loaded.problems or len(loaded.documents) != 1:
-        return None
-    positions = dict(document.positions)
-    for path, line in loaded.documents[0].positions.items():
-        if path:
-            positions[(*origin.within, *path)] = start + line - 1
     return Document(document.data, document.line, positions)
 
 

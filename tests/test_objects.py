@@ -177,6 +177,35 @@ def test_a_literal_manifest_locates_each_field_at_its_own_line() -> None:
     assert workflow.origin.locate(("spec", "templates", 0, "name")) == ("wf.yaml", 6)
 
 
+def test_what_a_literal_pod_spec_patch_sets_is_located_at_its_line(
+    tree: Callable[[Mapping[str, str]], Path], cli: Callable[..., Run]
+) -> None:
+    workflow = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: w, namespace: ml}
+spec:
+  podSpecPatch: |
+    hostNetwork: true
+    hostPID: yes
+  templates:
+  - name: t
+    podSpecPatch: '{"hostIPC": true}'
+    container: {image: 'busybox:1.36'}
+"""
+    run = cli(
+        "check", tree({"wf.yaml": workflow}), "--format", "json", "--select", "pss.host-namespaces"
+    )
+    assert run.code == 1, run.err
+    lines = {(f["line"], f["message"].split("): ", 1)[1]) for f in run.json()["findings"]}
+    # a literal block's fields at their own lines, a quoted patch at its key's
+    assert lines == {
+        (6, "hostNetwork: true is not allowed"),
+        (7, "hostPID: true is not allowed"),
+        (10, "hostIPC: true is not allowed"),
+    }
+
+
 def test_embedding_is_bounded() -> None:
     inner = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bottom}\n"
     for n in range(8):
