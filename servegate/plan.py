@@ -575,7 +575,9 @@ class Planner:
         path = self.root / PROFILE_DIR / f"{environment}.yaml"
         if not path.is_file():
             if not reference:
-                load_profile(environment, None)  # the usage error naming the known ones
+                if environment == self.operator.env or self.repo.file is None:
+                    load_profile(environment, None)  # the usage error naming the known ones
+                self._unknown_profile(environment)
             return reference, None
         try:
             mine = read_profile(path)
@@ -586,6 +588,26 @@ class Planner:
             self._report(CONFIG_INVALID.finding(f"profile is not applied: {err}", rel, 1))
             return reference, None
         return reference, _RepoProfile(f"{PROFILE_DIR}/{environment}.yaml", mine.data)
+
+    def _unknown_profile(self, environment: str) -> None:
+        """The repo's servegate.yaml maps a folder to a profile nobody has: a finding at the
+        mapping (the repo's configuration, not the operator's usage), and the folder gets the
+        strictest defaults."""
+        from servegate.profiles import available
+        from servegate.rules.repo.config_invalid import RULE as CONFIG_INVALID
+
+        assert self.repo.file is not None
+        keys = [k for k, v in self.repo.environments.items() if v == environment]
+        line = self.repo.line(f"environments/{keys[0].strip('/')}") if keys else 1
+        known = ", ".join(sorted(available(self.root))) or "none"
+        self._report(
+            CONFIG_INVALID.finding(
+                f"environment profile {environment!r} is not applied: no such profile "
+                f"(known: {known}); the strictest defaults apply",
+                self.repo.file,
+                line,
+            )
+        )
 
     def _repo_set(self, name: str) -> PolicySet | None:
         from servegate.config import load_repo_policy_set

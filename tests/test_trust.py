@@ -441,3 +441,22 @@ def test_a_kustomization_at_the_root_keeps_the_root_exemptions(cli: CLI, tree: T
     )
     run = cli("check", root, "--format", "json")
     assert not weakenings(run) and "pss.privileged" in rules_of(run, "suppressed")
+
+
+def test_an_unknown_profile_in_the_repo_is_a_finding_not_a_usage_error(
+    cli: CLI, tree: Tree
+) -> None:
+    """servegate.yaml is the checked repo's configuration: a folder mapped to a profile that
+    does not exist is repo.config-invalid at the mapping (exit 1), and the folder is checked
+    with the strictest defaults; the operator's own --env naming none stays a usage error."""
+    root = tree(
+        {
+            "models/x/pod.yaml": EVIL,
+            "servegate.yaml": "version: 1\nenvironments:\n  models/x: nosuch\n",
+        }
+    )
+    run = cli("check", root, "--format", "json")
+    assert run.code == 1 and "pss.privileged" in rules_of(run)
+    (found,) = [f for f in run.json()["findings"] if f["rule"] == "repo.config-invalid"]
+    assert (found["file"], found["line"]) == ("servegate.yaml", 3)
+    assert cli("check", root, "--env", "nosuch").code == 2
