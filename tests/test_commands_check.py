@@ -204,7 +204,9 @@ def test_environment_by_longest_prefix(tmp_path: Path) -> None:
     assert config.environment_for("argocd/applications/prod.yaml") == "staging"
 
 
-def test_unknown_profile_in_config_exits_2(cli: CLI, tree: Tree) -> None:
+def test_unknown_profile_in_config_is_a_repo_finding(cli: CLI, tree: Tree) -> None:
+    """The repo's servegate.yaml is checked content, not the operator's usage: a profile that
+    exists nowhere is repo.config-invalid (exit 1), ARCHITECTURE's exit-code contract."""
     root = tree(
         {
             "pod.yaml": PRIVILEGED_POD,
@@ -212,4 +214,4 @@ def test_unknown_profile_in_config_exits_2(cli: CLI, tree: Tree) -> None:
         }
     )
     run = cli("check", root)
-    assert run.code == 2 and "nosuchenv" in run.err
+    assert run.code == 1 and "nosuchenv" in run.out and "repo.config-invalid" in run.out
