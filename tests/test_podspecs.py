@@ -763,3 +763,18 @@ def test_containers_under_other_names_are_found_only_when_container_like() -> No
     # the step's own field wins over the template's, the template fills the rest
     assert step.security_context == {"runAsNonRoot": True, "runAsUser": 0}
     assert "pss.run-as-user" in pss_flags(task)
+
+
+def test_pod_fields_at_the_top_of_an_unknown_kind_are_found() -> None:
+    body = {
+        "apiVersion": "example.com/v1",
+        "kind": "RawPod",
+        "metadata": {"name": "x", "namespace": "ml"},
+        "hostPID": True,
+        "containers": [PRIVILEGED],
+    }
+    r = Resource.from_body(body, Origin("f.yaml"))
+    [pod] = pod_specs(r, inferred=True)
+    assert pod.path == () and pod.inferred and "location inferred" in pod.label
+    assert [c.path for c in pod.containers] == [("containers", 0)]
+    assert {"pss.privileged", "pss.host-namespaces"} <= pss_flags(r, Level.BASELINE)

@@ -31,9 +31,9 @@ _SKIPPED = frozenset({"metadata", "status", "apiVersion", "kind"})
 def inferred_pods(r: Resource) -> tuple[list[PodSpecView], str | None]:
     """The inferred pod views of ``r``, and why the search stopped early (or None)."""
     found: list[PodSpecView] = []
-    stack: list[tuple[FieldPath, Any, dict[str, Any] | None, int]] = [
-        ((k,), v, None, 1) for k, v in reversed(list(r.body.items())) if k not in _SKIPPED
-    ]
+    # the object itself first: a kind may hold its pod fields at the top, as Pod's spec does
+    top = {k: v for k, v in r.body.items() if k not in _SKIPPED}
+    stack: list[tuple[FieldPath, Any, dict[str, Any] | None, int]] = [((), top, None, 0)]
     visited = 0
     while stack:
         path, node, parent, depth = stack.pop()
@@ -61,8 +61,9 @@ def inferred_pods(r: Resource) -> tuple[list[PodSpecView], str | None]:
                 and isinstance(parent.get("metadata"), dict)
             ):
                 metadata, metadata_path = parent["metadata"], (*path[:-1], "metadata")
+            where = f" {dotted(path)}" if path else ""
             label = (
-                f"{r.kind} {dotted(path)} (location inferred: servegate does not know "
+                f"{r.kind}{where} (location inferred: servegate does not know "
                 f"{r.api_version} {r.kind})"
             )
             pod = view(r, label, path, node, metadata, metadata_path=metadata_path, extra=others)
