@@ -251,7 +251,7 @@ CHILD_PATCH = """\
 """
 
 
-@pytest.mark.parametrize("parent", ["directory", "kustomize"])
+@pytest.mark.parametrize("parent", ["directory", "kustomize", "base"])
 def test_an_app_of_apps_is_judged_by_what_its_applications_deploy(
     tmp_path: Path, parent: str
 ) -> None:
@@ -265,11 +265,17 @@ def test_an_app_of_apps_is_judged_by_what_its_applications_deploy(
     }
     if parent == "kustomize":
         tree["apps/kustomization.yaml"] = "resources: [child.yaml]\n"
+    child = repo / "apps/child.yaml"
+    if parent == "base":  # the Applications come from a base outside the app folder
+        tree["shared/child.yaml"] = tree.pop("apps/child.yaml")
+        tree["shared/kustomization.yaml"] = "resources: [child.yaml]\n"
+        tree["apps/kustomization.yaml"] = "resources: [../shared]\n"
+        child = repo / "shared/child.yaml"
     write_tree(repo, tree)
     refused = generate(repo / "apps")
     assert refused.returncode == 1 and refused.stdout == ""
     assert "pss.host-namespaces" in refused.stderr and "Application argocd/child" in refused.stderr
-    (repo / "apps/child.yaml").write_text(application("child", "overlays/prod"), "utf-8")
+    child.write_text(application("child", "overlays/prod"), "utf-8")
     clean = generate(repo / "apps")
     assert clean.returncode == 0, clean.stderr
     assert [d["kind"] for d in yaml.safe_load_all(clean.stdout)] == ["Application"]

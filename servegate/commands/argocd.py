@@ -154,9 +154,12 @@ def generate(path: str) -> int:
     )
     try:
         report = check(options)
-        if not report.errors and _holds_applications(report):
-            # app of apps: what the Applications it prints deploy, as `check` judges it
-            children = check(replace(options, paths=[Path(path)], applications=True))
+        held = _application_files(report)
+        if not report.errors and held:
+            # app of apps: what the Applications it prints deploy, as `check` judges it (their
+            # files too: a base outside the app folder may hold them)
+            paths = [Path(path), *(root / f for f in held)]
+            children = check(replace(options, paths=paths, applications=True))
             if children.errors:
                 report = children
     except (UsageError, ConfigError) as err:
@@ -177,18 +180,23 @@ def generate(path: str) -> int:
     return 0
 
 
-def _holds_applications(report: Report) -> bool:
-    """Whether the manifests hold an Argo CD Application or ApplicationSet (an app of apps).
+def _application_files(report: Report) -> list[str]:
+    """The repo files of the Argo CD Applications and ApplicationSets in the manifests (an
+    app of apps), sorted.
 
     Argo CD creates each one and syncs it on its own, with its own source: through
     servegate's plugin only when it names it or leaves the tool to discovery, and with the
     built-in kustomize, Helm or directory tool (unchecked at sync) when its source sets them.
     So the plugin judges what they deploy before printing them, as ``servegate check`` does
     (``servegate.deployed``)."""
-    return any(
-        r.kind in ("Application", "ApplicationSet") and r.api_version.startswith("argoproj.io/")
-        for unit in report.units
-        for r in unit.resources
+    return sorted(
+        {
+            r.origin.file
+            for unit in report.units
+            for r in unit.resources
+            if r.kind in ("Application", "ApplicationSet")
+            and r.api_version.startswith("argoproj.io/")
+        }
     )
 
 
