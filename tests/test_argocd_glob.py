@@ -3,6 +3,8 @@ gobwas/glob and Go's filepath.Match that argo-cd's AppProject code relies on."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from servegate.rules.argocd._glob import filepath_match, glob_match
@@ -116,3 +118,18 @@ def test_normalize_like_argo_cd() -> None:
     assert normalize("git@GitHub.com:Acme/Repo.git") == "git@github.com/acme/repo"
     assert normalize("ssh://git@github.com/acme/repo.git") == "git@github.com/acme/repo"
     assert normalize(" https://github.com/Acme/Repo.git ") == "https://github.com/acme/repo"
+
+
+def test_a_pattern_cannot_stall_a_check() -> None:
+    """The patterns compile to RE2 (linear time): ``*a*a*...b`` made Python's backtracking
+    regex run for minutes on a 40-character value; a project or a directory source is
+    repo content."""
+    pattern = "*a" * 25 + "b"
+    started = time.perf_counter()
+    assert not glob_match(pattern, "a" * 4_000, "/")
+    assert glob_match("!" + pattern, "a" * 4_000)
+    assert not filepath_match(pattern, "a" * 4_000)
+    assert time.perf_counter() - started < 1
+    # literal punctuation, spaces and non-ASCII stay literal
+    assert glob_match("a b.(c)+é/*", "a b.(c)+é/x", "/")
+    assert not glob_match("a b.(c)+é/*", "a b.(c)+éy/x/z", "/")
