@@ -16,10 +16,10 @@ Only where the value lands matters here: each written node takes the location of
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
+from servegate.goregexp import compile_go
 from servegate.provenance.tree import MISSING, FieldPath, Loc, Node, from_value
 
 Written = Callable[[FieldPath], Any]
@@ -100,9 +100,8 @@ def _walk_matching(
     if not node.is_list or "=" not in selector:
         return
     key, _, pattern = selector.partition("=")
-    try:
-        regex = re.compile(pattern)
-    except re.error:
+    regex = compile_go(pattern)  # kustomize's Go regexp: RE2, linear time
+    if regex is None:
         return
     matched = False
     for i, item in enumerate(node.value):

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from servegate.goregexp import Pattern, compile_go
+
 #: Kinds kustomize knows to be cluster-scoped (kyaml ``openapi.IsNamespaceScoped`` over its
 #: built-in Kubernetes schema): their namespace is never compared or set.
 CLUSTER_SCOPED = frozenset(
@@ -174,12 +176,10 @@ def _matches(pattern: str, value: str) -> bool:
     return compiled is not None and compiled.fullmatch(value) is not None
 
 
-@lru_cache(maxsize=512)
-def _regex(pattern: str) -> re.Pattern[str] | None:
-    try:
-        return re.compile(f"(?:{pattern})")
-    except re.error:
-        return None  # kustomize refuses the build; nothing here is selected
+def _regex(pattern: str) -> Pattern | None:
+    """kustomize's selector regex (Go's regexp, RE2: linear time); None when kustomize
+    refuses the build, so nothing here is selected."""
+    return compile_go(f"(?:{pattern})")
 
 
 # --- label selectors (k8s.io/apimachinery pkg/labels/selector.go Parse) -------------------------

@@ -20,11 +20,11 @@ Both compile to RE2 (``google-re2``), which matches in linear time: a pattern su
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+
+from servegate.goregexp import Pattern, compile_go
 
 _META = frozenset("*?[{")
-Compiled = Any
-"""A compiled RE2 pattern (``fullmatch(value)``; google-re2 ships no types)."""
+Compiled = Pattern
 
 
 def _lit(char: str) -> str:
@@ -32,10 +32,8 @@ def _lit(char: str) -> str:
     return char if char.isalnum() or char == "_" else f"\\x{{{ord(char):x}}}"
 
 
-def _compile(regex: str) -> Compiled:
-    import re2
-
-    return re2.compile("(?s)" + regex)
+def _compile(regex: str) -> Compiled | None:
+    return compile_go("(?s)" + regex)
 
 
 def has_meta(pattern: str) -> bool:

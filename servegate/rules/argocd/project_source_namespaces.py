@@ -32,9 +32,9 @@ spec:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from servegate.goregexp import compile_go
 from servegate.model import Severity
 from servegate.resource import Resource
 from servegate.rules.argocd._argo import items, who
@@ -47,11 +47,10 @@ _PROBES = (PROBE_NAMESPACE, "x", "tenant-a")
 
 def admits_any(pattern: str) -> bool:
     if len(pattern) > 1 and pattern.startswith("/") and pattern.endswith("/"):
-        try:
-            compiled = re.compile(pattern[1:-1])
-        except re.error:
+        compiled = compile_go(pattern[1:-1])
+        if compiled is None:
             return False
-        return all(compiled.search(p) for p in _PROBES) or not compiled.pattern.startswith("^")
+        return all(compiled.search(p) for p in _PROBES) or not pattern[1:-1].startswith("^")
     return glob_match(pattern, PROBE_NAMESPACE)
 
 
