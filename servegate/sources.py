@@ -12,6 +12,7 @@ run's ``ParseMemo``, ``servegate.memo.parses``, holds it).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,8 @@ from servegate.yamlsafe import KUBERNETES, KUSTOMIZE, LoadResult, Problem, YAMLP
 if TYPE_CHECKING:
     from servegate.memo import Memo
 
+_DIRECTIVE = re.compile(rb"^%[^\s#]", re.M)
+"""A directive line (``%YAML 1.1``, ``%TAG ...``); a plain scalar cannot start with ``%``."""
 _KUSTOMIZATION_NAMES = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
 """``servegate.discover.KUSTOMIZATION_NAMES`` (discover imports this module)."""
 
@@ -86,7 +89,21 @@ class SourceFiles:
             return LoadResult(
                 [], [YAMLProblem(Problem.UNREADABLE, f"cannot read file: {err.strerror}")]
             )
-        return self._parses.load(raw, rel, self.dialect_of(rel))
+        loaded = self._parses.load(raw, rel, self.dialect_of(rel))
+        if rel in self._plain and b"%" in raw:
+            directive = _DIRECTIVE.search(raw)
+            if directive is not None:
+                line = raw.count(b"\n", 0, directive.start()) + 1
+                problem = YAMLProblem(
+                    Problem.SYNTAX,
+                    "a %YAML or %TAG directive: kubectl and Argo CD split the file at its --- "
+                    "lines and decode each part alone, so the directive stands without a "
+                    "document and they refuse the whole file ('did not find expected "
+                    "<document start>')",
+                    line,
+                )
+                return LoadResult(loaded.documents, [*loaded.problems, problem])
+        return loaded
 
     def findings(self, rel: str) -> list[Finding]:
         """The yaml.* findings of one file."""

@@ -73,6 +73,29 @@ def test_a_plain_file_is_judged_as_kubectl_reads_it(cli: CLI, tree: Tree) -> Non
     assert ("schema.invalid", "pod.yaml", 18) in found  # value: off is false
 
 
+def test_a_directive_in_a_plain_file_is_refused_as_kubectl_refuses_it(cli: CLI, tree: Tree) -> None:
+    """kubectl splits a file at its ``---`` lines and decodes each part alone: a ``%YAML``
+    directive stands without its document, and kubectl refuses the file (kustomize reads a
+    kustomization whole, so a directive there is fine)."""
+    from oracle import kubernetes_decode
+
+    configmap = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: ml}\n"
+    plain = "# a comment\n%YAML 1.1\n---\n" + configmap
+    assert "document start" in str(kubernetes_decode(plain))
+    root = tree(
+        {
+            "plain/cm.yaml": plain,
+            "app/kustomization.yaml": "%YAML 1.1\n---\nresources: [cm.yaml]\n",
+            "app/cm.yaml": configmap.replace("name: c", "name: d"),
+        }
+    )
+    run = cli("check", root, "--format", "json", "--no-cache")
+    assert run.code == 1
+    assert {(f["rule"], f["file"], f["line"]) for f in run.json()["findings"]} == {
+        ("yaml.syntax", "plain/cm.yaml", 2)
+    }
+
+
 def test_the_same_file_under_kustomize_stays_strings(cli: CLI, tree: Tree) -> None:
     root = tree({"app/pod.yaml": SIDECAR_Y, "app/kustomization.yaml": "resources: [pod.yaml]\n"})
     run = cli("check", root, "--format", "json", "--no-cache")
