@@ -146,6 +146,16 @@ def test_a_namespace_of_another_folder_sets_its_pods_pod_security(cli: CLI, tree
     assert ("pss.host-probes-lifecycle", "web", "apps/pod.yaml") not in errors(cli, repo)
 
 
+def test_a_namespace_of_another_folder_is_judged_itself(cli: CLI, tree: Tree) -> None:
+    """A ``namespaces/`` folder whose Namespace holds no pod of its own is still judged: its
+    label is what admission enforces for the pods of ``apps/`` and of anyone later."""
+    lax = NAMESPACE.format(version="v1.33").replace("restricted", "privileged")
+    repo = tree({"namespaces/ml.yaml": lax, "apps/pod.yaml": HOOKED})
+    assert ("namespace.pss-enforce", "ml", "namespaces/ml.yaml") in errors(cli, repo)
+    (repo / "namespaces/ml.yaml").write_text(NAMESPACE.format(version="v1.33"))
+    assert not {e for e in errors(cli, repo) if e[0] == "namespace.pss-enforce"}
+
+
 def test_the_index_gives_namespaces_only_to_the_units_that_use_them() -> None:
     ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "ml"}}
     index = crossunit.Index([Provided("n", "", ns), Provided("b", "", CSR)])

@@ -1,8 +1,9 @@
 """## What it does
-Flags a Namespace that holds workloads (in the same overlay) when its Pod Security labels let
-admission enforce less than its environment requires: no `pod-security.kubernetes.io/enforce`
-label, or one below the level the overlay is checked at (`--pss-level`, else its environment
-profile's `podSecurity`, else its policy set's; `restricted` unless something says otherwise);
+Flags a Namespace, whether or not the checked set puts pods in it yet, when its Pod Security
+labels let admission enforce less than its environment requires: no
+`pod-security.kubernetes.io/enforce` label, or one below the level the overlay is checked at
+(`--pss-level`, else its environment profile's `podSecurity`, else its policy set's;
+`restricted` unless something says otherwise);
 no `pod-security.kubernetes.io/enforce-version`, or one pinned below the profile's
 `podSecurityMinVersion`; and any Pod Security label admission cannot read (an invalid
 `enforce` level is enforced as `restricted`, an invalid version as `latest`, an invalid `warn`
@@ -67,13 +68,12 @@ from servegate.podsecurity import (
 )
 from servegate.resource import Resource
 from servegate.rules.base import Context, Scope, Violation, rule
-from servegate.rules.namespace._workloads import namespaces_with_workloads
 
 
 def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
     required = requirement(ctx)  # the unit's plan: level, podSecurityMinVersion
     need = required.level.value
-    for ns in namespaces_with_workloads(resources):
+    for ns in (r for r in resources if r.kind == "Namespace" and r.api_version == "v1"):
         who = f"namespace {ns.name!r}"
         labels = ns.labels
         policy = namespace_policy(labels)
@@ -125,7 +125,7 @@ def check(resources: Sequence[Resource], ctx: Context) -> Iterator[Violation]:
 
 RULE = rule(
     "namespace.pss-enforce",
-    "Namespaces holding workloads enforce Pod Security",
+    "Namespaces enforce Pod Security",
     Severity.ERROR,
     Scope.UNIT,
     check,
