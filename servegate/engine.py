@@ -10,6 +10,7 @@ returns a Report and never prints: the commands and report formats decide what u
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
@@ -35,6 +36,7 @@ from servegate.sources import SourceFiles
 if TYPE_CHECKING:
     from servegate.memo.results import ResultMemo
     from servegate.render import Prefetch
+    from servegate.schema.build import CRDError
     from servegate.schema.validate import SchemaSet
 
 
@@ -129,15 +131,41 @@ def _config(discovery: Discovery, options: CheckOptions) -> Config:
 
 
 def _crd_dirs(root: Path, config: Config, options: CheckOptions) -> list[Path]:
-    """The operator's ``--crds``, then the root servegate.yaml's ``crds:`` (in the repo)."""
-    crd_dirs = [*options.crds, *(root / c for c in config.crds)]
-    for d in crd_dirs:
+    """The operator's ``--crds`` (missing: a usage error), then the root servegate.yaml's
+    ``crds:`` entries that exist in the repo; an entry that is missing or leads out of the repo
+    is a ``repo.config-invalid`` finding in ``config.findings``, and is not read."""
+    from servegate.rules.repo.config_invalid import RULE as CONFIG_INVALID
+
+    for d in options.crds:
         if not d.exists():
             raise UsageError(f"--crds {d}: no such file or directory")
+    repo: list[Path] = []
     for c in config.crds:
         if not inside(root, root / c):  # the repo's config may not point the checker elsewhere
-            raise UsageError(f"{config.file}: crds entry {c!r} leaves the repo root")
-    return crd_dirs
+            problem = f"crds entry {c!r} leaves the repo root: not read"
+        elif not (root / c).exists():
+            problem = f"crds entry {c!r}: no such file or directory"
+        else:
+            repo.append(root / c)
+            continue
+        config.findings.append(
+            CONFIG_INVALID.finding(problem, config.file or "servegate.yaml", config.line("crds"))
+        )
+    return [*options.crds, *repo]
+
+
+def _repo_crd_finding(root: Path, config: Config, err: CRDError) -> Finding:
+    """``repo.config-invalid`` for a repo CRD servegate cannot use, at its file and line
+    (else at servegate.yaml's ``crds:``)."""
+    from servegate.rules.repo.config_invalid import RULE as CONFIG_INVALID
+
+    message = f"the repo's CRDs are not applied: {err}"
+    if err.file is not None:
+        rel = os.path.relpath(err.file, root)
+        if rel != ".." and not rel.startswith("../"):
+            message = message.replace(str(err.file), rel)
+            return CONFIG_INVALID.finding(message, Path(rel).as_posix(), err.line)
+    return CONFIG_INVALID.finding(message, config.file or "servegate.yaml", config.line("crds"))
 
 
 def _check(
@@ -159,7 +187,10 @@ def _check(
         planner.kserve_version,
         repo_crd_dirs=crd_dirs[len(options.crds) :],
         repo_may_replace=options.allow_repo_weakening,
+        repo_root=root,
     )
+    if schemas.repo_crd_error is not None:
+        config.findings.append(_repo_crd_finding(root, config, schemas.repo_crd_error))
     if schemas.shadowed and config.file is not None:
         shown = ", ".join(schemas.shadowed[:3]) + (" ..." if len(schemas.shadowed) > 3 else "")
         planner.weakened(

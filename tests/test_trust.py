@@ -402,6 +402,72 @@ def test_a_repo_crd_cannot_replace_a_schema_servegate_has(cli: CLI, tree: Tree) 
     assert trusting.json()["findings"] == []
 
 
+WIDGET_CRD = (
+    "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+    "metadata: {name: widgets.example.com}\nspec:\n  group: example.com\n"
+    "  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n  versions:\n"
+    "  - name: v1\n    served: true\n    storage: true\n    schema:\n"
+    "      openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("files", "where", "needle"),
+    [
+        ({"crds/bad.yaml": "a: [1\n"}, ("crds/bad.yaml", 2), "crds/bad.yaml:2"),
+        (
+            {"crds/w.yaml": WIDGET_CRD.replace("  names: {kind: Widget, plural: widgets}\n", "")},
+            ("crds/w.yaml", 1),
+            "without spec.names",
+        ),
+        ({"crds/w.yaml": WIDGET_CRD, "crds/x.yaml": ""}, ("crds/x.yaml", 1), "not UTF-8"),
+    ],
+)
+def test_a_repo_crd_that_cannot_be_used_is_a_finding(
+    cli: CLI, tree: Tree, files: dict[str, str], where: tuple[str, int], needle: str
+) -> None:
+    """A CRD in the repo's ``crds:`` folder that does not read or derive is repo content, so
+    ``repo.config-invalid`` at its file and line (exit 1, a report), not a usage error; then no
+    repo CRD applies and a Widget is an unknown kind."""
+    widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: ml}\n"
+    root = tree({"servegate.yaml": "version: 1\ncrds: [crds]\n", "widget.yaml": widget, **files})
+    if "crds/x.yaml" in files:
+        (root / "crds/x.yaml").write_bytes(b"\xff\xfe\x00bad")
+    run = cli("check", root, "--format", "json", "--select", "schema,repo")
+    assert run.code == 1, run.err
+    invalid = [f for f in run.json()["findings"] if f["rule"] == "repo.config-invalid"]
+    assert len(invalid) == 1 and needle in invalid[0]["message"], invalid
+    assert (invalid[0]["file"], invalid[0]["line"]) == where
+    assert ("schema.unknown-kind", "widget.yaml") in {
+        (f["rule"], f["file"]) for f in run.json()["findings"]
+    }
+
+
+@pytest.mark.parametrize("entry", ["missing", "../outside", "/etc"])
+def test_a_crds_entry_that_is_missing_or_leaves_the_repo_is_a_finding(
+    cli: CLI, tree: Tree, entry: str
+) -> None:
+    root = tree({"servegate.yaml": f"version: 1\ncrds: [{entry}]\n", "pod.yaml": EVIL})
+    run = cli("check", root, "--format", "json", "--select", "repo,pss")
+    assert run.code == 1, run.err
+    found = {(f["rule"], f["file"], f["line"]) for f in run.json()["findings"]}
+    assert ("repo.config-invalid", "servegate.yaml", 2) in found
+    assert "pss.privileged" in rules_of(run)
+
+
+def test_a_repo_crd_symlinked_out_of_the_repo_is_not_read(
+    cli: CLI, tree: Tree, tmp_path_factory: Any
+) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "w.yaml"
+    outside.write_text(WIDGET_CRD)
+    root = tree({"servegate.yaml": "version: 1\ncrds: [crds]\n", "crds/.keep": ""})
+    (root / "crds/w.yaml").symlink_to(outside)
+    run = cli("check", root, "--format", "json", "--select", "repo")
+    invalid = [f for f in run.json()["findings"] if f["rule"] == "repo.config-invalid"]
+    assert len(invalid) == 1 and "leads out of the repo" in invalid[0]["message"]
+    assert invalid[0]["file"] == "crds/w.yaml" and str(outside) not in invalid[0]["message"]
+
+
 def test_an_inline_exemption_must_name_a_rule(cli: CLI, tree: Tree) -> None:
     pod = EVIL.replace(
         "metadata:\n", "metadata:\n  annotations:\n    servegate.io/exempt.pss.privilegd: typo\n", 1

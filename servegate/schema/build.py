@@ -75,7 +75,13 @@ Schema = dict[str, Any]
 
 
 class CRDError(Exception):
-    """A CRD file that cannot be read or used; the message names the file."""
+    """A CRD file that cannot be read or used; the message names the file. ``file`` and
+    ``line`` (1-based) locate it when known, for a finding about a CRD in the checked repo."""
+
+    def __init__(self, message: str, file: Path | None = None, line: int = 1) -> None:
+        super().__init__(message)
+        self.file = file
+        self.line = line
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,13 +210,18 @@ def canonical_json(schema: Schema) -> str:
 
 
 def derive_all(
-    paths: Sequence[Path], *, exclude: Sequence[str] = (), share: bool = True
+    paths: Sequence[Path],
+    *,
+    exclude: Sequence[str] = (),
+    share: bool = True,
+    within: Path | None = None,
 ) -> list[Derived]:
     """Derive every served version of every CRD in ``paths`` (files or folders, recursively),
     sorted by index key. The same (group, version, kind) twice is fine when both derive the same
-    schema (Istio ships its CRDs both combined and split); different schemas are an error."""
+    schema (Istio ships its CRDs both combined and split); different schemas are an error.
+    ``within``: a file whose real path is outside that folder is an error, not read."""
     found: dict[str, Derived] = {}
-    for source, crd in read_crds(paths):
+    for source, crd in read_crds(paths, within=within):
         for item in derive(crd, source, share=share):
             if any(fnmatch.fnmatchcase(f"{item.group}/{item.kind}", p) for p in exclude):
                 continue
@@ -219,31 +230,42 @@ def derive_all(
                 found[item.key] = item
             elif earlier.schema != item.schema:
                 raise CRDError(
-                    f"{source}: {item.key} is also defined, differently, in {earlier.source}"
+                    f"{source}: {item.key} is also defined, differently, in {earlier.source}",
+                    source,
                 )
     return [found[key] for key in sorted(found)]
 
 
-def read_crds(paths: Sequence[Path]) -> Iterator[tuple[Path, dict[str, Any]]]:
+def read_crds(
+    paths: Sequence[Path], *, within: Path | None = None
+) -> Iterator[tuple[Path, dict[str, Any]]]:
     """Yield (file, CRD object) for every CustomResourceDefinition in ``paths``, including the
-    items of a ``List`` (what ``kubectl get crd -o yaml`` prints). Other objects are skipped."""
+    items of a ``List`` (what ``kubectl get crd -o yaml`` prints). Other objects are skipped.
+    ``within``: a file whose real path is outside that folder raises CRDError, unread."""
+    import os
+
     from servegate import yamlsafe
 
+    base = os.path.realpath(within) if within is not None else None
     for file in _yaml_files(paths):
+        if base is not None:
+            real = os.path.realpath(file)
+            if real != base and not real.startswith(base + os.sep):
+                raise CRDError(f"{file}: leads out of the repo (a symlink): not read", file)
         try:
             raw = file.read_bytes()
         except OSError as err:
-            raise CRDError(f"{file}: cannot read: {err.strerror or err}") from None
+            raise CRDError(f"{file}: cannot read: {err.strerror or err}", file) from None
         if len(raw) > MAX_CRD_FILE_BYTES:
-            raise CRDError(f"{file}: larger than {MAX_CRD_FILE_BYTES // 1048576} MiB")
+            raise CRDError(f"{file}: larger than {MAX_CRD_FILE_BYTES // 1048576} MiB", file)
         try:
             text = raw.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise CRDError(f"{file}: not UTF-8 text") from None
+            raise CRDError(f"{file}: not UTF-8 text", file) from None
         result = yamlsafe.load_text(text, positions=False)
         if result.problems:
             problem = result.problems[0]
-            raise CRDError(f"{file}:{problem.line}: {problem.message}")
+            raise CRDError(f"{file}:{problem.line}: {problem.message}", file, problem.line)
         for document in result.documents:
             for obj in _objects(document.data):
                 if _is_crd(obj):
@@ -256,10 +278,12 @@ def derive(crd: dict[str, Any], source: Path, *, share: bool = True) -> list[Der
     spec = crd.get("spec")
     names = spec.get("names") if isinstance(spec, dict) else None
     if not isinstance(spec, dict) or not isinstance(names, dict):
-        raise CRDError(f"{source}: CustomResourceDefinition without spec.names")
+        raise CRDError(f"{source}: CustomResourceDefinition without spec.names", source)
     group, kind = spec.get("group"), names.get("kind")
     if not isinstance(group, str) or not isinstance(kind, str) or not group or not kind:
-        raise CRDError(f"{source}: CustomResourceDefinition without spec.group or names.kind")
+        raise CRDError(
+            f"{source}: CustomResourceDefinition without spec.group or names.kind", source
+        )
     versions = spec.get("versions")
     if not isinstance(versions, list):
         # apiextensions.k8s.io/v1beta1 allowed a single top-level version and schema
@@ -517,7 +541,7 @@ def _yaml_files(paths: Sequence[Path]) -> Iterator[Path]:
         elif path.is_file():
             yield path
         else:
-            raise CRDError(f"{path}: no such file or directory")
+            raise CRDError(f"{path}: no such file or directory", path)
 
 
 def _objects(data: object) -> Iterator[dict[str, Any]]:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from servegate.datafiles import data_dir
 
 if TYPE_CHECKING:
+    from servegate.schema.build import CRDError
     from servegate.schema.cel import Outcomes
 
 FieldPath = tuple[str | int, ...]
@@ -150,11 +151,13 @@ class SchemaSet:
         kserve_version: str = KSERVE_DEFAULT,
         repo_crd_dirs: Sequence[Path] = (),
         repo_may_replace: bool = False,
+        repo_root: Path | None = None,
     ) -> None:
         """``extra_crd_dirs`` are the operator's (``--crds``): their schemas win over every
         other. ``repo_crd_dirs`` are the checked repo's (servegate.yaml ``crds:``): they add
         kinds, but a schema servegate has (shipped CRD or core kind) is kept unless
-        ``repo_may_replace``; the keys they tried to replace are in ``shadowed``."""
+        ``repo_may_replace``; the keys they tried to replace are in ``shadowed``. A file of
+        theirs that leads out of ``repo_root`` (a symlink) is not read: ``repo_crd_error``."""
         self.k8s_version = k8s_version
         self._core = _core_dir(k8s_version)
         self._registry: Any = None
@@ -171,8 +174,18 @@ class SchemaSet:
         self._extra: dict[str, dict[str, Any]] = {}
         self.shadowed: list[str] = []
         """Keys (``group/version/Kind``) the repo's CRDs tried to give another schema."""
+        self.repo_crd_error: CRDError | None = None
+        """Why the repo's CRDs could not be used (then none of them is: their kinds stay
+        unknown, an error on every object of theirs)."""
         if repo_crd_dirs:
-            for key, schema in _derived(repo_crd_dirs).items():
+            from servegate.schema.build import CRDError
+
+            try:
+                repo_derived = _derived(repo_crd_dirs, usage=False, within=repo_root)
+            except CRDError as err:
+                self.repo_crd_error = err
+                repo_derived = {}
+            for key, schema in repo_derived.items():
                 api_version, _, kind = key.rpartition("/")
                 known = self._crd_schema(api_version, kind) is not None or (
                     self._core_schema(api_version, kind) is not None
@@ -368,13 +381,19 @@ def _with_quantity_format(definitions: dict[str, Any]) -> None:
     defs[QUANTITY] = {"type": ["string", "number", "null"], "pattern": QUANTITY_PATTERN}
 
 
-def _derived(dirs: Sequence[Path]) -> dict[str, dict[str, Any]]:
+def _derived(
+    dirs: Sequence[Path], *, usage: bool = True, within: Path | None = None
+) -> dict[str, dict[str, Any]]:
+    """Schemas by key derived from the CRDs in ``dirs``. A CRD that cannot be used is the
+    operator's usage error (``--crds``, ``usage``) or, for the repo's, a CRDError raised."""
     from servegate.errors import UsageError
     from servegate.schema.build import CRDError, derive_all
 
     try:
-        derived = derive_all(list(dirs))
+        derived = derive_all(list(dirs), within=within)
     except CRDError as err:
+        if not usage:
+            raise
         raise UsageError(f"--crds: {err}") from None
     return {item.key: item.schema for item in derived}
 

@@ -4,7 +4,11 @@ Configuration in the checked repo that servegate cannot apply as written: a `ser
 (`schemas/servegate.schema.json`) outside the exemption entries (an invalid exemption entry is
 `repo.exemption-invalid`); a policy set in the repo's `policies/` that fails
 `schemas/policy.schema.json` or names a rule servegate does not have (with a did-you-mean); an
-environment profile in the repo's `environments/` that fails its schema.
+environment profile in the repo's `environments/` that fails its schema; a `crds:` entry of
+the root `servegate.yaml` that is missing or leads out of the repo (not read), and a CRD file
+there that cannot be read or used (not UTF-8, invalid YAML, no `spec.names`, a kind defined
+twice differently, a symlink out of the repo): then none of the repo's CRDs applies, and
+objects of their kinds are `schema.unknown-kind` errors.
 
 ## Why is this bad?
 A configuration servegate cannot read as written would be applied in part or guessed at, and
