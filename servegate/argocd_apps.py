@@ -458,13 +458,7 @@ def _file_params(git: Mapping[str, Any], repo: Repo, go: bool) -> list[dict[str,
                 params[f"{key}.filename"] = base
                 params[f"{key}.filenameNormalized"] = normalized
                 params = {**_flatten(found), **params}
-            if values:
-                rendered = _render(dict(values), params, go)
-                if rendered is not None:
-                    if go:
-                        params["values"] = rendered
-                    else:
-                        params.update({f"values.{k}": v for k, v in rendered.items()})
+            _add_values(params, values, go)
             out.append(params)
     return out
 
@@ -537,14 +531,21 @@ def _dir_params(folder: str, prefix: str, go: bool, values: Mapping[str, Any]) -
         for i, segment in enumerate(folder.split("/")):
             if segment:
                 params[f"{name}[{i}]"] = segment
-    if values:
-        rendered = _render(dict(values), params, go)
-        if rendered is not None:
-            if go:
-                params["values"] = rendered
-            else:
-                params.update({f"values.{k}": v for k, v in rendered.items()})
+    _add_values(params, values, go)
     return params
+
+
+def _add_values(params: dict[str, Any], values: Any, go: bool) -> None:
+    """A Git generator's ``values`` rendered with ``params`` and added to them, as Argo CD
+    adds them (``values`` under goTemplate, ``values.<key>`` otherwise); unrendered: none."""
+    if not values:
+        return
+    rendered = _render(dict(values), params, go)
+    if rendered is not None:
+        if go:
+            params["values"] = rendered
+        else:
+            params.update({f"values.{k}": v for k, v in rendered.items()})
 
 
 _FAST = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
