@@ -80,7 +80,7 @@ def test_costly_regular_expressions_are_refused_fast() -> None:
     for query in ['up{job=~"\\\\w{1000}"}', "up{job!~'(\\\\pL{40}){40}'}"]:
         started = time.perf_counter()
         found = promql.problem(query)
-        assert time.perf_counter() - started < 0.1
+        assert time.perf_counter() - started < 0.4  # parsed, each takes 0.8 s or more
         assert found is not None and not found.parsed and "regular expressions" in found.message
         assert promql.parse(query) is None
     assert promql.usage().cost == 0  # refused before the parser: nothing spent
