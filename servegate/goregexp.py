@@ -18,11 +18,17 @@ ships no types)."""
 
 
 @lru_cache(maxsize=1024)
-def compile_go(pattern: str) -> Pattern | None:
-    """``pattern`` compiled as Go's ``regexp.Compile`` would, or None when it refuses it."""
+def compiled(pattern: str) -> Pattern | str:
+    """``pattern`` compiled as Go's ``regexp.Compile`` would, or RE2's reason for refusing it."""
     import re2
 
     try:
         return re2.compile(pattern)
-    except re2.error:
-        return None
+    except re2.error as err:
+        return str(err)
+
+
+def compile_go(pattern: str) -> Pattern | None:
+    """``pattern`` compiled as Go's ``regexp.Compile`` would, or None when it refuses it."""
+    found = compiled(pattern)
+    return None if isinstance(found, str) else found

@@ -39,7 +39,6 @@ import ipaddress
 import re
 from collections.abc import Callable, Sequence
 from fractions import Fraction
-from functools import lru_cache
 from typing import Any
 
 from servegate import quantity as q
@@ -306,17 +305,16 @@ def max_(items: object) -> Any:
 # ---- library/regex.go ----
 
 
-@lru_cache(maxsize=256)
 def _regex(pattern: str) -> Any:
     """``pattern`` compiled by RE2, the engine (and syntax) of Go's regexp, which the API server
-    uses: matching takes linear time, so no rule can stall a check (Python's backtracking
-    ``re`` took minutes on ``(a+)+$`` against 32 characters)."""
-    import re2
+    uses (``servegate.goregexp``): matching takes linear time, so no rule can stall a check
+    (Python's backtracking ``re`` took minutes on ``(a+)+$`` against 32 characters)."""
+    from servegate.goregexp import compiled
 
-    try:
-        return re2.compile(pattern)
-    except re2.error as err:
-        raise CELFunctionError(f"invalid regex: {err}") from None
+    found = compiled(pattern)
+    if isinstance(found, str):
+        raise CELFunctionError(f"invalid regex: {found}")
+    return found
 
 
 def _regex_input(s: object) -> str:
