@@ -304,17 +304,21 @@ def load_bytes(
     positions: bool = True,
     dialect: str = KUBERNETES,
     budget: Budget | None = None,
+    nodes: int | None = None,
 ) -> LoadResult:
     """Load every document in ``raw`` as ``dialect`` decodes it; problems are returned, never
-    raised. ``budget`` (not charged here) lowers the file's bounds to what the run has left."""
-    refused = budget.refuse(len(raw), node_estimate(raw)) if budget is not None else None
+    raised. ``budget`` (not charged here) lowers the file's bounds to what the run has left.
+    ``nodes``: ``node_estimate(raw)`` when the caller has it (UTF-8 text counts the same)."""
+    if nodes is None:
+        nodes = node_estimate(raw)
+    refused = budget.refuse(len(raw), nodes) if budget is not None else None
     if refused is not None:
         return LoadResult([], [refused], cacheable=False)
     try:
         text = decode(raw)
     except YAMLProblem as problem:
         return LoadResult([], [problem])
-    return load_text(text, positions=positions, dialect=dialect, budget=budget)
+    return load_text(text, positions=positions, dialect=dialect, budget=budget, nodes=nodes)
 
 
 # kubectl, Argo CD and kustomize split a stream at its ``---`` lines and decode each document
@@ -330,15 +334,17 @@ def load_text(
     positions: bool = True,
     dialect: str = KUBERNETES,
     budget: Budget | None = None,
+    nodes: int | None = None,
 ) -> LoadResult:
-    """``load_bytes`` for decoded text."""
+    """``load_bytes`` for decoded text (``nodes``: its ``node_estimate``, when known)."""
     if "\ufeff" in text:
         text = _DOCUMENT_BOM.sub(r"\1", text)
     max_documents, max_aliases = MAX_DOCUMENTS, MAX_ALIAS_NODES
     if budget is not None:
         max_documents = min(max_documents, budget.documents)
         max_aliases = min(max_aliases, budget.alias_nodes)
-    nodes = node_estimate(text)
+    if nodes is None:
+        nodes = node_estimate(text)
     if nodes > MAX_NODES:
         problem = YAMLProblem(
             Problem.TOO_LARGE,

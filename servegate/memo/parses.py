@@ -56,13 +56,13 @@ class ParseMemo:
         refused = self.budget.refuse(len(raw), nodes)
         if refused is not None:
             return LoadResult([], [refused], cacheable=False)
-        result = self._load(raw, name, dialect)
+        result = self._load(raw, name, dialect, nodes)
         self.budget.charge(len(raw), result, nodes)
         return result
 
-    def _load(self, raw: bytes, name: str | None, dialect: str) -> LoadResult:
+    def _load(self, raw: bytes, name: str | None, dialect: str, nodes: int) -> LoadResult:
         if self._store is None:
-            return load_bytes(raw, dialect=dialect, budget=self.budget)
+            return load_bytes(raw, dialect=dialect, budget=self.budget, nodes=nodes)
         if not self._salt:
             from servegate import __version__
             from servegate.yamlsafe import decoder_fingerprint
@@ -75,7 +75,7 @@ class ParseMemo:
                 return known
         found = _unpack(self._store.get(key))
         if found is None:
-            found = load_bytes(raw, dialect=dialect, budget=self.budget)
+            found = load_bytes(raw, dialect=dialect, budget=self.budget, nodes=nodes)
             packed = _pack(found) if found.cacheable else None
             if packed is not None:
                 self._store.put(key, packed)
